@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const goodModel = `{"name": "tiny", "input": {"shape": [4]},
+ "layers": [{"type": "dense", "units": 3, "activation": "softmax"}],
+ "loss": "categorical_crossentropy", "optimizer": {"type": "sgd", "learning_rate": 0.1},
+ "train": {"epochs": 1, "batch_size": 2}}`
+
+func TestHelp(t *testing.T) {
+	code, out, _ := runCLI(t, "--help")
+	if code != 0 || !strings.Contains(out, "compile") || !strings.Contains(out, "train") {
+		t.Fatalf("dlc --help: %d %q", code, out)
+	}
+	for _, c := range []string{"compile", "train", "ir"} {
+		code, out, _ := runCLI(t, "help", c)
+		if code != 0 || !strings.Contains(out, "Usage: dlc "+c) || !strings.Contains(out, "-") {
+			t.Errorf("dlc help %s: %d %q", c, code, out)
+		}
+	}
+}
+
+// TestBadInput: each kind of bad input gives one clear error naming the
+// place, and a non-zero exit status.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, model string
+		args        []string
+		code        int
+		want        string
+	}{
+		{"syntax", `{"name": "x", "input": {"shape": [4]},`, nil, 1, "bad.json:1:"},
+		{"unknown layer", `{"input": {"shape": [4]}, "layers": [{"type": "conv9"}]}`, nil, 1, `bad.json:1:39: layers[0].type: unknown layer type "conv9"`},
+		{"unknown activation", `{"input": {"shape": [4]}, "layers": [{"type": "dense", "units": 2, "activation": "relu7"}]}`, nil, 1, `layers[0].activation: unknown activation "relu7"`},
+		{"units type", `{"input": {"shape": [4]}, "layers": [{"type": "dense", "units": "64"}]}`, nil, 1, `layers[0].units: want an integer, got the string "64"`},
+		{"shapes", `{"input": {"shape": [4, 4]}, "layers": [{"type": "dense", "units": 2}]}`, nil, 1, `dense`},
+		{"optimizer", `{"input": {"shape": [4]}, "layers": [{"type": "dense", "units": 2}], "loss": "mse", "optimizer": {"type": "adamw"}}`, nil, 1, `optimizer.type: unknown optimizer "adamw"`},
+		{"loss", `{"input": {"shape": [4]}, "layers": [{"type": "dense", "units": 2}], "loss": "hinge"}`, nil, 1, `loss: unknown loss "hinge"`},
+		{"unknown field", `{"input": {"shape": [4]}, "layers": [{"type": "dense", "units": 2}], "epochs": 3}`, nil, 1, `epochs: unknown field "epochs"`},
+		{"missing file", "", []string{"ir", "/nonexistent/model.json"}, 1, "/nonexistent/model.json"},
+		{"bad flag", goodModel, []string{"ir", "MODEL", "--frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
+		{"bad pass", goodModel, []string{"ir", "MODEL", "--after", "fusion9"}, 1, `no such pass`},
+		{"no -o", goodModel, []string{"compile", "MODEL"}, 2, "-o DIR is required"},
+		{"two models", goodModel, []string{"ir", "MODEL", "MODEL"}, 2, "exactly one MODEL"},
+		{"bad data", goodModel, []string{"train", "MODEL", "--data", "/nonexistent"}, 1, "--data /nonexistent: not a readable directory"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := writeFile(t, dir, "bad.json", c.model)
+			args := c.args
+			if args == nil {
+				args = []string{"ir", path}
+			}
+			for i, a := range args {
+				if a == "MODEL" {
+					args[i] = path
+				}
+			}
+			code, _, stderr := runCLI(t, args...)
+			if code != c.code || !strings.Contains(stderr, c.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, stderr, c.code, c.want)
+			}
+			if strings.Count(strings.TrimSpace(stderr), "\n") > 0 && c.code == 1 {
+				t.Errorf("want one line of error, got %q", stderr)
+			}
+		})
+	}
+}
+
+func TestIRAfterPass(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "m.json", goodModel)
+	code, out, stderr := runCLI(t, "ir", path, "--after", "autodiff", "--func", "train_step", "--dump-dir", filepath.Join(dir, "dump"))
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	if !strings.Contains(out, `"grad:dense/kernel"`) || strings.Contains(out, "update") {
+		t.Errorf("IR after autodiff should list gradients and no updates:\n%s", out)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "dump", "*.ir"))
+	if len(files) < 3 || filepath.Base(files[0]) != "00-trace.ir" {
+		t.Errorf("dump dir holds %v", files)
+	}
+	code, out, _ = runCLI(t, "ir", path)
+	if code != 0 || !strings.Contains(out, `update "dense/kernel"`) {
+		t.Errorf("full pipeline IR lacks the weight update:\n%s", out)
+	}
+}
+
+// writeIDX writes a tiny MNIST-shaped data set (gzipped IDX files).
+func writeIDX(t *testing.T, dir string, nTrain, nTest int) {
+	t.Helper()
+	write := func(name string, dims []int, data []byte) {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		code := byte(len(dims))
+		zw.Write([]byte{0, 0, 0x08, code})
+		for _, d := range dims {
+			binary.Write(zw, binary.BigEndian, uint32(d))
+		}
+		zw.Write(data)
+		zw.Close()
+		if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, set := range []struct {
+		prefix string
+		n      int
+	}{{"train", nTrain}, {"t10k", nTest}} {
+		imgs := make([]byte, set.n*784)
+		labels := make([]byte, set.n)
+		for i := 0; i < set.n; i++ {
+			labels[i] = byte(i % 10)
+			// Each class lights its own band of pixels: learnable.
+			for p := 0; p < 78; p++ {
+				imgs[i*784+int(labels[i])*78+p] = 200
+			}
+		}
+		write(set.prefix+"-images-idx3-ubyte.gz", []int{set.n, 28, 28}, imgs)
+		write(set.prefix+"-labels-idx1-ubyte.gz", []int{set.n}, labels)
+	}
+}
+
+// TestTrainEndToEnd runs dlc train on a small synthetic data set: compile
+// into a temporary module, build, train, and report JSON.
+func TestTrainEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	os.Mkdir(data, 0o755)
+	writeIDX(t, data, 512, 100)
+	model := writeFile(t, dir, "m.json", `{"name": "small", "input": {"shape": [784]},
+ "layers": [{"type": "dense", "units": 16, "activation": "relu"}, {"type": "dense", "units": 10, "activation": "softmax"}],
+ "loss": "categorical_crossentropy", "optimizer": {"type": "adam", "learning_rate": 0.01},
+ "train": {"epochs": 3, "batch_size": 32, "dataset": "mnist"}}`)
+	code, out, stderr := runCLI(t, "train", model, "--data", data, "--json", "--save", filepath.Join(dir, "w.safetensors"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var rep struct {
+		Epochs             int     `json:"epochs"`
+		BatchSize          int     `json:"batch_size"`
+		TrainSamplesPerSec float64 `json:"train_samples_per_sec"`
+		TestLoss           float64 `json:"test_loss"`
+		TestAccuracy       float64 `json:"test_accuracy"`
+		Seconds            float64 `json:"seconds"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+		t.Fatalf("last line is not JSON: %v\n%s", err, out)
+	}
+	if rep.Epochs != 3 || rep.BatchSize != 32 || rep.TrainSamplesPerSec <= 0 || rep.Seconds <= 0 {
+		t.Errorf("report %+v", rep)
+	}
+	if rep.TestAccuracy < 0.9 {
+		t.Errorf("test accuracy %.3f on a separable data set", rep.TestAccuracy)
+	}
+	if !strings.Contains(stderr, "Epoch 3/3") {
+		t.Errorf("no progress on stderr: %q", stderr)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "w.safetensors")); err != nil || st.Size() == 0 {
+		t.Errorf("weights not saved: %v", err)
+	}
+	// Unreadable data: a clear error and a non-zero exit.
+	os.WriteFile(filepath.Join(data, "train-labels-idx1-ubyte.gz"), []byte("not gzip"), 0o644)
+	code, _, stderr = runCLI(t, "train", model, "--data", data, "--epochs", "1")
+	if code == 0 || !strings.Contains(stderr, "train-labels-idx1-ubyte") {
+		t.Errorf("corrupt data: exit %d, %q", code, stderr)
+	}
+}

@@ -1,0 +1,516 @@
+package golang
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/dlc-project/dlc/ir"
+	"github.com/dlc-project/dlc/ir/interp"
+	"github.com/dlc-project/dlc/runtime"
+)
+
+// e2eCase is one testdata module compiled, run by the driver and compared
+// with the interpreter.
+type e2eCase struct {
+	Name, Pkg string
+	mod       *ir.Module
+	In        driverInput
+}
+
+// driverInput is what the driver gets for one model (as JSON).
+type driverInput struct {
+	X, Y                        []float32
+	N, MaxBatch, Steps, Workers int
+	Seed                        uint64
+}
+
+// driverOutput is what the driver reports for one model.
+type driverOutput struct {
+	Predict, PredictAfter, Reloaded []float32
+	Losses                          []float32
+	TrainOut                        [][]float32
+	InitWeights, Weights            map[string][]float32
+	AllocsPredict, AllocsTrain      float64
+	LoadErr, PanicMsg, Err          string
+}
+
+// TestEndToEnd compiles every testdata/*.ir module into its own package of
+// one temporary module, builds and runs one driver over all of them (one go
+// invocation keeps the test fast), and compares what the generated code
+// computes with ir/interp on the same inputs and initial weights: the
+// initial weights bit for bit, predictions, losses, training outputs and
+// updated weights within 1e-4 relative (plus 1e-5 absolute). The driver
+// also checks that Predict and TrainStep do not allocate, that a weights
+// checkpoint round-trips, that loading an incomplete one fails naming a
+// tensor, and that a batch above MaxBatch panics. The "names" module holds
+// hostile names, so its compiling at all is a test of the escaping.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs generated code; skipped with -short")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	cases := loadCases(t)
+	dir := t.TempDir()
+	writeTempModule(t, goBin, dir)
+	for _, c := range cases {
+		files, err := Generate(c.mod, Options{Package: c.Pkg})
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		pdir := filepath.Join(dir, c.Pkg)
+		if err := os.Mkdir(pdir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, src := range files {
+			if err := os.WriteFile(filepath.Join(pdir, name), src, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var driver bytes.Buffer
+	if err := driverTemplate.Execute(&driver, cases); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), driver.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inputs := map[string]driverInput{}
+	for _, c := range cases {
+		inputs[c.Name] = c.In
+	}
+	writeJSON(t, filepath.Join(dir, "in.json"), inputs)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, "run", ".", "in.json", "out.json")
+	cmd.Dir = dir
+	// Keep the caller's GOFLAGS (CI sets -buildvcs=false) but resolve the
+	// temporary module's requirements freely, outside any workspace.
+	flags := []string{"-mod=mod"}
+	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
+		if !strings.HasPrefix(f, "-mod=") {
+			flags = append(flags, f)
+		}
+	}
+	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.Join(flags, " "), "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building or running the generated packages: %v\n%s", err, out)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "out.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outputs map[string]driverOutput
+	if err := json.Unmarshal(raw, &outputs); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			out, ok := outputs[c.Name]
+			if !ok {
+				t.Fatal("no output from the driver")
+			}
+			if out.Err != "" {
+				t.Fatalf("driver: %s", out.Err)
+			}
+			checkAgainstInterp(t, c, out)
+		})
+	}
+}
+
+// loadCases parses testdata/*.ir and makes deterministic inputs for each.
+func loadCases(t *testing.T) []e2eCase {
+	t.Helper()
+	paths, err := filepath.Glob("testdata/*.ir")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no testdata/*.ir (%v)", err)
+	}
+	sort.Strings(paths)
+	var cases []e2eCase
+	for i, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod, err := ir.ParseModule(string(src))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		name := strings.TrimSuffix(filepath.Base(p), ".ir")
+		c := e2eCase{Name: name, Pkg: "gen" + name, mod: mod,
+			In: driverInput{N: 5, MaxBatch: 8, Workers: 3, Seed: uint64(42 + i)}}
+		if name == "big" {
+			c.In.N, c.In.MaxBatch = 12, 16
+		}
+		rng := runtime.NewRNG(uint64(1000 + i))
+		xt := mod.Func(predictFunc).Params[0].Type
+		xs, _ := xt.Shape[1:].NumElements()
+		c.In.X = make([]float32, c.In.N*int(xs))
+		for j := range c.In.X {
+			v := float32(4*rng.Float64() - 2)
+			if name == "compare" {
+				v = float32(math.Round(float64(v)*4) / 4) // so that equalities occur
+			}
+			c.In.X[j] = v
+		}
+		if tf := mod.Func(trainFunc); tf != nil {
+			c.In.Steps = 3
+			ys, _ := tf.Params[1].Type.Shape[1:].NumElements()
+			c.In.Y = make([]float32, c.In.N*int(ys))
+			for s := 0; s < c.In.N; s++ { // one-hot rows
+				c.In.Y[s*int(ys)+rng.Intn(int(ys))] = 1
+			}
+		}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+// writeTempModule writes go.mod and go.sum of a module that requires this
+// repository (replaced by its checkout) and the repository's own
+// requirements, so that generated packages build against the working tree.
+func writeTempModule(t *testing.T, goBin, dir string) {
+	t.Helper()
+	out, err := exec.Command(goBin, "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		t.Skip("not inside a module")
+	}
+	root := filepath.Dir(gomod)
+	out, err = exec.Command(goBin, "mod", "edit", "-json", gomod).Output()
+	if err != nil {
+		t.Fatalf("go mod edit -json: %v", err)
+	}
+	var mf struct {
+		Module  struct{ Path string }
+		Go      string
+		Require []struct{ Path, Version string }
+		Replace []struct {
+			Old, New struct{ Path, Version string }
+		}
+	}
+	if err := json.Unmarshal(out, &mf); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "module gentest\n\ngo %s\n\nrequire (\n\t%s v0.0.0\n", mf.Go, mf.Module.Path)
+	for _, r := range mf.Require {
+		fmt.Fprintf(&b, "\t%s %s\n", r.Path, r.Version)
+	}
+	fmt.Fprintf(&b, ")\n\nreplace %s => %s\n", mf.Module.Path, strconv.Quote(root))
+	for _, r := range mf.Replace {
+		nu := r.New.Path
+		if r.New.Version == "" && !filepath.IsAbs(nu) {
+			nu = filepath.Join(root, nu)
+		}
+		old := r.Old.Path
+		if r.Old.Version != "" {
+			old += " " + r.Old.Version
+		}
+		fmt.Fprintf(&b, "replace %s => %s %s\n", old, strconv.Quote(nu), r.New.Version)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkAgainstInterp replays the driver's run on the interpreter.
+func checkAgainstInterp(t *testing.T, c e2eCase, out driverOutput) {
+	mc, err := interp.NewMachine(c.mod, c.In.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range c.mod.Weights {
+		got, ok := out.InitWeights[w.Name]
+		if !ok {
+			t.Fatalf("Weights() has no tensor %q", w.Name)
+		}
+		want := mc.Weights[w.Name].Data
+		if len(got) != len(want) {
+			t.Fatalf("initial weight %q: %d elements, want %d", w.Name, len(got), len(want))
+		}
+		for i := range got {
+			if float64(got[i]) != want[i] {
+				t.Fatalf("initial weight %q[%d] = %v, interp has %v (initialisation must be identical)", w.Name, i, got[i], want[i])
+			}
+		}
+	}
+	x := batchTensor(c.mod.Func(predictFunc).Params[0].Type, c.In.N, c.In.X)
+	res, err := mc.Run(predictFunc, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClose(t, "Predict", out.Predict, res[0].Data)
+
+	if tf := c.mod.Func(trainFunc); tf != nil {
+		y := batchTensor(tf.Params[1].Type, c.In.N, c.In.Y)
+		if len(out.Losses) != c.In.Steps {
+			t.Fatalf("driver ran %d steps, want %d", len(out.Losses), c.In.Steps)
+		}
+		for s := 0; s < c.In.Steps; s++ {
+			res, err := mc.Run(trainFunc, x, y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkClose(t, fmt.Sprintf("step %d: loss", s), out.Losses[s:s+1], res[0].Data)
+			if len(res) > 1 {
+				checkClose(t, fmt.Sprintf("step %d: TrainOutput", s), out.TrainOut[s], res[1].Data)
+			}
+		}
+		for _, w := range c.mod.Weights {
+			checkClose(t, fmt.Sprintf("weight %q after training", w.Name), out.Weights[w.Name], mc.Weights[w.Name].Data)
+		}
+		if out.AllocsTrain != 0 {
+			t.Errorf("TrainStep allocates %v times per call, want 0", out.AllocsTrain)
+		}
+	}
+	res, err = mc.Run(predictFunc, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClose(t, "Predict after training", out.PredictAfter, res[0].Data)
+
+	if out.AllocsPredict != 0 {
+		t.Errorf("Predict allocates %v times per call, want 0", out.AllocsPredict)
+	}
+	if !equalF32(out.Reloaded, out.PredictAfter) {
+		t.Errorf("Predict after SaveWeights/LoadWeights into a fresh model = %v, want %v", out.Reloaded, out.PredictAfter)
+	}
+	if len(c.mod.Weights) > 0 && !strings.Contains(out.LoadErr, "missing") {
+		t.Errorf("LoadWeights of an empty checkpoint: error %q, want one naming a missing tensor", out.LoadErr)
+	}
+	if !strings.Contains(out.PanicMsg, "MaxBatch") {
+		t.Errorf("Predict with n > MaxBatch: panic %q, want one about MaxBatch", out.PanicMsg)
+	}
+}
+
+func batchTensor(pt ir.Type, n int, data []float32) *interp.Tensor {
+	shape := []int{n}
+	for _, d := range pt.Shape[1:] {
+		shape = append(shape, int(d.Size))
+	}
+	f := make([]float64, len(data))
+	for i, v := range data {
+		f[i] = float64(v)
+	}
+	return interp.New(pt.DType, shape, f)
+}
+
+// checkClose checks got against the interpreter's want within 1e-4 relative
+// plus 1e-5 absolute (for values near zero, where float32 accumulation
+// order dominates).
+func checkClose(t *testing.T, what string, got []float32, want []float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d elements, want %d", what, len(got), len(want))
+		return
+	}
+	bad := 0
+	for i := range got {
+		g, w := float64(got[i]), want[i]
+		if math.IsNaN(g) && math.IsNaN(w) {
+			continue
+		}
+		if !(math.Abs(g-w) <= 1e-5+1e-4*math.Abs(w)) {
+			if bad < 5 {
+				t.Errorf("%s: element %d = %v, interp has %v", what, i, g, w)
+			}
+			bad++
+		}
+	}
+	if bad > 5 {
+		t.Errorf("%s: %d elements differ in all", what, bad)
+	}
+}
+
+func equalF32(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// driverTemplate is the main package run over all generated packages.
+var driverTemplate = template.Must(template.New("driver").Parse(`// Command gentest runs every generated package on the inputs in os.Args[1]
+// and writes what they compute to os.Args[2].
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/dlc-project/dlc/runtime"
+{{range .}}	"gentest/{{.Pkg}}"
+{{end}})
+
+type model interface {
+	Predict(out, x []float32, n int)
+	MaxBatch() int
+	InputSize() int
+	OutputSize() int
+	Weights() []runtime.TensorRef
+	SaveWeights(w io.Writer) error
+	LoadWeights(r io.Reader) error
+	Close()
+}
+
+type trainer interface {
+	TrainStep(x, y []float32, n int) float32
+	TrainOutput() []float32
+}
+
+type input struct {
+	X, Y                        []float32
+	N, MaxBatch, Steps, Workers int
+	Seed                        uint64
+}
+
+type output struct {
+	Predict, PredictAfter, Reloaded []float32
+	Losses                          []float32
+	TrainOut                        [][]float32
+	InitWeights, Weights            map[string][]float32
+	AllocsPredict, AllocsTrain      float64
+	LoadErr, PanicMsg, Err          string
+}
+
+var constructors = map[string]func(in input, seed uint64) model{
+{{range .}}	{{printf "%q" .Name}}: func(in input, seed uint64) model {
+		return {{.Pkg}}.New({{.Pkg}}.Options{MaxBatch: in.MaxBatch, Seed: seed, Workers: in.Workers})
+	},
+{{end}}}
+
+func snapshot(m model) map[string][]float32 {
+	out := map[string][]float32{}
+	for _, w := range m.Weights() {
+		out[w.Name] = append([]float32(nil), w.Data...)
+	}
+	return out
+}
+
+func run(name string, in input) (out output, err error) {
+	newModel := constructors[name]
+	m := newModel(in, in.Seed)
+	defer m.Close()
+	out.InitWeights = snapshot(m)
+	if len(in.X) != in.N*m.InputSize() {
+		return out, fmt.Errorf("x has %d elements for n = %d and InputSize = %d", len(in.X), in.N, m.InputSize())
+	}
+	p := make([]float32, in.N*m.OutputSize())
+	m.Predict(p, in.X, in.N)
+	out.Predict = append([]float32(nil), p...)
+	tr, isTrainer := m.(trainer)
+	if in.Steps > 0 && !isTrainer {
+		return out, fmt.Errorf("the model has no TrainStep")
+	}
+	for s := 0; s < in.Steps; s++ {
+		out.Losses = append(out.Losses, tr.TrainStep(in.X, in.Y, in.N))
+		out.TrainOut = append(out.TrainOut, append([]float32(nil), tr.TrainOutput()...))
+	}
+	m.Predict(p, in.X, in.N)
+	out.PredictAfter = append([]float32(nil), p...)
+	out.Weights = snapshot(m)
+
+	var ckpt bytes.Buffer
+	if err := m.SaveWeights(&ckpt); err != nil {
+		return out, err
+	}
+	m2 := newModel(in, in.Seed+1)
+	defer m2.Close()
+	if err := m2.LoadWeights(bytes.NewReader(ckpt.Bytes())); err != nil {
+		return out, err
+	}
+	p2 := make([]float32, len(p))
+	m2.Predict(p2, in.X, in.N)
+	out.Reloaded = p2
+	var empty bytes.Buffer
+	if err := runtime.WriteSafetensors(&empty, nil, nil); err != nil {
+		return out, err
+	}
+	if err := m2.LoadWeights(&empty); err != nil {
+		out.LoadErr = err.Error()
+	}
+
+	out.AllocsPredict = testing.AllocsPerRun(10, func() { m.Predict(p, in.X, in.N) })
+	if isTrainer {
+		out.AllocsTrain = testing.AllocsPerRun(10, func() { tr.TrainStep(in.X, in.Y, in.N) })
+	}
+	out.PanicMsg = func() (msg string) {
+		defer func() { msg = fmt.Sprint(recover()) }()
+		m.Predict(p, in.X, m.MaxBatch()+1)
+		return ""
+	}()
+	return out, nil
+}
+
+func main() {
+	raw, err := os.ReadFile(os.Args[1])
+	if err != nil {
+		panic(err)
+	}
+	var ins map[string]input
+	if err := json.Unmarshal(raw, &ins); err != nil {
+		panic(err)
+	}
+	outs := map[string]output{}
+	for name, in := range ins {
+		o, err := run(name, in)
+		if err != nil {
+			o.Err = err.Error()
+		}
+		outs[name] = o
+	}
+	b, err := json.Marshal(outs)
+	if err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile(os.Args[2], b, 0o644); err != nil {
+		panic(err)
+	}
+}
+`))

@@ -1,0 +1,487 @@
+// Package golang is dlc's Go backend: it prints an ir.Module as one plain,
+// specialised Go package that links against dlc's runtime and nothing else.
+//
+// Every constant dim becomes a Go constant in the emitted loops and only the
+// batch dim N stays a run-time value, so the Go compiler sees fixed trip
+// counts and strides. Each IR node becomes one kernel (a top-level function
+// over a preallocated task, so that work can be split over the runtime's
+// worker pool without allocating); values live at fixed offsets of one
+// arena allocated by New, so Predict and TrainStep allocate nothing.
+//
+// The generated package's API (Options, New, Predict, TrainStep, ...) is
+// described in the doc comment of Generate. Names taken from the model
+// (weights, parameters, the module) never become Go identifiers: they appear
+// only as quoted string literals, so no model can inject code.
+package golang
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"go/token"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/dlc-project/dlc/ir"
+	"github.com/dlc-project/dlc/ir/interp"
+	"github.com/dlc-project/dlc/runtime"
+)
+
+// Options configures Generate.
+type Options struct {
+	// Package is the Go package name of the generated code; it must be a
+	// Go identifier that is not a keyword, "_" or "main".
+	Package string
+	// NoFuse asks for one kernel per IR op. It is reserved for when the
+	// backend fuses regions (the baseline of the fused-vs-unfused
+	// benchmark); today every node is its own kernel either way.
+	NoFuse bool
+}
+
+// Paths of the packages the generated code imports.
+const (
+	runtimePath = "github.com/dlc-project/dlc/runtime"
+	mathPath    = "math"
+	ioPath      = "io"
+	strconvPath = "strconv"
+)
+
+// Names of the module functions the backend compiles. Other functions of
+// a module (helpers a pass left behind, say) are not part of the generated
+// API and are ignored.
+const (
+	predictFunc = "predict"
+	trainFunc   = "train_step"
+	batchSym    = "N"
+)
+
+// The file Generate returns.
+const fileName = "model.go"
+
+// Generate prints module m as the files of one Go package (today a single
+// "model.go"), gofmt-formatted and byte-for-byte deterministic.
+//
+// The module must have a function "predict" taking one parameter
+// f32[N, ...] and returning one result f32[N, ...], and may have a function
+// "train_step" taking (x f32[N, ...], y f32[N, ...]) and returning
+// (loss f32[], probs f32[N, ...]) (or only the loss) with updates to the
+// module weights. N is the only symbolic dim allowed; dtypes must be f32 or
+// bool (stored as 0/1 float32). The generated package has:
+//
+//	type Options struct{ MaxBatch int; Seed uint64; Workers int }
+//	func New(opts Options) *Model
+//	func (m *Model) MaxBatch() int
+//	func (m *Model) InputSize() int
+//	func (m *Model) OutputSize() int
+//	func (m *Model) Predict(out, x []float32, n int)
+//	func (m *Model) TrainStep(x, y []float32, n int) float32   // with train_step
+//	func (m *Model) TargetSize() int                           // with train_step
+//	func (m *Model) TrainOutput() []float32                    // with train_step
+//	func (m *Model) SaveWeights(w io.Writer) error
+//	func (m *Model) LoadWeights(r io.Reader) error
+//	func (m *Model) Weights() []runtime.TensorRef
+//	func (m *Model) Close()
+//
+// New initialises the weights exactly as interp.NewMachine does with the
+// same seed, so the generated code and the interpreter can be compared.
+func Generate(m *ir.Module, opts Options) (map[string][]byte, error) {
+	if err := checkPackageName(opts.Package); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, errors.New("codegen/golang: nil module")
+	}
+	if err := ir.Verify(m); err != nil {
+		return nil, fmt.Errorf("codegen/golang: module %q does not verify: %w", m.Name, err)
+	}
+	g := &gen{mod: m, pkg: opts.Package, helpers: map[string]bool{}}
+	if err := g.plan(); err != nil {
+		return nil, fmt.Errorf("codegen/golang: module %q: %w", m.Name, err)
+	}
+	f := g.file()
+	var buf bytes.Buffer
+	if err := f.Render(&buf); err != nil {
+		// A render error is a bug in this package, not in the model.
+		return nil, fmt.Errorf("codegen/golang: module %q: rendering the generated code: %w", m.Name, err)
+	}
+	return map[string][]byte{fileName: buf.Bytes()}, nil
+}
+
+// Supports reports whether the backend has an emitter for op. Every op of
+// the IR's op table must have one (a test walks ir.Ops()).
+func Supports(op string) bool {
+	_, ok := emitters[op]
+	return ok
+}
+
+// checkPackageName rejects names that would not compile as a library
+// package clause.
+func checkPackageName(name string) error {
+	switch {
+	case !token.IsIdentifier(name):
+		return fmt.Errorf("codegen/golang: package name %q is not a Go identifier", name)
+	case token.IsKeyword(name):
+		return fmt.Errorf("codegen/golang: package name %q is a Go keyword", name)
+	case name == "_" || name == "main":
+		return fmt.Errorf("codegen/golang: package name %q cannot name a library package", name)
+	}
+	return nil
+}
+
+// gen holds everything known about the module being printed.
+type gen struct {
+	mod     *ir.Module
+	pkg     string
+	weights []*weightPlan // in module order, which is initialisation order
+	byName  map[string]*weightPlan
+	predict *fnPlan
+	train   *fnPlan // nil without train_step
+	arena   poly    // total arena size in MaxBatch
+	ntasks  int
+	helpers map[string]bool // helper functions the kernels call; emitted in a fixed order
+
+	inputSize, outputSize, targetSize, trainOutSize int64
+}
+
+// weightPlan is one module weight and its buffer in the generated Model.
+type weightPlan struct {
+	w     *ir.Weight
+	field string // generated identifier: w0, w1, ...
+	shape []int64
+	size  int64
+
+	hasInit       bool // initialised by runtime.Initialize
+	spec          runtime.InitSpec
+	fanIn, fanOut int
+	dataField     string // package-level literal holding w.Data, or ""
+	data          []float32
+}
+
+// storage says where a value lives.
+type storage int
+
+const (
+	inArena  storage = iota // a fixed slot of the arena
+	inWeight                // the weight's own buffer (a weight read)
+	inConst                 // a constant's own buffer, filled once by New
+)
+
+// valPlan is where one IR value lives.
+type valPlan struct {
+	v     *ir.Value
+	kind  storage
+	off   poly // inArena: offset in MaxBatch
+	size  mono // elements, in the batch
+	w     *weightPlan
+	field string // inConst: generated field name
+}
+
+// fnPlan is one compiled module function.
+type fnPlan struct {
+	f       *ir.Func
+	prefix  string // "predict" or "train": prefixes generated identifiers
+	vals    map[*ir.Value]*valPlan
+	params  []*valPlan
+	consts  []*valPlan
+	kernels []*kernel
+
+	// train_step only.
+	loss, probs *valPlan
+	updates     []updatePlan
+	probsStage  *weightPlan // probs is a weight read: copied to probsSlot before updates
+	probsSlot   *valPlan
+}
+
+// updatePlan is one state update of train_step.
+type updatePlan struct {
+	target *weightPlan
+	src    *valPlan
+	stage  *weightPlan // src reads another weight: copied to slot before any update
+	slot   *valPlan
+	field  string
+}
+
+// where names a node the way the verifier does, for errors.
+func where(f *ir.Func, i int, v *ir.Value) string {
+	return fmt.Sprintf("func @%s: %%%d = %s", f.Name, i, v.Op)
+}
+
+// plan checks the module against what the backend supports, lays out
+// weights and the arena, and emits every kernel.
+func (g *gen) plan() error {
+	g.byName = map[string]*weightPlan{}
+	for i, w := range g.mod.Weights {
+		wp, err := g.planWeight(i, w)
+		if err != nil {
+			return err
+		}
+		g.weights = append(g.weights, wp)
+		g.byName[w.Name] = wp
+	}
+	pf := g.mod.Func(predictFunc)
+	if pf == nil {
+		return fmt.Errorf("no function @%s (the backend compiles @%s and, optionally, @%s)", predictFunc, predictFunc, trainFunc)
+	}
+	var err error
+	if g.predict, err = g.planFunc(pf, "predict"); err != nil {
+		return err
+	}
+	if len(pf.Params) != 1 {
+		return fmt.Errorf("func @%s: has %d parameters, want one (x: f32[N, ...])", pf.Name, len(pf.Params))
+	}
+	if len(pf.Results) != 1 {
+		return fmt.Errorf("func @%s: has %d results, want one (f32[N, ...])", pf.Name, len(pf.Results))
+	}
+	if g.inputSize, err = perSample(pf, "parameter 0", pf.Params[0].Type); err != nil {
+		return err
+	}
+	if g.outputSize, err = perSample(pf, "result 0", pf.Results[0].Type); err != nil {
+		return err
+	}
+	if tf := g.mod.Func(trainFunc); tf != nil {
+		if g.train, err = g.planFunc(tf, "train"); err != nil {
+			return err
+		}
+		if err := g.planTrain(tf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// planWeight checks a weight and evaluates its initialiser at generation
+// time, so the generated New only replays it.
+func (g *gen) planWeight(i int, w *ir.Weight) (*weightPlan, error) {
+	if err := checkDType(w.Type.DType); err != nil {
+		return nil, fmt.Errorf("weight %q: %v", w.Name, err)
+	}
+	if !w.Type.Shape.IsStatic() {
+		return nil, fmt.Errorf("weight %q: type %s has a symbolic dim; weights need constant shapes", w.Name, w.Type)
+	}
+	if w.Name == "" || !utf8.ValidString(w.Name) || w.Name == "__metadata__" {
+		return nil, fmt.Errorf("weight %q: the name cannot be saved in a safetensors checkpoint (empty, invalid UTF-8 or reserved)", w.Name)
+	}
+	wp := &weightPlan{w: w, field: "w" + strconv.Itoa(i), size: 1}
+	for _, d := range w.Type.Shape {
+		wp.shape = append(wp.shape, d.Size)
+		wp.size *= d.Size
+	}
+	switch {
+	case w.Data != nil:
+		wp.dataField = wp.field + "Data"
+		wp.data = toFloat32(w.Type.DType, w.Data)
+	case len(w.Init) > 0:
+		spec, fanIn, fanOut, err := interp.InitSpecOf(w)
+		if err != nil {
+			return nil, err
+		}
+		wp.hasInit, wp.spec, wp.fanIn, wp.fanOut = true, spec, fanIn, fanOut
+	}
+	return wp, nil
+}
+
+// toFloat32 rounds data to how the generated code stores dtype dt, as the
+// interpreter normalises it: f32 to the nearest float32, bool to 0 or 1.
+func toFloat32(dt ir.DType, data []float64) []float32 {
+	out := make([]float32, len(data))
+	for i, x := range data {
+		if dt == ir.Bool {
+			if x != 0 {
+				out[i] = 1
+			}
+			continue
+		}
+		out[i] = float32(x)
+	}
+	return out
+}
+
+func checkDType(dt ir.DType) error {
+	if dt != ir.F32 && dt != ir.Bool {
+		return fmt.Errorf("dtype %s is not supported by the Go backend (only f32 and bool)", dt)
+	}
+	return nil
+}
+
+// checkType checks a value's dtype and that its only symbol is N.
+func checkType(t ir.Type) error {
+	if err := checkDType(t.DType); err != nil {
+		return err
+	}
+	for _, d := range t.Shape {
+		if !d.IsConst() && d.Sym != batchSym {
+			return fmt.Errorf("type %s has the symbolic dim %q; the Go backend supports only the batch dim %s", t, d.Sym, batchSym)
+		}
+		if d.IsConst() && d.Size < 0 {
+			return fmt.Errorf("type %s has a negative dim", t)
+		}
+	}
+	return nil
+}
+
+// perSample checks that t is [N, constant dims...] and returns the number
+// of elements per sample.
+func perSample(f *ir.Func, what string, t ir.Type) (int64, error) {
+	if len(t.Shape) == 0 || t.Shape[0].Sym != batchSym || !t.Shape[1:].IsStatic() {
+		return 0, fmt.Errorf("func @%s: %s has type %s; want %s[%s, constant dims...] (the batch first)", f.Name, what, t, ir.F32, batchSym)
+	}
+	n, _ := t.Shape[1:].NumElements()
+	return n, nil
+}
+
+// planFunc lays out one function's values in the arena and emits a
+// kernel for each node.
+func (g *gen) planFunc(f *ir.Func, prefix string) (*fnPlan, error) {
+	fp := &fnPlan{f: f, prefix: prefix, vals: map[*ir.Value]*valPlan{}}
+	for i, p := range f.Params {
+		if err := checkType(p.Type); err != nil {
+			return nil, fmt.Errorf("func @%s: parameter %d: %v", f.Name, i, err)
+		}
+		vp := g.slot(p)
+		fp.vals[p] = vp
+		fp.params = append(fp.params, vp)
+	}
+	for i, v := range f.Body {
+		if err := checkType(v.Type); err != nil {
+			return nil, fmt.Errorf("%s: %v", where(f, i, v), err)
+		}
+		emit, ok := emitters[v.Op]
+		if !ok {
+			return nil, fmt.Errorf("%s: the Go backend has no emitter for this op", where(f, i, v))
+		}
+		switch v.Op {
+		case ir.OpWeight:
+			fp.vals[v] = &valPlan{v: v, kind: inWeight, w: g.byName[v.Attrs.String("name", "")]}
+			continue
+		case ir.OpConstant:
+			vp := &valPlan{v: v, kind: inConst, size: product(shapeMonos(v.Type.Shape)),
+				field: prefix + "C" + strconv.Itoa(i)}
+			fp.vals[v] = vp
+			fp.consts = append(fp.consts, vp)
+			continue
+		}
+		k := &kernel{g: g, v: v, task: g.ntasks, name: prefix + "Node" + strconv.Itoa(i),
+			desc: describe(f, i, v), uses: map[string]bool{}}
+		if err := emit(k); err != nil {
+			return nil, fmt.Errorf("%s: %v", where(f, i, v), err)
+		}
+		g.ntasks++
+		vp := g.slot(v)
+		fp.vals[v] = vp
+		k.out = vp
+		for _, a := range v.Args {
+			k.args = append(k.args, fp.vals[a])
+		}
+		fp.kernels = append(fp.kernels, k)
+	}
+	return fp, nil
+}
+
+// slot gives v a fresh arena slot. Every value has its own (bump
+// allocation); a memory-planning pass may later let values share.
+func (g *gen) slot(v *ir.Value) *valPlan {
+	size := product(shapeMonos(v.Type.Shape))
+	vp := &valPlan{v: v, kind: inArena, off: g.arena, size: size}
+	g.arena = g.arena.plus(size)
+	return vp
+}
+
+// planTrain checks train_step's signature and plans its updates.
+func (g *gen) planTrain(tf *ir.Func) error {
+	fp := g.train
+	if len(tf.Params) != 2 {
+		return fmt.Errorf("func @%s: has %d parameters, want two (x: f32[N, ...], y: f32[N, ...])", tf.Name, len(tf.Params))
+	}
+	if !tf.Params[0].Type.Equal(g.predict.f.Params[0].Type) {
+		return fmt.Errorf("func @%s: parameter 0 has type %s, but @%s's has %s", tf.Name, tf.Params[0].Type, predictFunc, g.predict.f.Params[0].Type)
+	}
+	var err error
+	if g.targetSize, err = perSample(tf, "parameter 1", tf.Params[1].Type); err != nil {
+		return err
+	}
+	loss, probs := 0, 1
+	if len(tf.ResultNames) == len(tf.Results) {
+		for i, n := range tf.ResultNames {
+			switch n {
+			case "loss":
+				loss = i
+			case "probs":
+				probs = i
+			}
+		}
+	}
+	if len(tf.Results) < 1 || len(tf.Results) > 2 || loss == probs {
+		return fmt.Errorf("func @%s: has %d results, want (loss: f32[]) or (loss: f32[], probs: f32[N, ...])", tf.Name, len(tf.Results))
+	}
+	if lt := tf.Results[loss].Type; lt.DType != ir.F32 || len(lt.Shape) != 0 {
+		return fmt.Errorf("func @%s: the loss (result %d) has type %s, want f32[]", tf.Name, loss, lt)
+	}
+	fp.loss = fp.vals[tf.Results[loss]]
+	if len(tf.Results) == 2 {
+		pt := tf.Results[probs].Type
+		if g.trainOutSize, err = perSample(tf, "result "+strconv.Itoa(probs), pt); err != nil {
+			return err
+		}
+		fp.probs = fp.vals[tf.Results[probs]]
+		if fp.probs.kind == inWeight { // cannot happen for [N, ...], kept for safety
+			fp.probsStage = fp.probs.w
+			fp.probsSlot = g.slot(tf.Results[probs])
+		}
+	}
+	for i, u := range tf.Updates {
+		up := updatePlan{target: g.byName[u.Weight], src: fp.vals[u.Value], field: "trainUpdate" + strconv.Itoa(i)}
+		if up.src.kind == inWeight {
+			if up.src.w == up.target {
+				continue // the state keeps its value
+			}
+			// Reads must see the old state: stage the other weight's
+			// value before any update writes.
+			up.stage = up.src.w
+			up.slot = g.slot(u.Value)
+		}
+		fp.updates = append(fp.updates, up)
+	}
+	return nil
+}
+
+// describe prints node i of f for a comment: like the IR text, but with
+// parameters by position, so that no model-chosen name reaches the code.
+func describe(f *ir.Func, i int, v *ir.Value) string {
+	name := func(a *ir.Value) string {
+		for j, p := range f.Params {
+			if p == a {
+				return "%arg" + strconv.Itoa(j)
+			}
+		}
+		for j, b := range f.Body {
+			if b == a {
+				return "%" + strconv.Itoa(j)
+			}
+		}
+		return "%?"
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%%%d = %s", i, v.Op)
+	for j, a := range v.Args {
+		if j == 0 {
+			b.WriteByte(' ')
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString(name(a))
+	}
+	if len(v.Attrs) > 0 {
+		b.WriteString(" {")
+		for j, k := range v.Attrs.Keys() {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			// Keys are the op table's attribute names (the verifier
+			// rejects others); string values print quoted.
+			fmt.Fprintf(&b, "%s=%s", k, ir.FormatAttr(v.Attrs[k]))
+		}
+		b.WriteByte('}')
+	}
+	fmt.Fprintf(&b, " : %s", v.Type)
+	return b.String()
+}

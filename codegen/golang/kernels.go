@@ -1,0 +1,607 @@
+package golang
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/dave/jennifer/jen"
+	"github.com/dlc-project/dlc/ir"
+)
+
+// kernel is the code of one IR node: a top-level function
+//
+//	func name(t *task, lo, hi int)
+//
+// whose body processes indices [lo, hi) of its outermost loop, so that the
+// generated Model can run it inline or split it over the worker pool. The
+// kernel reads its operands from t.in, writes t.out, and takes the batch
+// size from t.n; all other sizes are constants in the body.
+type kernel struct {
+	g    *gen
+	v    *ir.Value
+	name string // generated identifier
+	desc string // the node, for the doc comment
+	task int    // index in Model.tasks
+	out  *valPlan
+	args []*valPlan
+
+	body  []jen.Code
+	rows  mono // extent of the outermost loop: what the pool splits
+	work  mono // elements touched: whether splitting pays
+	usesN bool
+	uses  map[string]bool // locals the body reads: "out", "x0", ...
+}
+
+// emitFunc fills in a kernel's body, rows and work for its node. It may
+// fail for a node the backend cannot compile; the error is wrapped with
+// the node's place.
+type emitFunc func(k *kernel) error
+
+// emitters holds the emitter of every op in ir's op table (a test walks
+// ir.Ops() against it). Leaf ops (constant, weight) have no kernel: their
+// values are buffers New fills once.
+var emitters = map[string]emitFunc{
+	ir.OpConstant: emitLeaf,
+	ir.OpWeight:   emitLeaf,
+
+	ir.OpAdd: elementwise(binary("+")),
+	ir.OpSub: elementwise(binary("-")),
+	ir.OpMul: elementwise(binary("*")),
+	ir.OpDiv: elementwise(binary("/")),
+
+	ir.OpNeg:     elementwise(func(_ *kernel, x []*jen.Statement) *jen.Statement { return jen.Op("-").Add(x[0]) }),
+	ir.OpExp:     elementwise(mathFunc("Exp")),
+	ir.OpLog:     elementwise(mathFunc("Log")),
+	ir.OpSqrt:    elementwise(mathFunc("Sqrt")),
+	ir.OpTanh:    elementwise(mathFunc("Tanh")),
+	ir.OpRelu:    elementwise(helperCall("relu")),
+	ir.OpSigmoid: elementwise(helperCall("sigmoid")),
+
+	ir.OpGreater:      elementwise(compare(">")),
+	ir.OpGreaterEqual: elementwise(compare(">=")),
+	ir.OpLess:         elementwise(compare("<")),
+	ir.OpLessEqual:    elementwise(compare("<=")),
+	ir.OpEqual:        elementwise(compare("==")),
+	ir.OpSelect:       elementwise(helperCall("sel")),
+	ir.OpCast:         emitCast,
+
+	ir.OpMatMul:     emitMatMul,
+	ir.OpReduceSum:  reduction(ir.OpReduceSum),
+	ir.OpReduceMean: reduction(ir.OpReduceMean),
+	ir.OpReduceMax:  reduction(ir.OpReduceMax),
+	ir.OpSoftmax:    rowwise(false),
+	ir.OpLogSoftmax: rowwise(true),
+	ir.OpReshape:    emitReshape,
+	ir.OpTranspose:  emitTranspose,
+	ir.OpBroadcast:  elementwise(nil),
+	ir.OpSize:       emitSize,
+}
+
+func emitLeaf(*kernel) error {
+	return errors.New("internal error: leaf ops have no kernel")
+}
+
+// n renders a size, noting that the body needs the batch size.
+func (k *kernel) n(m mono) *jen.Statement {
+	if m.p > 0 {
+		k.usesN = true
+	}
+	return m.code("n")
+}
+
+// x names operand i's buffer.
+func (k *kernel) x(i int) *jen.Statement {
+	name := "x" + strconv.Itoa(i)
+	k.uses[name] = true
+	return jen.Id(name)
+}
+
+// o names the result buffer.
+func (k *kernel) o() *jen.Statement {
+	k.uses["out"] = true
+	return jen.Id("out")
+}
+
+// helper names a helper function of the generated file, which is then
+// emitted (only helpers some kernel calls are).
+func (k *kernel) helper(name string) *jen.Statement {
+	k.g.helpers[name] = true
+	return jen.Id(name)
+}
+
+// decl renders the kernel's function.
+func (k *kernel) decl() jen.Code {
+	var names, vals []jen.Code
+	if k.usesN {
+		names = append(names, jen.Id("n"))
+		vals = append(vals, jen.Id("t").Dot("n"))
+	}
+	if k.uses["out"] {
+		names = append(names, jen.Id("out"))
+		vals = append(vals, jen.Id("t").Dot("out"))
+	}
+	for i := range maxArgs {
+		if name := "x" + strconv.Itoa(i); k.uses[name] {
+			names = append(names, jen.Id(name))
+			vals = append(vals, jen.Id("t").Dot("in").Index(jen.Lit(i)))
+		}
+	}
+	var body []jen.Code
+	if len(names) > 0 {
+		body = append(body, jen.List(names...).Op(":=").List(vals...))
+	}
+	body = append(body, k.body...)
+	return jen.Commentf("%s computes %s.", k.name, k.desc).Line().
+		Func().Id(k.name).Params(jen.Id("t").Op("*").Id("task"), jen.List(jen.Id("lo"), jen.Id("hi")).Int()).
+		Block(body...)
+}
+
+// maxArgs is the most operands an op has (select).
+const maxArgs = 3
+
+// index renders Σ vars[d]*strides[d], leaving out zero strides.
+func (k *kernel) index(vars []string, strides []mono) *jen.Statement {
+	var terms []jen.Code
+	for d, s := range strides {
+		switch {
+		case s.isZero():
+		case s.isOne():
+			terms = append(terms, jen.Id(vars[d]))
+		default:
+			terms = append(terms, jen.Id(vars[d]).Op("*").Add(k.n(s)))
+		}
+	}
+	return sum(terms)
+}
+
+// loop wraps body in "for v := from; v < to; v++".
+func loop(v string, from, to jen.Code, body ...jen.Code) *jen.Statement {
+	return jen.For(jen.Id(v).Op(":=").Add(from), jen.Id(v).Op("<").Add(to), jen.Id(v).Op("++")).Block(body...)
+}
+
+// broadcastStrides gives, for each dim of out, the stride of the operand
+// of shape in broadcast to it (NumPy rules: aligned from the right, a
+// missing or size-1 dim is read with stride 0).
+func broadcastStrides(in, out ir.Shape) []mono {
+	inSt := contiguous(shapeMonos(in))
+	st := make([]mono, len(out))
+	off := len(out) - len(in)
+	for i := range out {
+		j := i - off
+		if j < 0 || (in[j] == ir.C(1) && out[i] != ir.C(1)) {
+			continue
+		}
+		st[i] = inSt[j]
+	}
+	return st
+}
+
+// elemFunc renders the result element from the operands' elements.
+type elemFunc func(k *kernel, x []*jen.Statement) *jen.Statement
+
+// elementwise emits an op applied pointwise to operands broadcast to the
+// result's shape. A nil f is the identity (broadcast).
+func elementwise(f elemFunc) emitFunc {
+	return func(k *kernel) error {
+		out := k.v.Type.Shape
+		strides := make([][]mono, len(k.v.Args))
+		for i, a := range k.v.Args {
+			strides[i] = broadcastStrides(a.Type.Shape, out)
+		}
+		k.emitMap(shapeMonos(out), strides, f)
+		return nil
+	}
+}
+
+func binary(op string) elemFunc {
+	return func(_ *kernel, x []*jen.Statement) *jen.Statement { return jen.Add(x[0]).Op(op).Add(x[1]) }
+}
+
+// mathFunc computes in float64 and rounds once, as the interpreter does.
+func mathFunc(name string) elemFunc {
+	return func(_ *kernel, x []*jen.Statement) *jen.Statement {
+		return jen.Float32().Call(jen.Qual(mathPath, name).Call(jen.Float64().Call(x[0])))
+	}
+}
+
+func helperCall(name string) elemFunc {
+	return func(k *kernel, x []*jen.Statement) *jen.Statement {
+		args := make([]jen.Code, len(x))
+		for i, a := range x {
+			args[i] = a
+		}
+		return k.helper(name).Call(args...)
+	}
+}
+
+// compare gives a bool, stored as 0 or 1.
+func compare(op string) elemFunc {
+	return func(k *kernel, x []*jen.Statement) *jen.Statement {
+		return k.helper("b2f").Call(jen.Add(x[0]).Op(op).Add(x[1]))
+	}
+}
+
+// emitCast converts between f32 and bool; bool is already stored as 0/1,
+// so only a cast to bool computes (x != 0, as Go and the interpreter do).
+func emitCast(k *kernel) error {
+	from, to := k.v.Args[0].Type.DType, k.v.Type.DType
+	if to == ir.Bool && from != ir.Bool {
+		return elementwise(func(k *kernel, x []*jen.Statement) *jen.Statement {
+			return k.helper("b2f").Call(jen.Add(x[0]).Op("!=").Lit(0))
+		})(k)
+	}
+	return elementwise(nil)(k)
+}
+
+// emitMap emits out[i] = f(x0[...], x1[...], ...) over the result dims,
+// where operand j is read with strides[j] (one stride per result dim).
+// Size-1 dims are dropped and adjacent dims that every buffer walks
+// contiguously are merged, so equal shapes become one flat loop and a
+// bias add becomes rows × columns. Operands read with all-zero strides
+// (scalars) are loaded once before the loops.
+func (k *kernel) emitMap(dims []mono, strides [][]mono, f elemFunc) {
+	type ldim struct {
+		size, out mono
+		in        []mono
+	}
+	outSt := contiguous(dims)
+	var ds []ldim
+	for i, d := range dims {
+		if d.isOne() {
+			continue
+		}
+		cur := ldim{size: d, out: outSt[i]}
+		for _, s := range strides {
+			cur.in = append(cur.in, s[i])
+		}
+		if len(ds) > 0 {
+			last := &ds[len(ds)-1]
+			ok := last.out == cur.out.mul(cur.size)
+			for j := range cur.in {
+				ok = ok && last.in[j] == cur.in[j].mul(cur.size)
+			}
+			if ok {
+				last.size, last.out, last.in = last.size.mul(cur.size), cur.out, cur.in
+				continue
+			}
+		}
+		ds = append(ds, cur)
+	}
+	if len(ds) == 0 {
+		ds = []ldim{{size: one, out: one, in: make([]mono, len(strides))}}
+	}
+	sizes := make([]mono, len(ds))
+	vars := make([]string, len(ds))
+	outStrides := make([]mono, len(ds))
+	for d := range ds {
+		sizes[d], vars[d], outStrides[d] = ds[d].size, "i"+strconv.Itoa(d), ds[d].out
+	}
+	k.rows, k.work = ds[0].size, product(sizes)
+
+	if f == nil && len(ds) == 1 && ds[0].in[0].isOne() {
+		// A contiguous copy.
+		k.body = append(k.body, jen.Copy(k.o().Index(jen.Id("lo").Op(":").Id("hi")), k.x(0).Index(jen.Id("lo").Op(":").Id("hi"))))
+		return
+	}
+	vals := make([]*jen.Statement, len(strides))
+	for j := range strides {
+		scalar := true
+		for _, d := range ds {
+			scalar = scalar && d.in[j].isZero()
+		}
+		if scalar {
+			s := "s" + strconv.Itoa(j)
+			k.body = append(k.body, jen.Id(s).Op(":=").Add(k.x(j)).Index(jen.Lit(0)))
+			vals[j] = jen.Id(s)
+			continue
+		}
+		st := make([]mono, len(ds))
+		for d := range ds {
+			st[d] = ds[d].in[j]
+		}
+		vals[j] = k.x(j).Index(k.index(vars, st))
+	}
+	var val *jen.Statement
+	if f == nil {
+		val = vals[0]
+	} else {
+		val = f(k, vals)
+	}
+	stmt := k.o().Index(k.index(vars, outStrides)).Op("=").Add(val)
+	for d := len(ds) - 1; d >= 0; d-- {
+		if d == 0 {
+			stmt = loop(vars[d], jen.Id("lo"), jen.Id("hi"), stmt)
+		} else {
+			stmt = loop(vars[d], jen.Lit(0), k.n(ds[d].size), stmt)
+		}
+	}
+	k.body = append(k.body, stmt)
+}
+
+// emitReshape copies the elements in order.
+func emitReshape(k *kernel) error {
+	n := product(shapeMonos(k.v.Type.Shape))
+	k.emitMap([]mono{n}, [][]mono{{one}}, nil)
+	return nil
+}
+
+// emitTranspose copies with result dim i read from operand dim perm[i].
+func emitTranspose(k *kernel) error {
+	in := k.v.Args[0].Type.Shape
+	inSt := contiguous(shapeMonos(in))
+	perm := k.v.Attrs.Ints("perm")
+	st := make([]mono, len(perm))
+	for i, p := range perm {
+		st[i] = inSt[p]
+	}
+	k.emitMap(shapeMonos(k.v.Type.Shape), [][]mono{st}, nil)
+	return nil
+}
+
+// emitSize writes the element count over the axes, the batch included.
+func emitSize(k *kernel) error {
+	in := k.v.Args[0].Type.Shape
+	axes, err := ir.NormalizeAxes(k.v.Attrs.Ints("axes"), len(in))
+	if err != nil {
+		return err
+	}
+	count := one
+	for _, ax := range axes {
+		count = count.mul(dimMono(in[ax]))
+	}
+	k.rows, k.work = one, one
+	var val jen.Code
+	switch {
+	case k.v.Type.DType == ir.Bool && count.p == 0:
+		val = jen.Lit(b2i(count.c != 0))
+	case k.v.Type.DType == ir.Bool:
+		val = k.helper("b2f").Call(k.n(count).Op("!=").Lit(0))
+	case count.p == 0:
+		val = jen.Lit(int(count.c))
+	default:
+		val = jen.Float32().Call(k.n(count))
+	}
+	k.body = append(k.body, k.o().Index(jen.Lit(0)).Op("=").Add(val))
+	return nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// reduction emits a sum, mean or max over axes as a gather: for each result
+// element (the kept dims, outermost first, which the pool splits), a loop
+// nest over the reduced dims. Sums accumulate in float64, as the
+// interpreter does, so long reductions agree with it.
+func reduction(op string) emitFunc {
+	return func(k *kernel) error {
+		in := k.v.Args[0].Type.Shape
+		axes, err := ir.NormalizeAxes(k.v.Attrs.Ints("axes"), len(in))
+		if err != nil {
+			return err
+		}
+		isAxis := make([]bool, len(in))
+		for _, ax := range axes {
+			isAxis[ax] = true
+		}
+		type rdim struct{ size, stride mono }
+		var kept, red []rdim
+		dims := shapeMonos(in)
+		st := contiguous(dims)
+		count := one
+		for i, d := range dims {
+			if isAxis[i] {
+				count = count.mul(d)
+			}
+			if d.isOne() {
+				continue
+			}
+			list := &kept
+			if isAxis[i] {
+				list = &red
+			}
+			// The operand is contiguous, so neighbouring dims of the same
+			// kind (kept or reduced) merge into one.
+			if i > 0 && len(*list) > 0 && (*list)[len(*list)-1].stride == st[i].mul(d) && prevKind(dims, isAxis, i) == isAxis[i] {
+				last := &(*list)[len(*list)-1]
+				last.size, last.stride = last.size.mul(d), st[i]
+				continue
+			}
+			*list = append(*list, rdim{d, st[i]})
+		}
+		if len(kept) == 0 {
+			kept = []rdim{{one, mono{}}}
+		}
+		if len(red) == 0 {
+			red = []rdim{{one, mono{}}}
+		}
+		k.rows, k.work = kept[0].size, product(dims)
+
+		keptVars, keptSizes, keptSt := make([]string, len(kept)), make([]mono, len(kept)), make([]mono, len(kept))
+		for d, kd := range kept {
+			keptVars[d], keptSizes[d], keptSt[d] = "i"+strconv.Itoa(d), kd.size, kd.stride
+		}
+		vars, inSt := append([]string{}, keptVars...), append([]mono{}, keptSt...)
+		for d, rd := range red {
+			vars, inSt = append(vars, "r"+strconv.Itoa(d)), append(inSt, rd.stride)
+		}
+		elem := k.x(0).Index(k.index(vars, inSt))
+		var acc, init, result jen.Code
+		switch op {
+		case ir.OpReduceMax:
+			init = jen.Float32().Call(jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))
+			acc = jen.Id("acc").Op("=").Max(jen.Id("acc"), elem)
+			result = jen.Id("acc")
+		default:
+			init = jen.Lit(0.0)
+			acc = jen.Id("acc").Op("+=").Float64().Call(elem)
+			result = jen.Float32().Call(jen.Id("acc"))
+			if op == ir.OpReduceMean {
+				result = jen.Float32().Call(jen.Id("acc").Op("/").Float64().Call(k.n(count)))
+			}
+		}
+		inner := acc
+		for d := len(red) - 1; d >= 0; d-- {
+			inner = loop("r"+strconv.Itoa(d), jen.Lit(0), k.n(red[d].size), inner)
+		}
+		var s jen.Code
+		for d := len(kept) - 1; d >= 0; d-- {
+			var from, to jen.Code = jen.Id("lo"), jen.Id("hi")
+			if d > 0 {
+				from, to = jen.Lit(0), k.n(kept[d].size)
+			}
+			if d == len(kept)-1 {
+				s = loop(keptVars[d], from, to,
+					jen.Id("acc").Op(":=").Add(init),
+					inner,
+					k.o().Index(k.index(keptVars, contiguous(keptSizes))).Op("=").Add(result))
+			} else {
+				s = loop(keptVars[d], from, to, s)
+			}
+		}
+		k.body = append(k.body, s)
+		return nil
+	}
+}
+
+// prevKind reports whether the nearest non-unit dim before i is reduced
+// (or isAxis[i] when there is none), so that only dims adjacent in the
+// operand's layout are merged.
+func prevKind(dims []mono, isAxis []bool, i int) bool {
+	for j := i - 1; j >= 0; j-- {
+		if !dims[j].isOne() {
+			return isAxis[j]
+		}
+	}
+	return isAxis[i]
+}
+
+// rowwise emits softmax or log_softmax along one axis: for each row, the
+// max, then the sum of exp(x - max) in float64, as the interpreter does;
+// subtracting the max keeps exp from overflowing. Rows (the dims before
+// the axis) are what the pool splits.
+func rowwise(log bool) emitFunc {
+	return func(k *kernel) error {
+		shape := k.v.Type.Shape
+		axes, err := ir.NormalizeAxes([]int64{k.v.Attrs.Int("axis", -1)}, len(shape))
+		if err != nil {
+			return err
+		}
+		ax := axes[0]
+		dims := shapeMonos(shape)
+		outer, length, inner := product(dims[:ax]), dims[ax], product(dims[ax+1:])
+		k.rows, k.work = outer, product(dims)
+
+		// at(j) is the index of element j of the current row.
+		at := func(j string) *jen.Statement {
+			if inner.isOne() {
+				return jen.Id("base").Op("+").Id(j)
+			}
+			return jen.Id("base").Op("+").Id(j).Op("*").Add(k.n(inner))
+		}
+		xj := func() *jen.Statement { return k.x(0).Index(at("j")) }
+		oj := func() *jen.Statement { return k.o().Index(at("j")) }
+		row := []jen.Code{
+			jen.Id("mx").Op(":=").Float32().Call(jen.Qual(mathPath, "Inf").Call(jen.Lit(-1))),
+			loop("j", jen.Lit(0), k.n(length), jen.Id("mx").Op("=").Max(jen.Id("mx"), xj())),
+			jen.Id("sum").Op(":=").Lit(0.0),
+		}
+		diff := jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id("mx"))
+		if log {
+			row = append(row,
+				loop("j", jen.Lit(0), k.n(length),
+					jen.Id("sum").Op("+=").Qual(mathPath, "Exp").Call(diff)),
+				jen.Id("lse").Op(":=").Qual(mathPath, "Log").Call(jen.Id("sum")),
+				loop("j", jen.Lit(0), k.n(length),
+					oj().Op("=").Float32().Call(jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id("mx")).Op("-").Id("lse"))),
+			)
+		} else {
+			row = append(row,
+				loop("j", jen.Lit(0), k.n(length),
+					jen.Id("e").Op(":=").Qual(mathPath, "Exp").Call(diff),
+					jen.Id("sum").Op("+=").Id("e"),
+					oj().Op("=").Float32().Call(jen.Id("e"))),
+				loop("j", jen.Lit(0), k.n(length),
+					oj().Op("=").Float32().Call(jen.Float64().Call(oj()).Op("/").Id("sum"))),
+			)
+		}
+		var body []jen.Code
+		if inner.isOne() {
+			body = append([]jen.Code{jen.Id("base").Op(":=").Id("o").Op("*").Add(k.n(length))}, row...)
+		} else {
+			body = []jen.Code{loop("c", jen.Lit(0), k.n(inner),
+				append([]jen.Code{jen.Id("base").Op(":=").Id("o").Op("*").Add(k.n(length.mul(inner))).Op("+").Id("c")}, row...)...)}
+		}
+		k.body = append(k.body, loop("o", jen.Id("lo"), jen.Id("hi"), body...))
+		return nil
+	}
+}
+
+// emitMatMul calls runtime.Sgemm, which splits the product over the pool
+// itself; the kernel therefore runs inline (rows = 1). A batch of matrices
+// times one matrix is folded into a single taller product; other batched
+// products loop over the (broadcast) batch dims.
+func emitMatMul(k *kernel) error {
+	a, b := k.v.Args[0].Type, k.v.Args[1].Type
+	ta, tb := k.v.Attrs.Bool("transpose_a", false), k.v.Attrs.Bool("transpose_b", false)
+	batch, md, kd, nd, err := ir.MatMulDims(a, b, ta, tb)
+	if err != nil {
+		return err
+	}
+	ra, rb := len(a.Shape), len(b.Shape)
+	m, kk, n := dimMono(md), dimMono(kd), dimMono(nd)
+	lda, ldb := dimMono(a.Shape[ra-1]), dimMono(b.Shape[rb-1])
+	k.rows, k.work = one, product(shapeMonos(batch)).mul(m).mul(kk).mul(n)
+	sub := func(buf *jen.Statement, off *jen.Statement, zero bool) *jen.Statement {
+		if zero {
+			return buf
+		}
+		return buf.Index(off.Op(":"))
+	}
+	call := func(rows mono, aoff, boff, coff *jen.Statement, az, bz, cz bool) jen.Code {
+		return jen.Qual(runtimePath, "Sgemm").Call(
+			jen.Id("t").Dot("pool"), jen.Lit(ta), jen.Lit(tb), k.n(rows), k.n(n), k.n(kk), jen.Lit(1),
+			sub(k.x(0), aoff, az), k.n(lda), sub(k.x(1), boff, bz), k.n(ldb), jen.Lit(0),
+			sub(k.o(), coff, cz), k.n(n))
+	}
+	if len(batch) == 0 || (rb == 2 && !ta) {
+		// The batch dims of a (if any) are rows of one tall product.
+		rows := product(shapeMonos(a.Shape[:ra-1]))
+		if ta {
+			rows = m
+		}
+		k.body = append(k.body, call(rows, nil, nil, nil, true, true, true))
+		return nil
+	}
+	aSt := broadcastStrides(a.Shape[:ra-2], batch)
+	bSt := broadcastStrides(b.Shape[:rb-2], batch)
+	cSt := contiguous(shapeMonos(batch))
+	aMat, bMat, cMat := product(shapeMonos(a.Shape[ra-2:])), product(shapeMonos(b.Shape[rb-2:])), m.mul(n)
+	var vars []string
+	var as, bs, cs, sizes []mono
+	for i, d := range batch {
+		if d == ir.C(1) {
+			continue
+		}
+		vars = append(vars, "b"+strconv.Itoa(len(vars)))
+		as, bs, cs = append(as, aSt[i].mul(aMat)), append(bs, bSt[i].mul(bMat)), append(cs, cSt[i].mul(cMat))
+		sizes = append(sizes, dimMono(d))
+	}
+	allZero := func(st []mono) bool {
+		for _, s := range st {
+			if !s.isZero() {
+				return false
+			}
+		}
+		return true
+	}
+	var stmt jen.Code = call(m, k.index(vars, as), k.index(vars, bs), k.index(vars, cs), allZero(as), allZero(bs), allZero(cs))
+	for d := len(vars) - 1; d >= 0; d-- {
+		stmt = loop(vars[d], jen.Lit(0), k.n(sizes[d]), stmt)
+	}
+	k.body = append(k.body, stmt)
+	return nil
+}

@@ -1,0 +1,237 @@
+package frontend
+
+import (
+	"fmt"
+
+	"github.com/dlc-project/dlc/ir"
+	"github.com/dlc-project/dlc/passes"
+	"github.com/dlc-project/dlc/runtime"
+)
+
+// Model is a loaded model description, whatever file it came from: the
+// layers, the loss and the training settings. Build traces it into IR.
+type Model struct {
+	Name      string
+	Input     []int64 // the shape of one sample
+	Layers    []Layer
+	Loss      string // "categorical_crossentropy" or "mse"
+	Optimizer *passes.Optimizer
+	Metrics   []string
+	Train     TrainSettings
+}
+
+// TrainSettings are the training loop's settings.
+type TrainSettings struct {
+	Epochs    int
+	BatchSize int
+	Dataset   string // "mnist"
+	Shuffle   bool
+	Seed      uint64
+}
+
+// Layer is one layer of a sequential model.
+type Layer struct {
+	Type       string // dense, activation, dropout, flatten
+	Name       string
+	Units      int64
+	Activation string // relu, sigmoid, tanh, softmax, linear
+	UseBias    bool
+	KernelInit runtime.InitSpec
+	BiasInit   runtime.InitSpec
+	Rate       float64 // dropout
+}
+
+// Layer types.
+const (
+	LayerDense      = "dense"
+	LayerActivation = "activation"
+	LayerDropout    = "dropout"
+	LayerFlatten    = "flatten"
+)
+
+// Activations maps each supported activation name to whether it is known.
+var Activations = []string{"linear", "relu", "sigmoid", "tanh", "softmax"}
+
+// Losses are the supported losses.
+var Losses = []string{"categorical_crossentropy", "mse"}
+
+// Batch is the symbol of the batch dim.
+const Batch = "N"
+
+func isActivation(a string) bool {
+	for _, x := range Activations {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// Build traces the model into a module with two functions: predict (x) ->
+// (output) and, when the model has a loss and an optimizer, train_step
+// (x, y) -> (loss, output), the forward pass and the loss, which the
+// autodiff and optimizer passes complete.
+func (md *Model) Build() (*ir.Module, error) {
+	if len(md.Input) == 0 {
+		return nil, fmt.Errorf("model %q: the input shape is not given", md.Name)
+	}
+	m := &ir.Module{Name: md.Name}
+	inType := ir.Type{DType: ir.F32, Shape: append(ir.Shape{ir.S(Batch)}, ir.ShapeOf(md.Input...)...)}
+
+	pt := NewTracer(m, passes.Predict)
+	x := pt.Input("x", inType)
+	out, _, err := md.forward(pt, x)
+	if err != nil {
+		return nil, err
+	}
+	pt.Return([]string{"output"}, out)
+	if err := pt.Err(); err != nil {
+		return nil, err
+	}
+	if md.Loss == "" || md.Optimizer == nil {
+		return m, nil
+	}
+	tt := NewTracer(m, passes.TrainStep)
+	x = tt.Input("x", inType)
+	out, logits, err := md.forward(tt, x)
+	if err != nil {
+		return nil, err
+	}
+	y := tt.Input("y", out.Type())
+	tt.Scope("loss")
+	var loss Tensor
+	switch md.Loss {
+	case "categorical_crossentropy":
+		if len(out.Shape()) != 2 {
+			return nil, fmt.Errorf("loss categorical_crossentropy needs an output of shape [batch, classes], the model's is %s", out.Shape())
+		}
+		var logp Tensor
+		if logits != nil {
+			// softmax followed by cross-entropy: use log_softmax of the
+			// logits, which is exact where log(softmax) underflows.
+			logp = logits.LogSoftmax(-1)
+		} else {
+			// As Keras: probabilities clipped away from 0 (here by adding
+			// its epsilon) before the log.
+			logp = out.Add(out.ScalarLike(1e-7)).Log()
+		}
+		loss = y.Mul(logp).Sum(false, 1).Mean(false, 0).Neg()
+	case "mse":
+		d := out.Sub(y)
+		loss = d.Mul(d).Mean(false, allAxes(len(out.Shape()))...)
+	default:
+		return nil, fmt.Errorf("unknown loss %q (known: categorical_crossentropy, mse)", md.Loss)
+	}
+	tt.Return([]string{"loss", "output"}, loss, out)
+	if err := tt.Err(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func allAxes(r int) []int {
+	a := make([]int, r)
+	for i := range a {
+		a[i] = i
+	}
+	return a
+}
+
+// forward traces the layers. It returns the output and, when the last
+// layer ends in softmax, the logits that fed it (for a stable loss).
+func (md *Model) forward(t *Tracer, x Tensor) (out Tensor, logits *Tensor, err error) {
+	h := x
+	for i, l := range md.Layers {
+		name := l.Name
+		if name == "" {
+			name = fmt.Sprintf("%s_%d", l.Type, i)
+		}
+		t.Scope(name)
+		logits = nil
+		switch l.Type {
+		case LayerDense:
+			if len(h.Shape()) != 2 {
+				return out, nil, fmt.Errorf("layer %q (dense): input has shape %s; dense needs [batch, features] (add a flatten layer)", name, h.Shape())
+			}
+			in := h.Shape()[1]
+			if !in.IsConst() {
+				return out, nil, fmt.Errorf("layer %q (dense): input features %s are not a constant", name, in)
+			}
+			kernel := t.Weight(name+"/kernel", ir.TensorOf(ir.F32, in, ir.C(l.Units)), true, initAttrs(l.KernelInit, in.Size, l.Units))
+			h = h.MatMul(kernel)
+			if l.UseBias {
+				bias := t.Weight(name+"/bias", ir.TensorOf(ir.F32, ir.C(l.Units)), true, initAttrs(l.BiasInit, l.Units, l.Units))
+				h = h.Add(bias)
+			}
+			var lg *Tensor
+			h, lg, err = activate(h, l.Activation, name)
+			if err != nil {
+				return out, nil, err
+			}
+			logits = lg
+		case LayerActivation:
+			var lg *Tensor
+			h, lg, err = activate(h, l.Activation, name)
+			if err != nil {
+				return out, nil, err
+			}
+			logits = lg
+		case LayerDropout:
+			// Identity at inference. Training-mode dropout needs a random
+			// op in the IR; until then it is identity in training too, and
+			// the loaders say so (see docs/model-json.md).
+		case LayerFlatten:
+			n, syms := h.Shape()[1:].NumElements()
+			if len(syms) > 0 {
+				return out, nil, fmt.Errorf("layer %q (flatten): shape %s has symbolic dims", name, h.Shape())
+			}
+			h = h.Reshape(ir.Shape{ir.S(Batch), ir.C(n)})
+		default:
+			return out, nil, fmt.Errorf("layer %q: unknown layer type %q", name, l.Type)
+		}
+		if err := t.Err(); err != nil {
+			return out, nil, err
+		}
+	}
+	return h, logits, nil
+}
+
+func activate(h Tensor, act, layer string) (Tensor, *Tensor, error) {
+	switch act {
+	case "", "linear":
+		return h, nil, nil
+	case "relu":
+		return h.Relu(), nil, nil
+	case "sigmoid":
+		return h.Sigmoid(), nil, nil
+	case "tanh":
+		return h.Tanh(), nil, nil
+	case "softmax":
+		logits := h
+		return h.Softmax(-1), &logits, nil
+	}
+	return h, nil, fmt.Errorf("layer %q: unknown activation %q", layer, act)
+}
+
+// initAttrs records an initializer on a weight.
+func initAttrs(s runtime.InitSpec, fanIn, fanOut int64) ir.Attrs {
+	a := ir.Attrs{"init": s.Kind, "fan_in": fanIn, "fan_out": fanOut}
+	set := func(k string, v float64, def float64) {
+		if v != def {
+			a[k] = v
+		}
+	}
+	set("scale", s.Scale, 0)
+	set("mean", s.Mean, 0)
+	set("stddev", s.Stddev, 0)
+	set("minval", s.Minval, 0)
+	set("maxval", s.Maxval, 0)
+	set("value", s.Value, 0)
+	if s.Mode != "" {
+		a["mode"] = s.Mode
+	}
+	if s.Distribution != "" {
+		a["distribution"] = s.Distribution
+	}
+	return a
+}

@@ -1,0 +1,412 @@
+// Package train is the training driver shared by dlc's examples and the
+// `dlc train` command. It feeds a compiled model (any type with the
+// generated TrainStep/Predict methods) mini-batches of an image
+// classification dataset, reports Keras-style progress, and evaluates the
+// result, so that generated code only has to implement the numeric kernels.
+package train
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/dlc-project/dlc/runtime"
+)
+
+// Model is the interface implemented by the Go package dlc generates for a
+// model. All buffers are row-major with n samples.
+type Model interface {
+	// TrainStep runs forward and backward passes and an optimizer update
+	// on x (n*InputSize pixels) and y (n*OutputSize one-hot targets) and
+	// returns the mean loss over the n samples.
+	TrainStep(x, y []float32, n int) float32
+	// TrainOutput returns the predictions (n*OutputSize probabilities)
+	// computed by the last TrainStep.
+	TrainOutput() []float32
+	// Predict writes the predictions for the n samples of x to out.
+	Predict(out, x []float32, n int)
+	// MaxBatch is the largest n accepted by TrainStep and Predict.
+	MaxBatch() int
+	// InputSize is the number of features of one sample.
+	InputSize() int
+	// OutputSize is the number of classes.
+	OutputSize() int
+}
+
+// Loss names accepted in Config.Loss.
+const (
+	LossCategoricalCrossentropy = "categorical_crossentropy"
+	LossMSE                     = "mse"
+)
+
+// Config controls Fit.
+type Config struct {
+	Epochs    int
+	BatchSize int
+	// Seed seeds the shuffling RNG; the same seed gives the same batches.
+	Seed uint64
+	// Shuffle reshuffles the training samples at the start of every epoch.
+	Shuffle bool
+	// Progress receives a progress bar per epoch; nil disables it.
+	Progress io.Writer
+	// Loss selects the test-set loss: "categorical_crossentropy" (the
+	// default when empty) or "mse". Training loss is whatever TrainStep
+	// returns.
+	Loss string
+}
+
+// EpochStats summarizes one training epoch.
+type EpochStats struct {
+	Epoch         int     `json:"epoch"`
+	Loss          float64 `json:"loss"`
+	Accuracy      float64 `json:"accuracy"`
+	Seconds       float64 `json:"seconds"`
+	SamplesPerSec float64 `json:"samples_per_sec"`
+}
+
+// Result summarizes a Fit run.
+type Result struct {
+	Epochs             []EpochStats `json:"epochs"`
+	BatchSize          int          `json:"batch_size"`
+	TrainSamplesPerSec float64      `json:"train_samples_per_sec"`
+	TestLoss           float64      `json:"test_loss"`
+	TestAccuracy       float64      `json:"test_accuracy"`
+	Seconds            float64      `json:"seconds"`
+}
+
+// checkDataset validates ds against the model's input and output sizes.
+func checkDataset(m Model, ds *runtime.Dataset, what string) error {
+	if ds == nil {
+		return fmt.Errorf("train: %s set is nil", what)
+	}
+	if err := ds.Validate(); err != nil {
+		return fmt.Errorf("train: %s set: %v", what, err)
+	}
+	if ds.N == 0 {
+		return fmt.Errorf("train: %s set is empty", what)
+	}
+	if in := m.InputSize(); in != ds.Rows*ds.Cols {
+		return fmt.Errorf("train: model input size %d does not match the %s set's %dx%d = %d pixels per image", in, what, ds.Rows, ds.Cols, ds.Rows*ds.Cols)
+	}
+	out := m.OutputSize()
+	for i, l := range ds.Labels {
+		if int(l) >= out {
+			return fmt.Errorf("train: %s set label %d at sample %d is out of range for a model with %d outputs", what, l, i, out)
+		}
+	}
+	return nil
+}
+
+func checkModel(m Model, batch int) error {
+	if m == nil {
+		return errors.New("train: model is nil")
+	}
+	if m.MaxBatch() <= 0 || m.InputSize() <= 0 || m.OutputSize() <= 0 {
+		return fmt.Errorf("train: model reports MaxBatch %d, InputSize %d, OutputSize %d; all must be positive", m.MaxBatch(), m.InputSize(), m.OutputSize())
+	}
+	if batch <= 0 || batch > m.MaxBatch() {
+		return fmt.Errorf("train: batch size %d must be between 1 and the model's MaxBatch %d", batch, m.MaxBatch())
+	}
+	return nil
+}
+
+// Fit trains m on trainSet for cfg.Epochs epochs and then evaluates it on
+// testSet (skipped when testSet is nil). Each epoch visits every training
+// sample once, in an order shuffled deterministically from cfg.Seed when
+// cfg.Shuffle is set; the last batch may be smaller than cfg.BatchSize and
+// is trained on with its real size. Batches are gathered into buffers
+// allocated once, so Fit itself adds no per-step allocations around
+// TrainStep.
+func Fit(m Model, trainSet, testSet *runtime.Dataset, cfg Config) (*Result, error) {
+	if err := checkModel(m, cfg.BatchSize); err != nil {
+		return nil, err
+	}
+	if cfg.Epochs <= 0 {
+		return nil, fmt.Errorf("train: epochs = %d must be positive", cfg.Epochs)
+	}
+	if _, err := lossFunc(cfg.Loss); err != nil {
+		return nil, err
+	}
+	if err := checkDataset(m, trainSet, "training"); err != nil {
+		return nil, err
+	}
+	if testSet != nil {
+		if err := checkDataset(m, testSet, "test"); err != nil {
+			return nil, err
+		}
+	}
+
+	start := time.Now()
+	in, out, bs := m.InputSize(), m.OutputSize(), cfg.BatchSize
+	x := make([]float32, bs*in)
+	y := make([]float32, bs*out)
+	order := make([]int, trainSet.N)
+	for i := range order {
+		order[i] = i
+	}
+	rng := runtime.NewRNG(cfg.Seed)
+	steps := (trainSet.N + bs - 1) / bs
+	res := &Result{BatchSize: bs}
+	var trainSeconds float64
+
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		if cfg.Shuffle {
+			rng.Shuffle(order)
+		}
+		bar := newProgress(cfg.Progress, epoch, cfg.Epochs, steps)
+		epochStart := time.Now()
+		var lossSum float64
+		correct, seen := 0, 0
+		for step := range steps {
+			lo := step * bs
+			n := min(bs, trainSet.N-lo)
+			gather(trainSet, order[lo:lo+n], x, y, in, out)
+			loss := m.TrainStep(x[:n*in], y[:n*out], n)
+			lossSum += float64(loss) * float64(n)
+			correct += countCorrect(m.TrainOutput(), trainSet, order[lo:lo+n], out)
+			seen += n
+			bar.update(step+1, lossSum/float64(seen), float64(correct)/float64(seen), float64(seen)/time.Since(epochStart).Seconds())
+		}
+		secs := time.Since(epochStart).Seconds()
+		trainSeconds += secs
+		st := EpochStats{
+			Epoch:         epoch,
+			Loss:          lossSum / float64(seen),
+			Accuracy:      float64(correct) / float64(seen),
+			Seconds:       secs,
+			SamplesPerSec: float64(seen) / secs,
+		}
+		bar.finish(st.Loss, st.Accuracy, st.SamplesPerSec)
+		res.Epochs = append(res.Epochs, st)
+	}
+	res.TrainSamplesPerSec = float64(trainSet.N*cfg.Epochs) / trainSeconds
+
+	if testSet != nil {
+		loss, acc, err := EvaluateLoss(m, testSet, bs, cfg.Loss)
+		if err != nil {
+			return nil, err
+		}
+		res.TestLoss, res.TestAccuracy = loss, acc
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// gather copies the samples idx of ds into x and their one-hot labels into
+// y.
+func gather(ds *runtime.Dataset, idx []int, x, y []float32, in, out int) {
+	clear(y[:len(idx)*out])
+	for i, s := range idx {
+		copy(x[i*in:(i+1)*in], ds.Images[s*in:(s+1)*in])
+		y[i*out+int(ds.Labels[s])] = 1
+	}
+}
+
+// countCorrect counts samples whose highest prediction is the label.
+func countCorrect(pred []float32, ds *runtime.Dataset, idx []int, out int) int {
+	c := 0
+	for i, s := range idx {
+		if i*out+out > len(pred) {
+			break // a model returning too few outputs scores nothing
+		}
+		if argmax(pred[i*out:(i+1)*out]) == int(ds.Labels[s]) {
+			c++
+		}
+	}
+	return c
+}
+
+// argmax returns the index of the largest value, the first on ties.
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// Evaluate returns the mean categorical cross-entropy and the accuracy of
+// m on ds, predicting in batches of the given size.
+func Evaluate(m Model, ds *runtime.Dataset, batch int) (loss, acc float64, err error) {
+	return EvaluateLoss(m, ds, batch, LossCategoricalCrossentropy)
+}
+
+// crossEntropyEps is Keras's backend epsilon; predicted probabilities are
+// clipped to [eps, 1-eps] before the logarithm, as Keras does, so a
+// confident mistake costs at most -log(1e-7) ≈ 16.1 instead of +Inf.
+const crossEntropyEps = 1e-7
+
+// lossFunc returns the per-sample loss for a loss name, given the
+// predictions of one sample and its label.
+func lossFunc(name string) (func(p []float32, label int) float64, error) {
+	switch name {
+	case "", LossCategoricalCrossentropy:
+		return crossEntropy, nil
+	case LossMSE:
+		return meanSquaredError, nil
+	}
+	return nil, fmt.Errorf("train: unknown loss %q (want %q or %q)", name, LossCategoricalCrossentropy, LossMSE)
+}
+
+// crossEntropy follows keras.losses.categorical_crossentropy with
+// from_logits=False: predictions are renormalized to sum to one, clipped to
+// [eps, 1-eps], and -log of the label's probability is returned.
+func crossEntropy(p []float32, label int) float64 {
+	var sum float64
+	for _, v := range p {
+		sum += float64(v)
+	}
+	q := float64(p[label])
+	if sum > 0 && !math.IsInf(sum, 0) {
+		q /= sum
+	}
+	if math.IsNaN(q) {
+		q = crossEntropyEps
+	}
+	q = min(max(q, crossEntropyEps), 1-crossEntropyEps)
+	return -math.Log(q)
+}
+
+// meanSquaredError is the mean over outputs of (p - onehot)^2, as
+// keras.losses.mean_squared_error.
+func meanSquaredError(p []float32, label int) float64 {
+	var s float64
+	for i, v := range p {
+		d := float64(v)
+		if i == label {
+			d--
+		}
+		s += d * d
+	}
+	return s / float64(len(p))
+}
+
+// EvaluateLoss is Evaluate with a choice of loss: "categorical_crossentropy"
+// (or "") or "mse".
+func EvaluateLoss(m Model, ds *runtime.Dataset, batch int, lossName string) (loss, acc float64, err error) {
+	if err := checkModel(m, batch); err != nil {
+		return 0, 0, err
+	}
+	lf, err := lossFunc(lossName)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := checkDataset(m, ds, "evaluation"); err != nil {
+		return 0, 0, err
+	}
+	in, out := m.InputSize(), m.OutputSize()
+	x := make([]float32, batch*in)
+	pred := make([]float32, batch*out)
+	var lossSum float64
+	correct := 0
+	for lo := 0; lo < ds.N; lo += batch {
+		n := min(batch, ds.N-lo)
+		copy(x, ds.Images[lo*in:(lo+n)*in])
+		m.Predict(pred[:n*out], x[:n*in], n)
+		for i := range n {
+			p := pred[i*out : (i+1)*out]
+			label := int(ds.Labels[lo+i])
+			lossSum += lf(p, label)
+			if argmax(p) == label {
+				correct++
+			}
+		}
+	}
+	return lossSum / float64(ds.N), float64(correct) / float64(ds.N), nil
+}
+
+// progress draws a Keras-style progress bar for one epoch:
+//
+//	Epoch 1/5 [=========>                    ] 234/469 - loss: 0.3123 - accuracy: 0.9102 - 51234 samples/s
+//
+// On a terminal the line is redrawn in place with '\r' at most every
+// redrawInterval; on anything else (files, pipes, test buffers) only the
+// final line of each epoch is written, so logs stay readable.
+type progress struct {
+	w             io.Writer
+	tty           bool
+	epoch, epochs int
+	steps         int
+	last          time.Time
+	width         int // length of the last line drawn, to blank leftovers
+}
+
+const (
+	barWidth       = 30
+	redrawInterval = 100 * time.Millisecond
+)
+
+func newProgress(w io.Writer, epoch, epochs, steps int) *progress {
+	p := &progress{w: w, epoch: epoch, epochs: epochs, steps: steps}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progress) update(step int, loss, acc, rate float64) {
+	if p.w == nil || !p.tty || step == p.steps {
+		return
+	}
+	now := time.Now()
+	if now.Sub(p.last) < redrawInterval {
+		return
+	}
+	p.last = now
+	p.draw(step, loss, acc, rate, false)
+}
+
+func (p *progress) finish(loss, acc, rate float64) {
+	if p.w == nil {
+		return
+	}
+	p.draw(p.steps, loss, acc, rate, true)
+}
+
+func (p *progress) draw(step int, loss, acc, rate float64, final bool) {
+	line := formatProgress(p.epoch, p.epochs, step, p.steps, loss, acc, rate)
+	var b strings.Builder
+	if p.tty {
+		b.WriteByte('\r')
+	}
+	b.WriteString(line)
+	if pad := p.width - len(line); pad > 0 {
+		b.WriteString(strings.Repeat(" ", pad))
+	}
+	p.width = len(line)
+	if final {
+		b.WriteByte('\n')
+	}
+	io.WriteString(p.w, b.String()) // progress output is best effort
+}
+
+// formatProgress renders one progress line.
+func formatProgress(epoch, epochs, step, steps int, loss, acc, rate float64) string {
+	filled := barWidth
+	if steps > 0 && step < steps {
+		filled = step * barWidth / steps
+	}
+	var bar strings.Builder
+	bar.WriteByte('[')
+	for i := range barWidth {
+		switch {
+		case i < filled:
+			bar.WriteByte('=')
+		case i == filled && step < steps:
+			bar.WriteByte('>')
+		default:
+			bar.WriteByte(' ')
+		}
+	}
+	bar.WriteByte(']')
+	return fmt.Sprintf("Epoch %d/%d %s %d/%d - loss: %.4f - accuracy: %.4f - %.0f samples/s",
+		epoch, epochs, bar.String(), step, steps, loss, acc, rate)
+}
