@@ -122,6 +122,7 @@ func kerasSequential(n *jsontree.Node) (*Model, error) {
 	md := &Model{Name: "sequential", Train: TrainSettings{Epochs: 1, BatchSize: 32, Shuffle: true}}
 	var layers *jsontree.Node
 	var buildShape []int64
+	modelTrainable := true
 	switch cfg.Kind {
 	case jsontree.Array: // Keras ≤ 2.1: "config" is the list of layers
 		layers = cfg
@@ -144,7 +145,11 @@ func kerasSequential(n *jsontree.Node) (*Model, error) {
 				return nil, err
 			}
 		}
-		cfg.Ignore("trainable")
+		if tn := cfg.Get("trainable"); tn != nil && tn.Kind != jsontree.Null {
+			if modelTrainable, err = tn.AsBool(); err != nil {
+				return nil, err
+			}
+		}
 		layers = cfg.Get("layers")
 		if layers == nil {
 			return nil, cfg.Errorf(`missing field "layers"`)
@@ -195,6 +200,9 @@ func kerasSequential(n *jsontree.Node) (*Model, error) {
 				}
 				shape = []int64{n}
 			}
+		}
+		if !modelTrainable {
+			kl.layer.Frozen = true // a frozen model freezes all its layers
 		}
 		md.Layers = append(md.Layers, kl.layer)
 	}
@@ -335,7 +343,14 @@ func readKerasLayer(ln *jsontree.Node, names *layerNames) (*kerasLayer, error) {
 // readConfig reads the config object of a supported layer.
 func (kl *kerasLayer) readConfig(cfg *jsontree.Node) error {
 	var err error
-	cfg.Ignore("name", "trainable", "input_dtype", "autocast")
+	cfg.Ignore("name", "input_dtype", "autocast")
+	if tn := cfg.Get("trainable"); tn != nil && tn.Kind != jsontree.Null {
+		trainable, err := tn.AsBool()
+		if err != nil {
+			return kl.wrap(err)
+		}
+		kl.layer.Frozen = !trainable
+	}
 	if dn := cfg.Get("dtype"); dn != nil {
 		if err := kerasDType(dn); err != nil {
 			return kl.wrap(err)

@@ -39,6 +39,9 @@ type Layer struct {
 	KernelInit runtime.InitSpec
 	BiasInit   runtime.InitSpec
 	Rate       float64 // dropout
+	// Frozen layers keep their weights: they are not trained (Keras's
+	// trainable: false).
+	Frozen bool
 }
 
 // Layer types.
@@ -137,6 +140,18 @@ func allAxes(r int) []int {
 	return a
 }
 
+// LayerError is a problem with one layer of a model.
+type LayerError struct {
+	Index int // in Model.Layers
+	Name  string
+	Type  string
+	Err   error
+}
+
+func (e *LayerError) Error() string { return fmt.Sprintf("layer %q (%s): %v", e.Name, e.Type, e.Err) }
+
+func (e *LayerError) Unwrap() error { return e.Err }
+
 // forward traces the layers. It returns the output and, when the last
 // layer ends in softmax, the logits that fed it (for a stable loss).
 func (md *Model) forward(t *Tracer, x Tensor) (out Tensor, logits *Tensor, err error) {
@@ -146,52 +161,60 @@ func (md *Model) forward(t *Tracer, x Tensor) (out Tensor, logits *Tensor, err e
 		if name == "" {
 			name = fmt.Sprintf("%s_%d", l.Type, i)
 		}
-		t.Scope(name)
-		logits = nil
-		switch l.Type {
-		case LayerDense:
-			if len(h.Shape()) != 2 {
-				return out, nil, fmt.Errorf("layer %q (dense): input has shape %s; dense needs [batch, features] (add a flatten layer)", name, h.Shape())
-			}
-			in := h.Shape()[1]
-			if !in.IsConst() {
-				return out, nil, fmt.Errorf("layer %q (dense): input features %s are not a constant", name, in)
-			}
-			kernel := t.Weight(name+"/kernel", ir.TensorOf(ir.F32, in, ir.C(l.Units)), true, initAttrs(l.KernelInit, in.Size, l.Units))
-			h = h.MatMul(kernel)
-			if l.UseBias {
-				bias := t.Weight(name+"/bias", ir.TensorOf(ir.F32, ir.C(l.Units)), true, initAttrs(l.BiasInit, l.Units, l.Units))
-				h = h.Add(bias)
-			}
-			var lg *Tensor
-			h, lg, err = activate(h, l.Activation, name)
-			if err != nil {
-				return out, nil, err
-			}
-			logits = lg
-		case LayerActivation:
-			var lg *Tensor
-			h, lg, err = activate(h, l.Activation, name)
-			if err != nil {
-				return out, nil, err
-			}
-			logits = lg
-		case LayerDropout:
-			// Identity at inference. Training-mode dropout needs a random
-			// op in the IR; until then it is identity in training too, and
-			// the loaders say so (see docs/model-json.md).
-		case LayerFlatten:
-			n, syms := h.Shape()[1:].NumElements()
-			if len(syms) > 0 {
-				return out, nil, fmt.Errorf("layer %q (flatten): shape %s has symbolic dims", name, h.Shape())
-			}
-			h = h.Reshape(ir.Shape{ir.S(Batch), ir.C(n)})
-		default:
-			return out, nil, fmt.Errorf("layer %q: unknown layer type %q", name, l.Type)
+		out, logits, err = md.layer(t, name, l, h)
+		if err != nil {
+			return out, nil, &LayerError{Index: i, Name: name, Type: l.Type, Err: err}
 		}
-		if err := t.Err(); err != nil {
+		h = out
+	}
+	return h, logits, nil
+}
+
+// layer traces one layer.
+func (md *Model) layer(t *Tracer, name string, l Layer, h Tensor) (out Tensor, logits *Tensor, err error) {
+	switch l.Type {
+	case LayerDense:
+		if len(h.Shape()) != 2 {
+			return out, nil, fmt.Errorf("input has shape %s; dense needs [batch, features] (add a flatten layer)", h.Shape())
+		}
+		in := h.Shape()[1]
+		if !in.IsConst() {
+			return out, nil, fmt.Errorf("input features %s are not a constant", in)
+		}
+		kernel := t.Weight(name+"/kernel", ir.TensorOf(ir.F32, in, ir.C(l.Units)), !l.Frozen, initAttrs(l.KernelInit, in.Size, l.Units))
+		h = h.MatMul(kernel)
+		if l.UseBias {
+			bias := t.Weight(name+"/bias", ir.TensorOf(ir.F32, ir.C(l.Units)), !l.Frozen, initAttrs(l.BiasInit, l.Units, l.Units))
+			h = h.Add(bias)
+		}
+		var lg *Tensor
+		h, lg, err = activate(h, l.Activation, name)
+		if err != nil {
 			return out, nil, err
 		}
+		logits = lg
+	case LayerActivation:
+		var lg *Tensor
+		h, lg, err = activate(h, l.Activation, name)
+		if err != nil {
+			return out, nil, err
+		}
+		logits = lg
+	case LayerDropout:
+		// Identity at inference. Training-mode dropout needs a random
+		// op in the IR; until then it is identity in training too, and
+		// the loaders say so (see docs/model-json.md).
+	case LayerFlatten:
+		n, syms := h.Shape()[1:].NumElements()
+		if len(syms) > 0 {
+			return out, nil, fmt.Errorf("shape %s has symbolic dims", h.Shape())
+		}
+		h = h.Reshape(ir.Shape{ir.S(Batch), ir.C(n)})
+	default:
+		return out, nil, fmt.Errorf("unknown layer type %q", l.Type)
+	}
+	if err := t.Err(); err != nil {
+		return out, nil, err
 	}
 	return h, logits, nil
 }
@@ -210,7 +233,7 @@ func activate(h Tensor, act, layer string) (Tensor, *Tensor, error) {
 		logits := h
 		return h.Softmax(-1), &logits, nil
 	}
-	return h, nil, fmt.Errorf("layer %q: unknown activation %q", layer, act)
+	return h, nil, fmt.Errorf("unknown activation %q", act)
 }
 
 // initAttrs records an initializer on a weight.

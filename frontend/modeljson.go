@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -130,7 +131,7 @@ func loadSchema(root *jsontree.Node) (*Model, error) {
 	if md.Optimizer != nil && md.Loss == "" {
 		return nil, root.Errorf(`a model with an optimizer needs a "loss"`)
 	}
-	if err := checkShapes(md, root); err != nil {
+	if err := checkShapes(md, root, layers.Items...); err != nil {
 		return nil, err
 	}
 	return md, nil
@@ -139,11 +140,19 @@ func loadSchema(root *jsontree.Node) (*Model, error) {
 // checkShapes traces the model once so that shape errors (a dense layer
 // fed a 3-D tensor, a loss that does not fit the output) are reported
 // against the document.
-func checkShapes(md *Model, at *jsontree.Node) error {
-	if _, err := md.Build(); err != nil {
-		return at.Errorf("%v", err)
+//
+// layerNodes, when given, are the documents' layer objects, so that a
+// layer's error points at the layer.
+func checkShapes(md *Model, at *jsontree.Node, layerNodes ...*jsontree.Node) error {
+	_, err := md.Build()
+	if err == nil {
+		return nil
 	}
-	return nil
+	var le *LayerError
+	if errors.As(err, &le) && le.Index < len(layerNodes) {
+		return layerNodes[le.Index].Errorf("%v", err)
+	}
+	return at.Errorf("%v", err)
 }
 
 func oneOf(s string, list []string) bool {
@@ -163,6 +172,7 @@ func positiveInts(n *jsontree.Node) ([]int64, error) {
 		return nil, n.Errorf("the shape must have at least one dim")
 	}
 	var out []int64
+	total := int64(1)
 	for _, it := range n.Items {
 		v, err := it.AsInt()
 		if err != nil {
@@ -170,6 +180,9 @@ func positiveInts(n *jsontree.Node) ([]int64, error) {
 		}
 		if v <= 0 || v > 1<<31 {
 			return nil, it.Errorf("dim %d must be a positive integer", v)
+		}
+		if total *= v; total > 1<<31-1 {
+			return nil, n.Errorf("the shape has more than 2^31-1 elements per sample")
 		}
 		out = append(out, v)
 	}
@@ -223,7 +236,14 @@ func schemaLayer(n *jsontree.Node, names *layerNames) (Layer, error) {
 	var allowed []string
 	switch typ {
 	case LayerDense:
-		allowed = []string{"type", "name", "units", "activation", "use_bias", "kernel_initializer", "bias_initializer"}
+		allowed = []string{"type", "name", "units", "activation", "use_bias", "kernel_initializer", "bias_initializer", "trainable"}
+		if tr := n.Get("trainable"); tr != nil {
+			trainable, err := tr.AsBool()
+			if err != nil {
+				return l, err
+			}
+			l.Frozen = !trainable
+		}
 		un := n.Get("units")
 		if un == nil {
 			return l, n.Errorf(`missing field "units"`)

@@ -100,7 +100,7 @@ func TestLoadFieldErrors(t *testing.T) {
 		{"bad dim", `{"input": {"shape": [4, 0]}, "layers": [{"type": "flatten"}]}`, `model.json:1:25: input.shape[1]: dim 0 must be a positive integer`},
 		{"empty shape", `{"input": {"shape": []}, "layers": [{"type": "flatten"}]}`, `model.json:1:21: input.shape: the shape must have at least one dim`},
 		{"unknown layer field", oneLayer(`{"type": "dense", "units": 10, "activaton": "relu"}`),
-			`model.json:5:49: layers[0].activaton: unknown field "activaton" (known fields: type, name, units, activation, use_bias, kernel_initializer, bias_initializer)`},
+			`model.json:5:49: layers[0].activaton: unknown field "activaton" (known fields: type, name, units, activation, use_bias, kernel_initializer, bias_initializer, trainable)`},
 		{"field of another layer type", oneLayer(`{"type": "flatten", "units": 10}`),
 			`model.json:5:34: layers[0].units: unknown field "units" (known fields: type, name)`},
 		{"unknown layer type", oneLayer(`{"type": "conv2d", "filters": 8}`),
@@ -173,7 +173,7 @@ func TestLoadFieldErrors(t *testing.T) {
 		// The shape check traces the model: a 2-D sample fed straight into
 		// dense is reported naming the dense layer and the shape.
 		{"incompatible shapes", `{"input": {"shape": [28, 28]}, "layers": [{"type": "dense", "units": 10}]}`,
-			`model.json:1:1: layer "dense" (dense): input has shape [N,28,28]; dense needs [batch, features] (add a flatten layer)`},
+			`model.json:1:43: layers[0]: layer "dense" (dense): input has shape [N,28,28]; dense needs [batch, features] (add a flatten layer)`},
 		{"cross-entropy on a 3-D output", `{"input": {"shape": [2, 3]}, "layers": [{"type": "activation", "activation": "relu"}], "loss": "categorical_crossentropy", "optimizer": {"type": "sgd"}}`,
 			`model.json:1:1: loss categorical_crossentropy needs an output of shape [batch, classes]`},
 	}
@@ -386,4 +386,27 @@ func funcNames(m *ir.Module) []string {
 		out = append(out, f.Name)
 	}
 	return out
+}
+
+// TestFrozenLayer: trainable: false keeps a layer's weights out of
+// training, in dlc's schema and in Keras documents alike.
+func TestFrozenLayer(t *testing.T) {
+	src := `{"input": {"shape": [4]}, "layers": [
+	  {"type": "dense", "units": 3, "name": "frozen", "trainable": false},
+	  {"type": "dense", "units": 2, "activation": "softmax"}],
+	 "loss": "categorical_crossentropy", "optimizer": {"type": "sgd", "learning_rate": 0.1}}`
+	md, err := Load("model.json", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := md.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range m.Weights {
+		want := !strings.HasPrefix(w.Name, "frozen/")
+		if w.Trainable != want {
+			t.Errorf("weight %q trainable = %v, want %v", w.Name, w.Trainable, want)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -51,9 +52,10 @@ type Node struct {
 
 // Doc is a parsed document.
 type Doc struct {
-	File string
-	Root *Node
-	src  []byte
+	File  string
+	Root  *Node
+	src   []byte
+	lines []int64 // the offset where each line starts
 }
 
 // Error is a problem at one place of a document.
@@ -122,18 +124,29 @@ func (d *Doc) pos(off int64) (line, col int) {
 	if off > int64(len(d.src)) {
 		off = int64(len(d.src))
 	}
-	line = 1 + bytes.Count(d.src[:off], []byte{'\n'})
-	col = int(off) - bytes.LastIndexByte(d.src[:off], '\n')
-	return line, col
+	if d.lines == nil {
+		d.lines = []int64{0}
+		for i, c := range d.src {
+			if c == '\n' {
+				d.lines = append(d.lines, int64(i)+1)
+			}
+		}
+	}
+	i := sort.Search(len(d.lines), func(i int) bool { return d.lines[i] > off }) - 1
+	return i + 1, int(off-d.lines[i]) + 1
 }
 
 func (p *parser) syntaxErr(err error) error {
 	off := p.start()
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		off = se.Offset
-		if off > 0 {
-			off--
+		// se.Offset is not a file offset (json.Decoder counts only the bytes
+		// of values it scanned): rescan from where the failing token starts.
+		off = p.dec.InputOffset()
+		var raw json.RawMessage
+		var se2 *json.SyntaxError
+		if errors.As(json.NewDecoder(bytes.NewReader(p.doc.src[off:])).Decode(&raw), &se2) && se2.Offset > 0 {
+			off += se2.Offset - 1
 		}
 	}
 	line, col := p.doc.pos(off)
