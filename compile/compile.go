@@ -122,8 +122,13 @@ func Lower(md *frontend.Model, opts Options) (*ir.Module, error) {
 	return m, nil
 }
 
-// Package compiles a model into the files of a Go package.
+// Package compiles a model into the files of a Go package. noFuse gives
+// the baseline: the fuse pass is skipped and the backend emits one kernel
+// and one buffer per IR value.
 func Package(md *frontend.Model, pkg string, noFuse bool, lower Options) (map[string][]byte, *ir.Module, error) {
+	if noFuse {
+		lower.Disable = append(append([]string(nil), lower.Disable...), "fuse")
+	}
 	m, err := Lower(md, lower)
 	if err != nil {
 		return nil, nil, err

@@ -4,6 +4,7 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/dlc-project/dlc/frontend"
 	"github.com/dlc-project/dlc/ir"
+	"github.com/dlc-project/dlc/ir/interp"
 )
 
 // roundTrip checks that m prints, parses back, and prints the same.
@@ -121,6 +123,74 @@ func TestOverrides(t *testing.T) {
 	for _, ov := range []Overrides{{Optimizer: "adagrad9"}, {Loss: "hinge"}, {LearningRate: -1}} {
 		if _, err := Load("../examples/mnist/model.json", ov); err == nil {
 			t.Errorf("overrides %+v accepted", ov)
+		}
+	}
+}
+
+// TestFusedReferenceModel: after the pipeline, the reference model's
+// train_step and predict have no elementwise op outside a fused node, and
+// ir/interp gives the same results fused and unfused over 3 steps.
+func TestFusedReferenceModel(t *testing.T) {
+	load := func() *frontend.Model {
+		md, err := Load("../examples/mnist/model.json", Overrides{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return md
+	}
+	fused, err := Lower(load(), Options{Verify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unfused, err := Lower(load(), Options{Verify: true, Disable: []string{"fuse"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fused.Funcs {
+		if f.Region {
+			continue
+		}
+		for i, v := range f.Body {
+			if ir.IsElementwise(v.Op) || v.Op == ir.OpBroadcast {
+				t.Errorf("@%s %%%d = %s is outside any fused node", f.Name, i, v.Op)
+			}
+		}
+	}
+	ma, err := interp.NewMachine(fused, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := interp.NewMachine(unfused, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	const n = 16
+	x := make([]float64, n*784)
+	y := make([]float64, n*10)
+	for i := range x {
+		x[i] = r.Float64()
+	}
+	for i := 0; i < n; i++ {
+		y[i*10+r.IntN(10)] = 1
+	}
+	xt, yt := interp.New(ir.F32, []int{n, 784}, x), interp.New(ir.F32, []int{n, 10}, y)
+	for step := 0; step < 3; step++ {
+		ra, err := ma.Run("train_step", xt, yt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, err := mb.Run("train_step", xt, yt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(rb[0].Data, ra[0].Data); diff != "" {
+			t.Fatalf("step %d: loss differs fused/unfused: %s", step, diff)
+		}
+	}
+	for name, w := range mb.Weights {
+		if diff := cmp.Diff(w.Data, ma.Weights[name].Data); diff != "" {
+			t.Errorf("weight %q differs after 3 steps fused/unfused", name)
 		}
 	}
 }

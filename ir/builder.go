@@ -95,7 +95,7 @@ func (b *Builder) Weight(name string) *Value {
 		b.Fail(fmt.Errorf("weight %q is not defined", name))
 		return b.bad()
 	}
-	return b.Declared(OpWeight, Attrs{"name": name}, Type{w.Type.DType, w.Type.Shape.Clone()})
+	return b.Declared(OpWeight, Attrs{"name": name}, Type{DType: w.Type.DType, Shape: w.Type.Shape.Clone()})
 }
 
 // Return sets the function's results.

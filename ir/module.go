@@ -35,6 +35,10 @@ type Func struct {
 	Results     []*Value
 	ResultNames []string // optional names of the results ("loss", "probs"); same length as Results or empty
 	Updates     []Update
+	// Region marks the body of a fused node: called by fused nodes only,
+	// its parameters are the fused node's operands and its results the
+	// fused node's value (a tuple when several). Printed "region @name".
+	Region bool
 }
 
 // Weight is a module-level named tensor shared by all functions: a trainable

@@ -44,6 +44,23 @@ const (
 	OpTranspose  = "transpose"   // arg0 with dims permuted by perm
 	OpBroadcast  = "broadcast"   // arg0 broadcast (NumPy rules) to shape "shape"
 	OpSize       = "size"        // number of elements of arg0 over axes, as a scalar of the result dtype
+
+	OpFused   = "fused"   // the region function "region" applied to the operands; kind says how it runs
+	OpExtract = "extract" // element "index" of the tuple arg0
+)
+
+// Kinds of fused regions (the "kind" attribute of a fused node).
+const (
+	// FuseElementwise: every node of the region is elementwise (or a
+	// broadcast) over one shape, the domain; one loop nest runs it.
+	FuseElementwise = "elementwise"
+	// FuseMatMul: a matmul whose result the rest of the region, elementwise
+	// over the matmul's shape, finishes (bias, activation): the epilogue.
+	FuseMatMul = "matmul"
+	// FuseRows: nodes over [rows, cols] and reductions along the last axis
+	// (softmax, log-softmax with cross-entropy, normalisations): one pass
+	// per row.
+	FuseRows = "rows"
 )
 
 // Kind groups ops by how they touch their operands.
@@ -58,6 +75,7 @@ const (
 	KindRowwise                 // normalises along one axis: softmax, log_softmax
 	KindLayout                  // moves elements: reshape, transpose, broadcast
 	KindShape                   // depends only on the operand's shape
+	KindFused                   // a fused region, or an element of its tuple
 )
 
 // AttrKind is the kind of an attribute value.
@@ -87,7 +105,7 @@ type OpDef struct {
 	Name    string
 	Doc     string // one-line meaning
 	Kind    Kind
-	NumArgs int // number of operands
+	NumArgs int // number of operands; -1 for any number
 	Attrs   []AttrSpec
 	// Infer computes the result type from operand types and attributes.
 	// Nil means the type is declared by whoever makes the node (constant,
@@ -190,6 +208,27 @@ func init() {
 		Attrs: []AttrSpec{{"perm", AttrInts, true}}, Infer: inferTranspose})
 	register(&OpDef{Name: OpBroadcast, Doc: "arg0 broadcast to shape (NumPy rules)", Kind: KindLayout, NumArgs: 1,
 		Attrs: []AttrSpec{{"shape", AttrShape, true}}, Infer: inferBroadcastTo})
+	register(&OpDef{Name: OpFused, Doc: "the region function named region applied to the operands (its results, a tuple when several)",
+		Kind: KindFused, NumArgs: -1, Attrs: []AttrSpec{{"region", AttrString, true}, {"kind", AttrString, true}},
+		Check: func(t Type, a Attrs) error {
+			switch a.String("kind", "") {
+			case FuseElementwise, FuseMatMul, FuseRows:
+			default:
+				return fmt.Errorf("unknown fusion kind %q (known: elementwise, matmul, rows)", a.String("kind", ""))
+			}
+			return nil
+		}})
+	register(&OpDef{Name: OpExtract, Doc: "element index of the tuple arg0", Kind: KindFused, NumArgs: 1,
+		Attrs: []AttrSpec{{"index", AttrInt, true}}, Infer: func(args []Type, a Attrs) (Type, error) {
+			if !args[0].IsTuple() {
+				return Type{}, fmt.Errorf("operand is not a tuple: %s", args[0])
+			}
+			i := a.Int("index", -1)
+			if i < 0 || i >= int64(len(args[0].Elems)) {
+				return Type{}, fmt.Errorf("index %d out of range for %s", i, args[0])
+			}
+			return args[0].Elems[i], nil
+		}})
 	register(&OpDef{Name: OpSize, Doc: "the number of elements of arg0 over axes, as a scalar of dtype", Kind: KindShape, NumArgs: 1,
 		Attrs: []AttrSpec{{"axes", AttrInts, true}, {"dtype", AttrDType, true}}, Infer: inferSize})
 }
@@ -229,7 +268,7 @@ func inferArith(args []Type, _ Attrs) (Type, error) {
 		return Type{}, fmt.Errorf("arithmetic on bool operands")
 	}
 	s, err := BroadcastShapes(args[0].Shape, args[1].Shape)
-	return Type{args[0].DType, s}, err
+	return Type{DType: args[0].DType, Shape: s}, err
 }
 
 func inferUnary(needFloat bool) func([]Type, Attrs) (Type, error) {
@@ -240,7 +279,7 @@ func inferUnary(needFloat bool) func([]Type, Attrs) (Type, error) {
 		if args[0].DType == Bool {
 			return Type{}, fmt.Errorf("operand must be numeric, is bool")
 		}
-		return Type{args[0].DType, args[0].Shape.Clone()}, nil
+		return Type{DType: args[0].DType, Shape: args[0].Shape.Clone()}, nil
 	}
 }
 
@@ -249,7 +288,7 @@ func inferCompare(args []Type, _ Attrs) (Type, error) {
 		return Type{}, fmt.Errorf("operand dtypes differ: %s and %s", args[0].DType, args[1].DType)
 	}
 	s, err := BroadcastShapes(args[0].Shape, args[1].Shape)
-	return Type{Bool, s}, err
+	return Type{DType: Bool, Shape: s}, err
 }
 
 func inferSelect(args []Type, _ Attrs) (Type, error) {
@@ -264,7 +303,7 @@ func inferSelect(args []Type, _ Attrs) (Type, error) {
 		return Type{}, err
 	}
 	s, err = BroadcastShapes(s, args[2].Shape)
-	return Type{args[1].DType, s}, err
+	return Type{DType: args[1].DType, Shape: s}, err
 }
 
 func inferCast(args []Type, a Attrs) (Type, error) {
@@ -272,7 +311,7 @@ func inferCast(args []Type, a Attrs) (Type, error) {
 	if !ok {
 		return Type{}, fmt.Errorf("attribute to must be a dtype")
 	}
-	return Type{to, args[0].Shape.Clone()}, nil
+	return Type{DType: to, Shape: args[0].Shape.Clone()}, nil
 }
 
 // MatMulDims returns, for a matmul of types a and b, the broadcast batch
@@ -315,7 +354,7 @@ func inferMatMul(args []Type, a Attrs) (Type, error) {
 	if err != nil {
 		return Type{}, err
 	}
-	return Type{args[0].DType, append(batch, m, n)}, nil
+	return Type{DType: args[0].DType, Shape: append(batch, m, n)}, nil
 }
 
 // NormalizeAxes checks axes against rank r and returns them in [0, r),
@@ -376,7 +415,7 @@ func inferReduce(args []Type, a Attrs) (Type, error) {
 	if err != nil {
 		return Type{}, err
 	}
-	return Type{args[0].DType, ReducedShape(args[0].Shape, axes, a.Bool("keepdims", false))}, nil
+	return Type{DType: args[0].DType, Shape: ReducedShape(args[0].Shape, axes, a.Bool("keepdims", false))}, nil
 }
 
 func inferRowwise(args []Type, a Attrs) (Type, error) {
@@ -387,7 +426,7 @@ func inferRowwise(args []Type, a Attrs) (Type, error) {
 	if _, err := NormalizeAxes([]int64{ax}, len(args[0].Shape)); err != nil {
 		return Type{}, err
 	}
-	return Type{args[0].DType, args[0].Shape.Clone()}, nil
+	return Type{DType: args[0].DType, Shape: args[0].Shape.Clone()}, nil
 }
 
 func inferReshape(args []Type, a Attrs) (Type, error) {
@@ -404,7 +443,7 @@ func inferReshape(args []Type, a Attrs) (Type, error) {
 	if n1 != n2 || fmt.Sprint(s1) != fmt.Sprint(s2) {
 		return Type{}, fmt.Errorf("cannot reshape %s to %s: element counts differ", args[0].Shape, s)
 	}
-	return Type{args[0].DType, s.Clone()}, nil
+	return Type{DType: args[0].DType, Shape: s.Clone()}, nil
 }
 
 func inferTranspose(args []Type, a Attrs) (Type, error) {
@@ -422,7 +461,7 @@ func inferTranspose(args []Type, a Attrs) (Type, error) {
 		seen[p] = true
 		out[i] = args[0].Shape[p]
 	}
-	return Type{args[0].DType, out}, nil
+	return Type{DType: args[0].DType, Shape: out}, nil
 }
 
 func inferBroadcastTo(args []Type, a Attrs) (Type, error) {
@@ -434,7 +473,7 @@ func inferBroadcastTo(args []Type, a Attrs) (Type, error) {
 	if !b.Equal(s) {
 		return Type{}, fmt.Errorf("cannot broadcast %s to %s", args[0].Shape, s)
 	}
-	return Type{args[0].DType, s.Clone()}, nil
+	return Type{DType: args[0].DType, Shape: s.Clone()}, nil
 }
 
 func inferSize(args []Type, a Attrs) (Type, error) {
@@ -453,8 +492,13 @@ func InferType(op string, args []*Value, attrs Attrs, declared *Type) (Type, err
 	if !ok {
 		return Type{}, fmt.Errorf("unknown op %q", op)
 	}
-	if len(args) != d.NumArgs {
+	if d.NumArgs >= 0 && len(args) != d.NumArgs {
 		return Type{}, fmt.Errorf("%s takes %d operands, has %d", op, d.NumArgs, len(args))
+	}
+	for i, a := range args {
+		if a.Type.IsTuple() && op != OpExtract {
+			return Type{}, fmt.Errorf("operand %d is a tuple: only extract takes tuples", i)
+		}
 	}
 	if err := checkAttrs(d, attrs); err != nil {
 		return Type{}, err

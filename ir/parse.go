@@ -206,12 +206,12 @@ func ParseModule(src string) (*Module, error) {
 			if err := p.parseWeight(m); err != nil {
 				return nil, err
 			}
-		case p.keyword("func"):
+		case p.keyword("func"), p.keyword("region"):
 			if err := p.parseFunc(m); err != nil {
 				return nil, err
 			}
 		default:
-			return nil, p.errf("expected \"weight\", \"state\" or \"func\", found %s", p.describe())
+			return nil, p.errf("expected \"weight\", \"state\", \"func\" or \"region\", found %s", p.describe())
 		}
 	}
 	return m, nil
@@ -263,6 +263,7 @@ func (p *parser) parseWeight(m *Module) error {
 }
 
 func (p *parser) parseFunc(m *Module) error {
+	region := p.tok.text == "region"
 	if err := p.advance(); err != nil {
 		return err
 	}
@@ -277,6 +278,7 @@ func (p *parser) parseFunc(m *Module) error {
 		return p.errf("function @%s defined twice", fname)
 	}
 	b := NewFunc(m, fname)
+	b.Fn.Region = region
 	vals := map[string]*Value{}
 	if err := p.expect("("); err != nil {
 		return err
@@ -515,6 +517,31 @@ func isDTypeName(s string) bool {
 }
 
 func (p *parser) parseType() (Type, error) {
+	if p.is("(") {
+		if err := p.advance(); err != nil {
+			return Type{}, err
+		}
+		elems := []Type{}
+		for !p.is(")") {
+			if len(elems) > 0 {
+				if err := p.expect(","); err != nil {
+					return Type{}, err
+				}
+			}
+			if p.is("(") {
+				return Type{}, p.errf("tuples do not nest")
+			}
+			t, err := p.parseType()
+			if err != nil {
+				return Type{}, err
+			}
+			elems = append(elems, t)
+		}
+		if len(elems) == 0 {
+			return Type{}, p.errf("a tuple type needs at least one element")
+		}
+		return Tuple(elems...), p.advance()
+	}
 	if p.tok.kind != tIdent {
 		return Type{}, p.errf("expected a type such as f32[N,10], found %s", p.describe())
 	}

@@ -62,7 +62,11 @@ func (m *Module) String() string {
 func (f *Func) String() string {
 	var b strings.Builder
 	names := map[*Value]string{}
-	b.WriteString("func @")
+	if f.Region {
+		b.WriteString("region @")
+	} else {
+		b.WriteString("func @")
+	}
 	b.WriteString(ident(f.Name))
 	b.WriteByte('(')
 	for i, p := range f.Params {

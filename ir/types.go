@@ -161,16 +161,47 @@ func (s Shape) Resolve(syms map[string]int) ([]int, error) {
 	return out, nil
 }
 
-// Type is the type of a value: dtype and shape.
+// Type is the type of a value: dtype and shape, or, for the value of a
+// node with several results (a fused node), a tuple of types whose
+// elements extract nodes take apart.
 type Type struct {
 	DType DType
 	Shape Shape
+	Elems []Type // non-nil for a tuple
 }
+
+// Tuple returns the tuple type of elems.
+func Tuple(elems ...Type) Type { return Type{Elems: append([]Type{}, elems...)} }
+
+// IsTuple reports whether t is a tuple type.
+func (t Type) IsTuple() bool { return t.Elems != nil }
 
 // TensorOf builds a Type.
 func TensorOf(dt DType, dims ...Dim) Type { return Type{DType: dt, Shape: Shape(dims)} }
 
 // Equal reports whether two types are the same.
-func (t Type) Equal(u Type) bool { return t.DType == u.DType && t.Shape.Equal(u.Shape) }
+func (t Type) Equal(u Type) bool {
+	if t.IsTuple() || u.IsTuple() {
+		if len(t.Elems) != len(u.Elems) || t.IsTuple() != u.IsTuple() {
+			return false
+		}
+		for i := range t.Elems {
+			if !t.Elems[i].Equal(u.Elems[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return t.DType == u.DType && t.Shape.Equal(u.Shape)
+}
 
-func (t Type) String() string { return t.DType.String() + t.Shape.String() }
+func (t Type) String() string {
+	if t.IsTuple() {
+		parts := make([]string, len(t.Elems))
+		for i, e := range t.Elems {
+			parts[i] = e.String()
+		}
+		return "(" + strings.Join(parts, ", ") + ")"
+	}
+	return t.DType.String() + t.Shape.String()
+}

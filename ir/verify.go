@@ -102,6 +102,14 @@ func verifyFunc(m *Module, f *Func) []error {
 		case !t.Equal(v.Type):
 			fail("%s: has type %s, but its op infers %s", at, v.Type, t)
 		}
+		if v.Op == OpFused {
+			if err := checkFused(m, f, v); err != nil {
+				fail("%s: %v", at, err)
+			}
+		}
+		if f.Region && (v.Op == OpWeight || v.Op == OpFused) {
+			fail("%s: a region may not hold %s nodes (they are operands of the fused node)", at, v.Op)
+		}
 		if v.Op == OpWeight {
 			name := v.Attrs.String("name", "")
 			w := m.Weight(name)
@@ -120,7 +128,15 @@ func verifyFunc(m *Module, f *Func) []error {
 	for i, r := range f.Results {
 		if _, ok := defined[r]; !ok {
 			fail("result %d is not a value of this function", i)
+		} else if r.Type.IsTuple() {
+			fail("result %d is a tuple: functions return tensors", i)
 		}
+	}
+	if f.Region && len(f.Updates) > 0 {
+		fail("a region may not update state")
+	}
+	if f.Region && len(f.Results) == 0 {
+		fail("a region must have a result")
 	}
 	updated := map[string]bool{}
 	for _, u := range f.Updates {
@@ -140,4 +156,39 @@ func verifyFunc(m *Module, f *Func) []error {
 		}
 	}
 	return errs
+}
+
+// checkFused checks a fused node against its region function.
+func checkFused(m *Module, f *Func, v *Value) error {
+	name := v.Attrs.String("region", "")
+	r := m.Func(name)
+	switch {
+	case r == nil:
+		return fmt.Errorf("region @%s is not defined", name)
+	case !r.Region:
+		return fmt.Errorf("@%s is a func, not a region", name)
+	case r == f:
+		return fmt.Errorf("region @%s calls itself", name)
+	case len(r.Params) != len(v.Args):
+		return fmt.Errorf("region @%s takes %d operands, has %d", name, len(r.Params), len(v.Args))
+	}
+	for i, p := range r.Params {
+		if !p.Type.Equal(v.Args[i].Type) {
+			return fmt.Errorf("operand %d has type %s, region @%s's parameter %%%s is %s", i, v.Args[i].Type, name, p.Name, p.Type)
+		}
+	}
+	want := Type{}
+	if len(r.Results) == 1 {
+		want = r.Results[0].Type
+	} else {
+		elems := make([]Type, len(r.Results))
+		for i, res := range r.Results {
+			elems[i] = res.Type
+		}
+		want = Tuple(elems...)
+	}
+	if !v.Type.Equal(want) {
+		return fmt.Errorf("has type %s, region @%s returns %s", v.Type, name, want)
+	}
+	return nil
 }

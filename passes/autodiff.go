@@ -26,6 +26,8 @@ var NotDifferentiable = map[string]string{
 	ir.OpLessEqual:    "piecewise constant: zero gradient almost everywhere",
 	ir.OpEqual:        "piecewise constant: zero gradient almost everywhere",
 	ir.OpSize:         "depends on the operand's shape only",
+	ir.OpFused:        "fusion runs after autodiff: the backward graph is made of unfused ops",
+	ir.OpExtract:      "fusion runs after autodiff: the backward graph is made of unfused ops",
 }
 
 // GradPrefix starts the names of the results that the autodiff pass adds

@@ -137,26 +137,53 @@ func LowerOptimizer(m *ir.Module, cfg *Config) error {
 		}
 		return b.Weight(name)
 	}
+	// Hyperparameters in a weight's own dtype (f32 or f64); the shared
+	// scalars of Adam are computed in f32 and cast once per other dtype.
+	scalarAs := func(dt ir.DType, v float64) *ir.Value {
+		v, _ = strconv.ParseFloat(strconv.FormatFloat(v, 'g', 15, 64), 64)
+		return b.Scalar(dt, v)
+	}
+	casts := map[*ir.Value]map[ir.DType]*ir.Value{}
+	as := func(x *ir.Value, dt ir.DType) *ir.Value {
+		if x.Type.DType == dt {
+			return x
+		}
+		if casts[x] == nil {
+			casts[x] = map[ir.DType]*ir.Value{}
+		}
+		if c, ok := casts[x][dt]; ok {
+			return c
+		}
+		c := b.Op(ir.OpCast, ir.Attrs{"to": dt}, x)
+		casts[x][dt] = c
+		return c
+	}
+	for _, gr := range grads {
+		if !gr.w.Type.DType.IsFloat() {
+			return fmt.Errorf("optimizer: trainable weight %q has dtype %s: only float weights can be trained", gr.w.Name, gr.w.Type.DType)
+		}
+	}
 	lr := scalar(o.LearningRate)
 
 	switch o.Kind {
 	case "sgd":
 		for _, gr := range grads {
 			w := read(gr.w.Name)
+			dt := gr.w.Type.DType
 			step := gr.g
 			if o.Momentum > 0 {
 				buf, err := state("sgd/momentum/"+gr.w.Name, gr.w.Type, 0)
 				if err != nil {
 					return err
 				}
-				nb := b.Add(b.Mul(scalar(o.Momentum), buf), gr.g)
+				nb := b.Add(b.Mul(scalarAs(dt, o.Momentum), buf), gr.g)
 				b.Update("sgd/momentum/"+gr.w.Name, nb)
 				step = nb
 				if o.Nesterov {
-					step = b.Add(gr.g, b.Mul(scalar(o.Momentum), nb))
+					step = b.Add(gr.g, b.Mul(scalarAs(dt, o.Momentum), nb))
 				}
 			}
-			b.Update(gr.w.Name, b.Sub(w, b.Mul(lr, step)))
+			b.Update(gr.w.Name, b.Sub(w, b.Mul(as(lr, dt), step)))
 		}
 	case "adam":
 		p1, err := state("adam/beta1_power", ir.TensorOf(ir.F32), 1)
@@ -179,9 +206,10 @@ func LowerOptimizer(m *ir.Module, cfg *Config) error {
 			stepSize = b.Div(lr, c1)
 			sqrtC2 = b.Unary(ir.OpSqrt, c2)
 		}
-		eps := scalar(o.Epsilon)
 		for _, gr := range grads {
 			w := read(gr.w.Name)
+			dt := gr.w.Type.DType
+			eps := scalarAs(dt, o.Epsilon)
 			mName, vName := "adam/m/"+gr.w.Name, "adam/v/"+gr.w.Name
 			mo, err := state(mName, gr.w.Type, 0)
 			if err != nil {
@@ -191,14 +219,14 @@ func LowerOptimizer(m *ir.Module, cfg *Config) error {
 			if err != nil {
 				return err
 			}
-			nm := b.Add(b.Mul(scalar(o.Beta1), mo), b.Mul(scalar(1-o.Beta1), gr.g))
-			nv := b.Add(b.Mul(scalar(o.Beta2), vo), b.Mul(scalar(1-o.Beta2), b.Mul(gr.g, gr.g)))
+			nm := b.Add(b.Mul(scalarAs(dt, o.Beta1), mo), b.Mul(scalarAs(dt, 1-o.Beta1), gr.g))
+			nv := b.Add(b.Mul(scalarAs(dt, o.Beta2), vo), b.Mul(scalarAs(dt, 1-o.Beta2), b.Mul(gr.g, gr.g)))
 			denom := b.Unary(ir.OpSqrt, nv)
 			if sqrtC2 != nil {
-				denom = b.Div(denom, sqrtC2)
+				denom = b.Div(denom, as(sqrtC2, dt))
 			}
 			denom = b.Add(denom, eps)
-			b.Update(gr.w.Name, b.Sub(w, b.Mul(stepSize, b.Div(nm, denom))))
+			b.Update(gr.w.Name, b.Sub(w, b.Mul(as(stepSize, dt), b.Div(nm, denom))))
 			b.Update(mName, nm)
 			b.Update(vName, nv)
 		}

@@ -36,8 +36,11 @@ type Pass struct {
 var Pipeline = []Pass{
 	{Name: "autodiff", Doc: "derives the backward graph of train_step: gradients of the loss for every trainable weight", Fn: Autodiff, Required: true},
 	{Name: "optimizer", Doc: "lowers the optimizer into train_step: state tensors and the update of every weight", Fn: LowerOptimizer, Required: true},
+	{Name: "simplify", Doc: "canonicalises: exact algebraic identities (x*1, x+0, neg neg x, x/2^k → x*2^-k), transpose/reshape/broadcast chains, redundant casts, broadcasts and selects", Fn: Simplify},
 	{Name: "constfold", Doc: "evaluates nodes whose operands are all constants", Fn: ConstFold},
+	{Name: "cse", Doc: "merges nodes that compute the same value: same op, operands and attributes, equal constants, reads of one weight", Fn: CSE},
 	{Name: "dce", Doc: "removes nodes that no result or update uses", Fn: DCE},
+	{Name: "fuse", Doc: "groups elementwise work, matmul epilogues and row-wise reductions into fused nodes, one kernel each", Fn: Fuse},
 }
 
 // PassNames returns the names of the pipeline's passes in order.
@@ -143,5 +146,21 @@ func DCE(m *ir.Module, _ *Config) error {
 		}
 		f.Body = body
 	}
+	// Regions no fused node calls any more.
+	called := map[string]bool{}
+	for _, f := range m.Funcs {
+		for _, v := range f.Body {
+			if v.Op == ir.OpFused {
+				called[v.Attrs.String("region", "")] = true
+			}
+		}
+	}
+	funcs := m.Funcs[:0]
+	for _, f := range m.Funcs {
+		if !f.Region || called[f.Name] {
+			funcs = append(funcs, f)
+		}
+	}
+	m.Funcs = funcs
 	return nil
 }

@@ -12,6 +12,18 @@ import (
 	"fmt"
 	goruntime "runtime"
 	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Spin budgets. A parked goroutine takes tens of microseconds to wake on a
+// virtual machine (the host must deliver an interrupt to a halted vCPU),
+// longer than a whole small GEMM, so workers poll for their next chunk for
+// a while after each one, and the caller polls for its workers' chunks to
+// finish, before either blocks. OpenBLAS's threads do the same.
+const (
+	workerSpin = 200 * time.Microsecond // after a chunk, before parking
+	callerSpin = 2 * time.Millisecond   // waiting for the workers' chunks
 )
 
 // Task is a unit of data-parallel work. RunRange processes the half-open
@@ -35,6 +47,11 @@ type job struct {
 type poolCore struct {
 	jobs chan job
 	wg   sync.WaitGroup
+	// pending counts the chunks of the current Run still running on
+	// workers (decremented after wg.Done); polling counts the workers
+	// that are polling for a job rather than parked.
+	pending atomic.Int32
+	polling atomic.Int32
 
 	// panicMu guards panicVal, the first panic raised by a worker during
 	// the current Run; Run re-raises it on the calling goroutine so that a
@@ -66,7 +83,10 @@ type Pool struct {
 	// gemm is the preallocated task used by Sgemm. Keeping it in the pool
 	// (guarded by mu) is what makes Sgemm allocation-free: a task that was
 	// a local variable would escape to the heap once handed to workers.
-	gemm sgemmTask
+	// gemmScratch holds each worker's packing buffers (allocated on the
+	// first parallel Sgemm, grown to the largest product seen).
+	gemm        sgemmJob
+	gemmScratch []sgemmScratch
 }
 
 // NewPool starts a pool with the given number of workers, counting the
@@ -93,9 +113,40 @@ func NewPool(workers int) *Pool {
 // work is the loop of one worker goroutine; it exits when the channel is
 // closed by Close or by the pool's cleanup.
 func (c *poolCore) work() {
-	for j := range c.jobs {
+	for {
+		j, ok := c.next()
+		if !ok {
+			return
+		}
 		c.runJob(j)
 	}
+}
+
+// next returns the next job, polling the channel for up to workerSpin
+// (yielding the processor between polls, so other goroutines still run)
+// before blocking on it. ok is false once the channel is closed.
+func (c *poolCore) next() (j job, ok bool) {
+	c.polling.Add(1)
+	var start time.Time
+	for i := 0; ; i++ {
+		select {
+		case j, ok = <-c.jobs:
+			c.polling.Add(-1)
+			return j, ok
+		default:
+		}
+		if i%16 == 0 {
+			if i == 0 {
+				start = time.Now()
+			} else if time.Since(start) > workerSpin {
+				break
+			}
+		}
+		goruntime.Gosched()
+	}
+	c.polling.Add(-1)
+	j, ok = <-c.jobs
+	return j, ok
 }
 
 // runJob runs one chunk and always signals completion, recording a panic
@@ -110,6 +161,7 @@ func (c *poolCore) runJob(j job) {
 			c.panicMu.Unlock()
 		}
 		c.wg.Done()
+		c.pending.Add(-1)
 	}()
 	j.t.RunRange(j.lo, j.hi)
 }
@@ -154,6 +206,8 @@ func (p *Pool) runLocked(n int, t Task) {
 	c.panicVal = nil // left over if the caller's own chunk panicked last time
 	c.panicMu.Unlock()
 	c.wg.Add(chunks - 1)
+	c.pending.Store(int32(chunks - 1))
+	polling := int(c.polling.Load())
 	// Chunk i covers [lo, lo+size) with the first rem chunks one longer.
 	lo := base
 	if rem > 0 {
@@ -175,12 +229,15 @@ func (p *Pool) runLocked(n int, t Task) {
 	// instead of alongside it. Yielding once lets this processor start
 	// that worker at once while the caller, now on the global run queue,
 	// is picked up by an idle processor without that delay. Measured on a
-	// 2-core VM this cut a 128x784x64 Sgemm from 400 to 355 µs.
-	goruntime.Gosched()
+	// 2-core VM this cut a 128x784x64 Sgemm from 400 to 355 µs. Workers
+	// that were polling (see next) need no such help.
+	if polling < chunks-1 {
+		goruntime.Gosched()
+	}
 	// Run our own chunk, then wait for the workers even if it panics, so
 	// that no worker is still touching caller memory when we unwind.
 	func() {
-		defer c.wg.Wait()
+		defer c.wait()
 		t.RunRange(0, first)
 	}()
 	c.panicMu.Lock()
@@ -193,6 +250,23 @@ func (p *Pool) runLocked(n int, t Task) {
 		}
 		panic(fmt.Sprintf("runtime.Pool: task panicked in a worker goroutine: %v", r))
 	}
+}
+
+// wait returns when the workers' chunks of the current Run are done,
+// polling for up to callerSpin before blocking.
+func (c *poolCore) wait() {
+	var start time.Time
+	for i := 0; c.pending.Load() > 0; i++ {
+		if i%16 == 0 {
+			if i == 0 {
+				start = time.Now()
+			} else if time.Since(start) > callerSpin {
+				break
+			}
+		}
+		goruntime.Gosched()
+	}
+	c.wg.Wait()
 }
 
 // Close stops the worker goroutines. It waits for an in-flight Run to

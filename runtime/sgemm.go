@@ -2,51 +2,98 @@ package runtime
 
 import (
 	"fmt"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
+	"sync"
+	"unsafe"
 )
 
-// Tile sizes for Sgemm. gonum's Sgemm switches to a parallel path that
-// starts (and allocates) goroutines when blocks(m,64)*blocks(n,64) >= 4, so
-// every call we make into gonum covers at most one 64-row block and three
-// 64-column blocks (1*3 < 4) and therefore always takes gonum's serial,
-// allocation-free path. Parallelism comes from our own Pool instead.
-const (
-	gemmTileRows = 64      // gonum's blockSize
-	gemmTileCols = 3 * 64  // largest column span that keeps gonum serial
-	gemmTileK    = 256     // k-blocking keeps the B panel (256x192 floats) cache-resident
-	gemmParMin   = 1 << 19 // m*n*k below which waking workers costs more than it saves
-)
+// Sgemm is a packed, register-blocked GEMM in the style of GotoBLAS/BLIS
+// (K. Goto and R. van de Geijn, "Anatomy of high-performance matrix
+// multiplication", ACM TOMS 34(3), 2008; F. Van Zee and R. van de Geijn,
+// "BLIS: A framework for rapidly instantiating BLAS functionality", ACM
+// TOMS 41(3), 2015). C is cut into nc-column blocks, k into kc-deep slices
+// and A into mc-row blocks; within a block a micro-kernel computes one
+// mr×nr tile of C from an mr×kc sliver of A and a kc×nr sliver of B kept in
+// registers and L1. The kernels (sgemm_kernels_amd64.s for AVX-512 and
+// AVX2, sgemm_generic.go in Go) take their operands through strides, so
+// the same kernel reads packed buffers or the caller's matrices in place:
+//
+//   - B slivers are packed into contiguous kc×nr panels (a copy of row
+//     segments; a transposing copy when transB), unless B is read in place
+//     (small m: the packing would cost as much as the product).
+//   - A is read in place (rows of A for A, columns for Aᵀ: the kernel
+//     broadcasts single elements, so either layout streams), or, for large
+//     products, copied row by row into a buffer whose stride avoids cache
+//     set conflicts (Aᵀ: into mr-wide panels). No transpose of A is ever
+//     materialised.
+//
+// Threads split C into one rectangle per worker, along n in multiples of
+// nr or along m in multiples of mr, whichever duplicates less packing; each
+// worker packs into its own buffers, so no barrier is needed.
 
-// gonumImpl is gonum's pure-Go BLAS; it is a zero-size value type.
-var gonumImpl gonum.Implementation
+// sgemmVariant is one implementation of the micro-kernel and its packing
+// helpers, with the blocking that suits it.
+type sgemmVariant struct {
+	name   string
+	mr, nr int // register tile
+	kc     int // depth of one k slice (k is split evenly into slices <= kc)
+	mc     int // rows of A per block (a multiple of mr)
+	nc     int // columns of B per block (a multiple of nr)
 
-// sgemmTask holds one Sgemm call split into tiles of C. It is a Task so
-// the tiles can be run over a Pool; the Pool keeps a preallocated instance.
-type sgemmTask struct {
-	transA, transB blas.Transpose
-	m, n, k        int
-	alpha, beta    float32
-	a, b, c        []float32
-	lda, ldb, ldc  int
-
-	mc, nc   int // tile extent in rows and columns of C
-	colTiles int // number of tiles per row of tiles
+	// tile computes the mr×nr (mr <= variant mr, nr <= variant nr) tile
+	// C[co + i*ldc + j] = alpha*sum_l A[ao + i*ars + l*aks]*B[bo + l*bks + j]
+	// (+ beta*C when accum). It reads only columns j < nr of B.
+	tile func(kc int, a []float32, ao, ars, aks int, b []float32, bo, bks int, c []float32, co, ldc, mr, nr int, alpha, beta float32, accum bool)
+	// pack copies the rows×cols block at src[so:] (row stride lds) into
+	// panels of width columns: dst[(p*rows+l)*width+j] =
+	// src[so+l*lds+p*width+j], zero-padded to a whole panel.
+	pack func(dst, src []float32, so, lds, rows, cols, width int)
+	// packT is pack for a transposed source (see packTransposed).
+	packT func(dst, src []float32, so, lds, rows, cols, width int)
+	// fullB reports that the kernel loads whole vectors of B: B must then
+	// be packed (zero-padded) whenever the last panel is partial.
+	fullB bool
 }
+
+// sgemmVariants lists the variants this machine can run, best first; the
+// first is used. Tests run all of them (see sgemmUse).
+var sgemmVariants []*sgemmVariant
+
+// sgemmImpl is the variant Sgemm uses.
+var sgemmImpl *sgemmVariant
+
+func init() {
+	sgemmVariants = append(sgemmVariants, sgemmAsmVariants()...)
+	sgemmVariants = append(sgemmVariants, &sgemmGoVariant)
+	sgemmImpl = sgemmVariants[0]
+}
+
+// SgemmKernel names the micro-kernel Sgemm uses on this machine
+// ("avx512", "avx2" or "go").
+func SgemmKernel() string { return sgemmImpl.name }
+
+// Tuning knobs (variables so that tests can force every path).
+var (
+	// sgemmParMinFlops is the product size 2*m*n*k below which Sgemm
+	// stays on the calling goroutine: waking a worker costs a few µs.
+	sgemmParMinFlops = 1 << 21
+	// sgemmPackMode: 0 chooses per call, 1 packs A and B always, -1
+	// reads both in place wherever the kernel allows.
+	sgemmPackMode = 0
+)
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices with
 // BLAS semantics: op(X) is X or Xᵀ according to transA/transB, op(A) is m×k,
 // op(B) is k×n, C is m×n, and lda, ldb, ldc are the row strides of the
 // matrices as stored (A is stored m×k, or k×m when transA). When k == 0 or
 // alpha == 0, A and B are not read and C is just scaled by beta (beta == 0
-// writes zeros, even over NaNs, as in reference BLAS).
+// writes zeros, even over NaNs, as in reference BLAS; so does beta == 0
+// with k > 0: C is never read then).
 //
-// The work is split into tiles of C that run over p (nil p: serially on the
-// calling goroutine). Sgemm does not allocate. Inconsistent dimensions,
-// strides or slice lengths are programming errors in the caller and panic
-// with a message naming the offending argument, as gonum and reference
-// BLAS do.
+// Large products are split over p's workers (nil p: serially on the
+// calling goroutine). Sgemm does not allocate once its packing buffers
+// have grown to the sizes a program uses. Inconsistent dimensions, strides
+// or slice lengths are programming errors in the caller and panic with a
+// message naming the offending argument, as gonum and reference BLAS do.
 func Sgemm(p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if msg := checkSgemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc); msg != "" {
 		panic("runtime.Sgemm: " + msg)
@@ -58,18 +105,22 @@ func Sgemm(p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32
 		scaleRows(m, n, beta, c, ldc)
 		return
 	}
-	if p.Workers() > 1 && m*n*k >= gemmParMin && p.sgemmParallel(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+	v := sgemmImpl
+	if p.Workers() > 1 && 2*m*n*k >= sgemmParMinFlops && p.sgemmParallel(v, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		return
 	}
-	var t sgemmTask
-	t.set(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	t.RunRange(0, t.plan(1))
+	var j sgemmJob
+	j.set(v, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	s := getSerialScratch()
+	j.compute(s, 0, m, 0, n)
+	putSerialScratch(s)
 }
 
-// sgemmParallel runs the tiles on the pool using its preallocated task. It
-// reports false, doing nothing, when the pool is busy (a concurrent or
-// nested call) or closed; the caller then runs serially.
-func (p *Pool) sgemmParallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool {
+// sgemmParallel runs the job on the pool using its preallocated job and
+// per-worker buffers. It reports false, doing nothing, when the pool is
+// busy (a concurrent or nested call) or closed, or when the product has
+// too few tiles to split; the caller then runs serially.
+func (p *Pool) sgemmParallel(v *sgemmVariant, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool {
 	if !p.mu.TryLock() {
 		return false
 	}
@@ -77,78 +128,296 @@ func (p *Pool) sgemmParallel(transA, transB bool, m, n, k int, alpha float32, a 
 	if p.closed {
 		return false
 	}
-	t := &p.gemm
-	t.set(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	j := &p.gemm
+	j.set(v, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	// Drop the references afterwards so the pool does not keep the
 	// caller's matrices alive.
-	defer t.set(false, false, 0, 0, 0, 0, nil, 0, nil, 0, 0, nil, 0)
-	p.runLocked(t.plan(p.workers), t)
+	defer j.set(nil, false, false, 0, 0, 0, 0, nil, 0, nil, 0, 0, nil, 0)
+	parts := j.partition(p.workers)
+	if parts < 2 {
+		return false
+	}
+	if len(p.gemmScratch) < parts {
+		p.gemmScratch = make([]sgemmScratch, p.workers)
+	}
+	j.scratch = p.gemmScratch
+	defer func() { j.scratch = nil }()
+	p.runLocked(parts, j)
 	return true
 }
 
-func (t *sgemmTask) set(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	t.transA, t.transB = blas.NoTrans, blas.NoTrans
-	if transA {
-		t.transA = blas.Trans
-	}
-	if transB {
-		t.transB = blas.Trans
-	}
-	t.m, t.n, t.k = m, n, k
-	t.alpha, t.beta = alpha, beta
-	t.a, t.b, t.c = a, b, c
-	t.lda, t.ldb, t.ldc = lda, ldb, ldc
+// sgemmJob is one Sgemm call. As a Task, index i of Pool.Run computes the
+// i-th rectangle of C with the i-th scratch buffers.
+type sgemmJob struct {
+	v              *sgemmVariant
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	packA, packB   bool
+
+	wm, wn  int // rectangles of C: wm along m times wn along n
+	scratch []sgemmScratch
 }
 
-// plan chooses the tile sizes for the given parallelism and returns the
-// number of tiles. Tiles never exceed gemmTileRows×gemmTileCols; with
-// several workers, rows are split further so that there are at least as
-// many tiles as workers and, when few, a multiple of the worker count
-// (Pool.Run hands out contiguous, equal-count chunks).
-func (t *sgemmTask) plan(workers int) int {
-	t.colTiles = ceilDiv(t.n, gemmTileCols)
-	t.nc = ceilDiv(t.n, t.colTiles)
-	rowTiles := ceilDiv(t.m, gemmTileRows)
-	if workers > 1 {
-		for rowTiles < t.m && (rowTiles*t.colTiles < workers || (rowTiles*t.colTiles)%workers != 0) && rowTiles*t.colTiles < 4*workers {
-			rowTiles++
+func (j *sgemmJob) set(v *sgemmVariant, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	j.v = v
+	j.transA, j.transB = transA, transB
+	j.m, j.n, j.k = m, n, k
+	j.alpha, j.beta = alpha, beta
+	j.a, j.b, j.c = a, b, c
+	j.lda, j.ldb, j.ldc = lda, ldb, ldc
+	j.wm, j.wn = 1, 1
+	if v != nil {
+		j.choosePacking()
+	}
+}
+
+// choosePacking decides whether A and B are packed or read in place.
+func (j *sgemmJob) choosePacking() {
+	v := j.v
+	// B: packing costs one pass over the k×n block, read in place costs
+	// strided rows (and, on some strides, cache set conflicts) every time
+	// a sliver is reused, i.e. once per mr rows of C.
+	j.packB = j.transB || j.m > 2*v.mr || (v.fullB && j.n%v.nr != 0)
+	// A: read in place unless the product is large enough that the
+	// copy is noise and the rows' stride could alias in the caches.
+	j.packA = j.n > 4*v.nr && j.m > v.mc/2 && j.k > 64
+	switch sgemmPackMode {
+	case 1:
+		j.packA, j.packB = true, true
+	case -1:
+		j.packA = false
+		j.packB = j.transB || (v.fullB && j.n%v.nr != 0)
+	}
+}
+
+// partition splits C into at most workers rectangles and returns their
+// number. A split along n duplicates the packing of A in each worker, one
+// along m that of B; the cheaper is chosen among splits that balance the
+// tiles.
+func (j *sgemmJob) partition(workers int) int {
+	v := j.v
+	rowTiles, colTiles := ceilDiv(j.m, v.mr), ceilDiv(j.n, v.nr)
+	best, bestCost := 1, -1
+	for wm := 1; wm <= workers; wm++ {
+		if workers%wm != 0 {
+			continue
+		}
+		wn := workers / wm
+		if wm > rowTiles || wn > colTiles {
+			continue
+		}
+		// Work of the largest rectangle, in padded tile units...
+		work := ceilDiv(rowTiles, wm) * v.mr * ceilDiv(colTiles, wn) * v.nr * j.k
+		// ... plus the packing each worker repeats: all of A's rows in
+		// its row range for each column rectangle, and vice versa.
+		pack := 0
+		if j.packA {
+			pack += ceilDiv(j.m, wm) * j.k
+		}
+		if j.packB {
+			pack += ceilDiv(j.n, wn) * j.k
+		}
+		cost := work/8 + pack // a packed float costs about as much as 8 FMA lanes
+		if bestCost < 0 || cost < bestCost {
+			best, bestCost = wm, cost
+			j.wm, j.wn = wm, wn
 		}
 	}
-	t.mc = ceilDiv(t.m, rowTiles)
-	return ceilDiv(t.m, t.mc) * t.colTiles
+	if bestCost < 0 {
+		// Fewer tiles than workers: split the longer side only.
+		if rowTiles >= colTiles {
+			j.wm, j.wn = min(workers, rowTiles), 1
+		} else {
+			j.wm, j.wn = 1, min(workers, colTiles)
+		}
+		best = j.wm
+	}
+	_ = best
+	return j.wm * j.wn
 }
 
-// RunRange computes tiles [lo, hi) of C, numbered row-major.
-func (t *sgemmTask) RunRange(lo, hi int) {
+// RunRange computes rectangles [lo, hi) of C.
+func (j *sgemmJob) RunRange(lo, hi int) {
 	for idx := lo; idx < hi; idx++ {
-		i0 := idx / t.colTiles * t.mc
-		j0 := idx % t.colTiles * t.nc
-		t.tile(i0, min(i0+t.mc, t.m), j0, min(j0+t.nc, t.n))
+		ri, ci := idx/j.wn, idx%j.wn
+		i0, i1 := splitTiles(j.m, j.v.mr, j.wm, ri)
+		j0, j1 := splitTiles(j.n, j.v.nr, j.wn, ci)
+		j.compute(&j.scratch[idx], i0, i1, j0, j1)
 	}
 }
 
-// tile computes C[i0:i1, j0:j1] with gonum, blocking over k: the first k
-// block applies the caller's beta, later ones accumulate with beta = 1.
-func (t *sgemmTask) tile(i0, i1, j0, j1 int) {
-	mm, nn := i1-i0, j1-j0
-	c := t.c[i0*t.ldc+j0:]
-	beta := t.beta
-	for l0 := 0; l0 < t.k; l0 += gemmTileK {
-		kk := min(gemmTileK, t.k-l0)
-		var a, b []float32
-		if t.transA == blas.Trans {
-			a = t.a[l0*t.lda+i0:]
-		} else {
-			a = t.a[i0*t.lda+l0:]
+// splitTiles returns part idx of parts of [0, total) cut at multiples of unit.
+func splitTiles(total, unit, parts, idx int) (lo, hi int) {
+	tiles := ceilDiv(total, unit)
+	lo = min(total, idx*tiles/parts*unit)
+	hi = min(total, (idx+1)*tiles/parts*unit)
+	return lo, hi
+}
+
+// compute does C[i0:i1, j0:j1] serially with the buffers in s.
+func (j *sgemmJob) compute(s *sgemmScratch, i0, i1, j0, j1 int) {
+	v := j.v
+	mr, nr := v.mr, v.nr
+	k := j.k
+	kcs := ceilDiv(k, ceilDiv(k, v.kc)) // even k slices
+	for jc := j0; jc < j1; jc += v.nc {
+		nc := min(v.nc, j1-jc)
+		for pc := 0; pc < k; pc += kcs {
+			kc := min(kcs, k-pc)
+			beta, accum := j.beta, j.beta != 0
+			if pc > 0 {
+				beta, accum = 1, true
+			}
+			// B sliver p (columns jc+p*nr...) starts at bs[bo+p*bstep].
+			bs, bo, bks, bstep := j.b, pc*j.ldb+jc, j.ldb, nr
+			if j.packB {
+				buf := s.bufB(ceilDiv(nc, nr) * nr * kc)
+				if j.transB {
+					v.packT(buf, j.b, jc*j.ldb+pc, j.ldb, kc, nc, nr)
+				} else {
+					v.pack(buf, j.b, pc*j.ldb+jc, j.ldb, kc, nc, nr)
+				}
+				bs, bo, bks, bstep = buf, 0, nr, kc*nr
+			}
+			for ic := i0; ic < i1; ic += v.mc {
+				mc := min(v.mc, i1-ic)
+				// Row ir of the block starts at as[ao+ir*arow] with
+				// element strides ars (rows) and aks (k).
+				var as []float32
+				var ao, arow, ars, aks int
+				switch {
+				case j.packA && j.transA:
+					as = s.bufA(ceilDiv(mc, mr) * mr * kc)
+					v.pack(as, j.a, pc*j.lda+ic, j.lda, kc, mc, mr)
+					ao, arow, ars, aks = 0, kc, 1, mr // panel = mr rows × kc
+				case j.packA:
+					ld := packStride(kc)
+					as = s.bufA(mc * ld)
+					for i := range mc {
+						src := j.a[(ic+i)*j.lda+pc:]
+						copy(as[i*ld:i*ld+kc], src[:kc])
+					}
+					ao, arow, ars, aks = 0, ld, ld, 1
+				case j.transA:
+					as, ao, arow, ars, aks = j.a, pc*j.lda+ic, 1, 1, j.lda
+				default:
+					as, ao, arow, ars, aks = j.a, ic*j.lda+pc, j.lda, j.lda, 1
+				}
+				for jr := 0; jr < nc; jr += nr {
+					tnr := min(nr, nc-jr)
+					boff := bo + jr/nr*bstep
+					co := ic*j.ldc + jc + jr
+					for ir := 0; ir < mc; ir += mr {
+						tmr := min(mr, mc-ir)
+						off := ao + ir*arow
+						if j.packA && j.transA {
+							off = ao + ir/mr*mr*kc
+						}
+						v.tile(kc, as, off, ars, aks, bs, boff, bks, j.c, co+ir*j.ldc, j.ldc, tmr, tnr, j.alpha, beta, accum)
+					}
+				}
+			}
 		}
-		if t.transB == blas.Trans {
-			b = t.b[j0*t.ldb+l0:]
-		} else {
-			b = t.b[l0*t.ldb+j0:]
-		}
-		gonumImpl.Sgemm(t.transA, t.transB, mm, nn, kk, t.alpha, a, t.lda, b, t.ldb, beta, c, t.ldc)
-		beta = 1
 	}
+}
+
+// packStride returns the row stride for rows of kc floats copied into a
+// buffer: a whole number of cache lines, odd, so that the rows of a sliver
+// fall into different L1 and L2 sets.
+func packStride(kc int) int {
+	lines := ceilDiv(kc, 16)
+	if lines%2 == 0 {
+		lines++
+	}
+	return lines * 16
+}
+
+// packTransposed is pack for a transposed source: the rows×cols block of
+// op(X) = Xᵀ, with X stored cols×rows at src[so:] with row stride lds, goes
+// into width-column panels: dst[(p*rows+l)*width+j] = src[so+(p*width+j)*lds+l].
+func packTransposed(dst, src []float32, so, lds, rows, cols, width int) {
+	for p := 0; p*width < cols; p++ {
+		w := min(width, cols-p*width)
+		d := dst[p*rows*width : (p+1)*rows*width]
+		transposeBlock(d, width, src[so+p*width*lds:], lds, rows, 0, w)
+		if w < width {
+			for l := range rows {
+				clear(d[l*width+w : (l+1)*width])
+			}
+		}
+	}
+}
+
+// transposeBlock sets d[l*ldd+j] = s[j*lds+l] for l0 <= l < rows, j < w.
+func transposeBlock(d []float32, ldd int, s []float32, lds, rows, l0, w int) {
+	for j := range w {
+		col := s[j*lds+l0 : j*lds+rows]
+		for l, x := range col {
+			d[(l0+l)*ldd+j] = x
+		}
+	}
+}
+
+// packGo is the portable pack (see sgemmVariant.pack).
+func packGo(dst, src []float32, so, lds, rows, cols, width int) {
+	for p := 0; p*width < cols; p++ {
+		w := min(width, cols-p*width)
+		d := dst[p*rows*width : (p+1)*rows*width]
+		s := src[so+p*width:]
+		for l := range rows {
+			row := d[l*width : (l+1)*width]
+			copy(row, s[l*lds:l*lds+w])
+			clear(row[w:])
+		}
+	}
+}
+
+// sgemmScratch holds one worker's packing buffers. They grow to the
+// largest size needed and are then reused, so steady-state calls do not
+// allocate. Both are 64-byte aligned.
+type sgemmScratch struct {
+	a, b []float32
+}
+
+func (s *sgemmScratch) bufA(n int) []float32 { return growAligned(&s.a, n) }
+func (s *sgemmScratch) bufB(n int) []float32 { return growAligned(&s.b, n) }
+
+func growAligned(buf *[]float32, n int) []float32 {
+	if cap(*buf) < n {
+		raw := make([]float32, n+16)
+		off := 0
+		if r := uintptr(unsafe.Pointer(&raw[0])) % 64; r != 0 {
+			off = int(64-r) / 4
+		}
+		*buf = raw[off : off+n : off+n]
+	}
+	return (*buf)[:n]
+}
+
+// Serial calls (nil pool, busy pool, small products) share one set of
+// buffers; a concurrent serial call takes another from a sync.Pool.
+var (
+	serialScratchMu sync.Mutex
+	serialScratch   sgemmScratch
+	spareScratch    = sync.Pool{New: func() any { return new(sgemmScratch) }}
+)
+
+func getSerialScratch() *sgemmScratch {
+	if serialScratchMu.TryLock() {
+		return &serialScratch
+	}
+	return spareScratch.Get().(*sgemmScratch)
+}
+
+func putSerialScratch(s *sgemmScratch) {
+	if s == &serialScratch {
+		serialScratchMu.Unlock()
+		return
+	}
+	spareScratch.Put(s)
 }
 
 // scaleRows sets C = beta*C for the m×n matrix C with row stride ldc.

@@ -25,6 +25,7 @@ func init() {
 		{"compile", "MODEL -o DIR [flags]", "compile a model into a Go package", runCompile},
 		{"train", "MODEL [flags]", "compile, build and train a model, then evaluate it on the test set", runTrain},
 		{"ir", "MODEL [flags]", "print the model's IR (after the whole pipeline, or after one pass)", runIR},
+		{"bench", "MODEL [flags]", "time the fused against the unfused generated code, side by side", runBench},
 	}
 }
 
@@ -89,7 +90,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dlc %s: %v\n", name, err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "dlc: unknown command %q (commands: compile, train, ir; see dlc --help)\n", name)
+	fmt.Fprintf(stderr, "dlc: unknown command %q (commands: compile, train, ir, bench; see dlc --help)\n", name)
 	return 2
 }
 

@@ -203,3 +203,52 @@ func TestTrainEndToEnd(t *testing.T) {
 		t.Errorf("corrupt data: exit %d, %q", code, stderr)
 	}
 }
+
+// TestBenchJSON builds the fused and unfused packages of a small model and
+// checks the report's shape (timings are not asserted: tests check values,
+// benchmarks measure speed).
+func TestBenchJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	dir := t.TempDir()
+	model := writeFile(t, dir, "m.json", `{"name": "small", "input": {"shape": [20]},
+ "layers": [{"type": "dense", "units": 8, "activation": "relu"}, {"type": "dense", "units": 4, "activation": "softmax"}],
+ "loss": "categorical_crossentropy", "optimizer": {"type": "adam"}}`)
+	code, out, stderr := runCLI(t, "bench", model, "--batch", "16", "--rounds", "1", "--time", "5ms", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var rep map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+		t.Fatalf("last line is not JSON: %v\n%s", err, out)
+	}
+	for _, k := range []string{"fused", "unfused", "speedup_train_step", "speedup_predict_batch1", "speedup_predict"} {
+		if _, ok := rep[k]; !ok {
+			t.Errorf("report lacks %q: %s", k, lines[len(lines)-1])
+		}
+	}
+	var fused, unfused struct {
+		TrainStepMS   float64 `json:"train_step_ms"`
+		ArenaBytes    int     `json:"arena_bytes"`
+		AllocsPerStep float64 `json:"allocs_per_step"`
+	}
+	json.Unmarshal(rep["fused"], &fused)
+	json.Unmarshal(rep["unfused"], &unfused)
+	if fused.TrainStepMS <= 0 || unfused.TrainStepMS <= 0 {
+		t.Errorf("no timings: %+v %+v", fused, unfused)
+	}
+	if fused.AllocsPerStep != 0 || unfused.AllocsPerStep != 0 {
+		t.Errorf("allocations per step: fused %v, unfused %v", fused.AllocsPerStep, unfused.AllocsPerStep)
+	}
+	if fused.ArenaBytes <= 0 || fused.ArenaBytes > unfused.ArenaBytes {
+		t.Errorf("arena bytes: fused %d, unfused %d", fused.ArenaBytes, unfused.ArenaBytes)
+	}
+	if code, _, stderr := runCLI(t, "bench", model, "--batch", "0"); code == 0 || !strings.Contains(stderr, "--batch") {
+		t.Errorf("--batch 0: exit %d, %q", code, stderr)
+	}
+}

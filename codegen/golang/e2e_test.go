@@ -1,4 +1,4 @@
-package golang
+package golang_test
 
 import (
 	"bytes"
@@ -16,18 +16,37 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/dlc-project/dlc/codegen/golang"
+	"github.com/dlc-project/dlc/compile"
 	"github.com/dlc-project/dlc/ir"
 	"github.com/dlc-project/dlc/ir/interp"
+	"github.com/dlc-project/dlc/passes"
 	"github.com/dlc-project/dlc/runtime"
 )
 
-// e2eCase is one testdata module compiled, run by the driver and compared
-// with the interpreter.
+const (
+	predictFunc = "predict"
+	trainFunc   = "train_step"
+)
+
+// e2eCase is one module compiled, run by the driver and compared with the
+// interpreter. Each module comes in variants (see loadCases) that share a
+// group and their inputs.
 type e2eCase struct {
 	Name, Pkg string
+	Group     string
+	Variant   string
 	mod       *ir.Module
+	opts      golang.Options
 	In        driverInput
 }
+
+// Variants of each module.
+const (
+	variantBase    = "base"    // unfused, Options.NoFuse: one kernel and one buffer per value
+	variantPlanned = "planned" // unfused, with the memory planner
+	variantFused   = "fused"   // after passes.Fuse, with fused kernels and the planner
+)
 
 // driverInput is what the driver gets for one model (as JSON).
 type driverInput struct {
@@ -44,18 +63,27 @@ type driverOutput struct {
 	InitWeights, Weights            map[string][]float32
 	AllocsPredict, AllocsTrain      float64
 	LoadErr, PanicMsg, Err          string
+	ArenaBytes                      int
+	TrainOutAfterPredict            []float32
 }
 
-// TestEndToEnd compiles every testdata/*.ir module into its own package of
-// one temporary module, builds and runs one driver over all of them (one go
-// invocation keeps the test fast), and compares what the generated code
-// computes with ir/interp on the same inputs and initial weights: the
-// initial weights bit for bit, predictions, losses, training outputs and
-// updated weights within 1e-4 relative (plus 1e-5 absolute). The driver
-// also checks that Predict and TrainStep do not allocate, that a weights
-// checkpoint round-trips, that loading an incomplete one fails naming a
-// tensor, and that a batch above MaxBatch panics. The "names" module holds
-// hostile names, so its compiling at all is a test of the escaping.
+// TestEndToEnd compiles every testdata/*.ir module, in three variants (the
+// NoFuse baseline, the memory planner over unfused kernels, and the module
+// after passes.Fuse with fused kernels and the planner), and the reference
+// MNIST model (examples/mnist/model.json through compile.Load and
+// compile.Lower, with and without the fuse pass), each into its own package
+// of one temporary module; it builds and runs one driver over all of them
+// (one go invocation keeps the test fast), and compares what the generated
+// code computes with ir/interp on the same inputs and initial weights: the
+// initial weights bit for bit, predictions, losses, training outputs (3
+// steps) and updated weights within 1e-4 relative (plus 1e-5 absolute).
+// The driver also checks that Predict and TrainStep do not allocate, that
+// TrainOutput survives a Predict, that a weights checkpoint round-trips,
+// that loading an incomplete one fails naming a tensor, and that a batch
+// above MaxBatch panics; the test, that every variant's arena is no larger
+// than the baseline's and that every variant computes exactly the
+// baseline's bits. The "names" module holds hostile names, so its
+// compiling at all is a test of the escaping.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs generated code; skipped with -short")
@@ -68,7 +96,7 @@ func TestEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	writeTempModule(t, goBin, dir)
 	for _, c := range cases {
-		files, err := Generate(c.mod, Options{Package: c.Pkg})
+		files, err := golang.Generate(c.mod, c.opts)
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
@@ -119,6 +147,12 @@ func TestEndToEnd(t *testing.T) {
 	if err := json.Unmarshal(raw, &outputs); err != nil {
 		t.Fatal(err)
 	}
+	base := map[string]driverOutput{}
+	for _, c := range cases {
+		if c.Variant == variantBase {
+			base[c.Group] = outputs[c.Name]
+		}
+	}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			out, ok := outputs[c.Name]
@@ -129,11 +163,39 @@ func TestEndToEnd(t *testing.T) {
 				t.Fatalf("driver: %s", out.Err)
 			}
 			checkAgainstInterp(t, c, out)
+			b := base[c.Group]
+			if out.ArenaBytes <= 0 && b.ArenaBytes > 0 {
+				t.Errorf("ArenaBytes() = %d", out.ArenaBytes)
+			}
+			if out.ArenaBytes > b.ArenaBytes {
+				t.Errorf("ArenaBytes() = %d, more than the NoFuse baseline's %d", out.ArenaBytes, b.ArenaBytes)
+			}
+			if c.Group == "mnist" {
+				t.Logf("ArenaBytes at MaxBatch %d: %d (%s), %d (base)", c.In.MaxBatch, out.ArenaBytes, c.Variant, b.ArenaBytes)
+			}
+			if c.Variant != variantBase {
+				// Fused kernels round every member as the unfused kernels
+				// round its op and sum in the same order, and the planner
+				// changes where values live, not what they are: every
+				// variant computes the baseline's bits.
+				same := equalF32(out.Predict, b.Predict) && equalF32(out.Losses, b.Losses) &&
+					equalF32(out.PredictAfter, b.PredictAfter) && len(out.TrainOut) == len(b.TrainOut)
+				for s := range out.TrainOut {
+					same = same && equalF32(out.TrainOut[s], b.TrainOut[s])
+				}
+				for name, w := range out.Weights {
+					same = same && equalF32(w, b.Weights[name])
+				}
+				if !same {
+					t.Errorf("%s and the NoFuse baseline do not compute the same bits", c.Variant)
+				}
+			}
 		})
 	}
 }
 
-// loadCases parses testdata/*.ir and makes deterministic inputs for each.
+// loadCases parses testdata/*.ir, makes the variants of each and of the
+// reference model, and deterministic inputs for each group.
 func loadCases(t *testing.T) []e2eCase {
 	t.Helper()
 	paths, err := filepath.Glob("testdata/*.ir")
@@ -141,8 +203,7 @@ func loadCases(t *testing.T) []e2eCase {
 		t.Fatalf("no testdata/*.ir (%v)", err)
 	}
 	sort.Strings(paths)
-	var cases []e2eCase
-	for i, p := range paths {
+	parse := func(p string) *ir.Module {
 		src, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -151,33 +212,72 @@ func loadCases(t *testing.T) []e2eCase {
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
-		name := strings.TrimSuffix(filepath.Base(p), ".ir")
-		c := e2eCase{Name: name, Pkg: "gen" + name, mod: mod,
-			In: driverInput{N: 5, MaxBatch: 8, Workers: 3, Seed: uint64(42 + i)}}
-		if name == "big" {
-			c.In.N, c.In.MaxBatch = 12, 16
+		return mod
+	}
+	var cases []e2eCase
+	add := func(i int, group string, mods map[string]*ir.Module) {
+		in := driverInput{N: 5, MaxBatch: 8, Workers: 3, Seed: uint64(42 + i)}
+		if group == "big" {
+			in.N, in.MaxBatch = 12, 16
 		}
+		mod := mods[variantBase]
 		rng := runtime.NewRNG(uint64(1000 + i))
 		xt := mod.Func(predictFunc).Params[0].Type
 		xs, _ := xt.Shape[1:].NumElements()
-		c.In.X = make([]float32, c.In.N*int(xs))
-		for j := range c.In.X {
+		in.X = make([]float32, in.N*int(xs))
+		for j := range in.X {
 			v := float32(4*rng.Float64() - 2)
-			if name == "compare" {
+			if group == "compare" {
 				v = float32(math.Round(float64(v)*4) / 4) // so that equalities occur
 			}
-			c.In.X[j] = v
+			in.X[j] = v
 		}
 		if tf := mod.Func(trainFunc); tf != nil {
-			c.In.Steps = 3
+			in.Steps = 3
 			ys, _ := tf.Params[1].Type.Shape[1:].NumElements()
-			c.In.Y = make([]float32, c.In.N*int(ys))
-			for s := 0; s < c.In.N; s++ { // one-hot rows
-				c.In.Y[s*int(ys)+rng.Intn(int(ys))] = 1
+			in.Y = make([]float32, in.N*int(ys))
+			for s := 0; s < in.N; s++ { // one-hot rows
+				in.Y[s*int(ys)+rng.Intn(int(ys))] = 1
 			}
 		}
-		cases = append(cases, c)
+		for _, variant := range []string{variantBase, variantPlanned, variantFused} {
+			m, ok := mods[variant]
+			if !ok {
+				continue
+			}
+			name, pkg := group, "gen"+group
+			if variant != variantBase {
+				name += "_" + variant
+				pkg += variant
+			}
+			cases = append(cases, e2eCase{Name: name, Pkg: pkg, Group: group, Variant: variant, mod: m, In: in,
+				opts: golang.Options{Package: pkg, NoFuse: variant == variantBase}})
+		}
 	}
+	for i, p := range paths {
+		group := strings.TrimSuffix(filepath.Base(p), ".ir")
+		fused := parse(p)
+		if err := passes.Fuse(fused, &passes.Config{}); err != nil {
+			t.Fatalf("%s: fuse: %v", p, err)
+		}
+		if err := ir.Verify(fused); err != nil {
+			t.Fatalf("%s: after fuse: %v", p, err)
+		}
+		add(i, group, map[string]*ir.Module{variantBase: parse(p), variantPlanned: parse(p), variantFused: fused})
+	}
+	md, err := compile.Load("../../examples/mnist/model.json", compile.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unfused, err := compile.Lower(md, compile.Options{Disable: []string{"fuse"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fused, err := compile.Lower(md, compile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(len(paths), "mnist", map[string]*ir.Module{variantBase: unfused, variantFused: fused})
 	return cases
 }
 
@@ -296,6 +396,9 @@ func checkAgainstInterp(t *testing.T, c e2eCase, out driverOutput) {
 		for _, w := range c.mod.Weights {
 			checkClose(t, fmt.Sprintf("weight %q after training", w.Name), out.Weights[w.Name], mc.Weights[w.Name].Data)
 		}
+		if last := out.TrainOut[len(out.TrainOut)-1]; !equalF32(out.TrainOutAfterPredict, last) {
+			t.Errorf("TrainOutput after a Predict = %v, want %v (what it was after the last TrainStep)", out.TrainOutAfterPredict, last)
+		}
 		if out.AllocsTrain != 0 {
 			t.Errorf("TrainStep allocates %v times per call, want 0", out.AllocsTrain)
 		}
@@ -394,6 +497,7 @@ type model interface {
 	InputSize() int
 	OutputSize() int
 	Weights() []runtime.TensorRef
+	ArenaBytes() int
 	SaveWeights(w io.Writer) error
 	LoadWeights(r io.Reader) error
 	Close()
@@ -417,6 +521,8 @@ type output struct {
 	InitWeights, Weights            map[string][]float32
 	AllocsPredict, AllocsTrain      float64
 	LoadErr, PanicMsg, Err          string
+	ArenaBytes                      int
+	TrainOutAfterPredict            []float32
 }
 
 var constructors = map[string]func(in input, seed uint64) model{
@@ -438,6 +544,7 @@ func run(name string, in input) (out output, err error) {
 	m := newModel(in, in.Seed)
 	defer m.Close()
 	out.InitWeights = snapshot(m)
+	out.ArenaBytes = m.ArenaBytes()
 	if len(in.X) != in.N*m.InputSize() {
 		return out, fmt.Errorf("x has %d elements for n = %d and InputSize = %d", len(in.X), in.N, m.InputSize())
 	}
@@ -454,6 +561,9 @@ func run(name string, in input) (out output, err error) {
 	}
 	m.Predict(p, in.X, in.N)
 	out.PredictAfter = append([]float32(nil), p...)
+	if isTrainer {
+		out.TrainOutAfterPredict = append([]float32(nil), tr.TrainOutput()...)
+	}
 	out.Weights = snapshot(m)
 
 	var ckpt bytes.Buffer

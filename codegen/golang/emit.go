@@ -139,6 +139,8 @@ func (g *gen) emitModel(f *jen.File) {
 		jen.Comment("tasks holds one preallocated call per kernel, so that handing a kernel"),
 		jen.Comment("to the pool allocates nothing."),
 		jen.Id("tasks").Index(jen.Lit(g.ntasks)).Id("task"),
+		jen.Comment("arenaLen is the number of float32s of the arena."),
+		jen.Id("arenaLen").Int(),
 	}
 	if len(g.weights) > 0 {
 		fields = append(fields, jen.Line(), jen.Comment("Weights and optimizer state, by generated name."))
@@ -184,8 +186,9 @@ func (g *gen) emitModel(f *jen.File) {
 		jen.Id("fn").Func().Params(jen.Id("t").Op("*").Id("task"), jen.List(jen.Id("lo"), jen.Id("hi")).Int()),
 		jen.Id("pool").Op("*").Qual(runtimePath, "Pool"),
 		jen.Id("n").Int(),
-		jen.Id("out").Index().Float32(),
-		jen.Id("in").Index(jen.Lit(maxArgs)).Index().Float32(),
+		jen.Comment("in, out and tmp are slices of the arena (or weight and constant buffers):"),
+		jen.Comment("the operands, the results and scratch space."),
+		jen.List(jen.Id("in"), jen.Id("out"), jen.Id("tmp")).Index().Index().Float32(),
 	)
 	f.Line()
 	f.Comment("RunRange runs the kernel on indices [lo, hi) of its outermost loop.")
@@ -220,6 +223,7 @@ func (g *gen) emitNew(f *jen.File) {
 			jen.Id("pool"):     jen.Qual(runtimePath, "NewPool").Call(jen.Id("opts").Dot("Workers")),
 		}),
 		jen.Id("arena").Op(":=").Make(jen.Index().Float32(), g.arena.code("mb")),
+		jen.Id("m").Dot("arenaLen").Op("=").Len(jen.Id("arena")),
 	}
 	if len(g.weights) > 0 {
 		refs := make([]jen.Code, 0, len(g.weights))
@@ -268,21 +272,27 @@ func (g *gen) emitNew(f *jen.File) {
 			body = append(body, jen.Id("m").Dot(up.field).Op("=").Add(buf(src)))
 		}
 	}
+	bufs := func(vps []*valPlan) jen.Code {
+		list := make([]jen.Code, len(vps))
+		for i, vp := range vps {
+			list[i] = buf(vp)
+		}
+		return jen.Index().Index().Float32().Values(list...)
+	}
 	for _, fp := range g.fns() {
 		for _, k := range fp.kernels {
-			ins := make([]jen.Code, len(k.args))
-			for i, a := range k.args {
-				ins[i] = buf(a)
-			}
-			d := jen.Dict{
-				jen.Id("fn"):  jen.Id(k.name),
-				jen.Id("out"): buf(k.out),
-			}
-			if k.v.Op == ir.OpMatMul {
+			d := jen.Dict{jen.Id("fn"): jen.Id(k.name)}
+			if k.pool {
 				d[jen.Id("pool")] = jen.Id("m").Dot("pool")
 			}
-			if len(ins) > 0 {
-				d[jen.Id("in")] = jen.Index(jen.Lit(maxArgs)).Index().Float32().Values(ins...)
+			if len(k.ins) > 0 {
+				d[jen.Id("in")] = bufs(k.ins)
+			}
+			if len(k.outs) > 0 {
+				d[jen.Id("out")] = bufs(k.outs)
+			}
+			if len(k.tmps) > 0 {
+				d[jen.Id("tmp")] = bufs(k.tmps)
 			}
 			body = append(body, jen.Id("m").Dot("tasks").Index(jen.Lit(k.task)).Op("=").Id("task").Values(d))
 		}
@@ -422,6 +432,10 @@ func (g *gen) emitAccessors(f *jen.File) {
 		f.Add(method("TargetSize", nil, []jen.Code{jen.Int()}, jen.Return(jen.Id("targetSize"))))
 		f.Line()
 	}
+	f.Comment("ArenaBytes is the size in bytes of the arena that holds every intermediate")
+	f.Comment("value for up to MaxBatch samples.")
+	f.Add(method("ArenaBytes", nil, []jen.Code{jen.Int()}, jen.Return(jen.Lit(4).Op("*").Id("m").Dot("arenaLen"))))
+	f.Line()
 	f.Comment("Close stops the worker pool. The model must not be used afterwards.")
 	f.Add(method("Close", nil, nil, jen.Id("m").Dot("pool").Dot("Close").Call()))
 	f.Line()

@@ -5,8 +5,11 @@
 // batch dim N stays a run-time value, so the Go compiler sees fixed trip
 // counts and strides. Each IR node becomes one kernel (a top-level function
 // over a preallocated task, so that work can be split over the runtime's
-// worker pool without allocating); values live at fixed offsets of one
-// arena allocated by New, so Predict and TrainStep allocate nothing.
+// worker pool without allocating); a fused node (see passes.Fuse) becomes
+// one loop nest over its region (fused.go, rows.go). Values live at fixed
+// offsets of one arena allocated by New, so Predict and TrainStep allocate
+// nothing; the memory planner (memplan.go) lets values whose lifetimes do
+// not overlap share space.
 //
 // The generated package's API (Options, New, Predict, TrainStep, ...) is
 // described in the doc comment of Generate. Names taken from the model
@@ -32,9 +35,11 @@ type Options struct {
 	// Package is the Go package name of the generated code; it must be a
 	// Go identifier that is not a keyword, "_" or "main".
 	Package string
-	// NoFuse asks for one kernel per IR op. It is reserved for when the
-	// backend fuses regions (the baseline of the fused-vs-unfused
-	// benchmark); today every node is its own kernel either way.
+	// NoFuse asks for the baseline of the fused-vs-unfused benchmark: one
+	// kernel per IR op (the nodes of every fused node's region are emitted
+	// one by one) and one arena buffer per value, none shared. Without it,
+	// fused nodes run as fused kernels and the memory planner reuses the
+	// space of dead values.
 	NoFuse bool
 }
 
@@ -80,6 +85,7 @@ const fileName = "model.go"
 //	func (m *Model) SaveWeights(w io.Writer) error
 //	func (m *Model) LoadWeights(r io.Reader) error
 //	func (m *Model) Weights() []runtime.TensorRef
+//	func (m *Model) ArenaBytes() int
 //	func (m *Model) Close()
 //
 // New initialises the weights exactly as interp.NewMachine does with the
@@ -94,7 +100,7 @@ func Generate(m *ir.Module, opts Options) (map[string][]byte, error) {
 	if err := ir.Verify(m); err != nil {
 		return nil, fmt.Errorf("codegen/golang: module %q does not verify: %w", m.Name, err)
 	}
-	g := &gen{mod: m, pkg: opts.Package, helpers: map[string]bool{}}
+	g := &gen{mod: m, pkg: opts.Package, noFuse: opts.NoFuse, helpers: map[string]bool{}}
 	if err := g.plan(); err != nil {
 		return nil, fmt.Errorf("codegen/golang: module %q: %w", m.Name, err)
 	}
@@ -132,11 +138,12 @@ func checkPackageName(name string) error {
 type gen struct {
 	mod     *ir.Module
 	pkg     string
+	noFuse  bool
 	weights []*weightPlan // in module order, which is initialisation order
 	byName  map[string]*weightPlan
 	predict *fnPlan
 	train   *fnPlan // nil without train_step
-	arena   poly    // total arena size in MaxBatch
+	arena   poly    // total arena size in MaxBatch, set by planArena
 	ntasks  int
 	helpers map[string]bool // helper functions the kernels call; emitted in a fixed order
 
@@ -166,24 +173,38 @@ const (
 	inConst                 // a constant's own buffer, filled once by New
 )
 
-// valPlan is where one IR value lives.
+// valPlan is where one IR value lives: a buffer. Values that share a
+// buffer without copying (an extract and its fused node's output, a
+// reshape and its operand) share one valPlan.
 type valPlan struct {
 	v     *ir.Value
 	kind  storage
-	off   poly // inArena: offset in MaxBatch
+	off   poly // inArena: offset in MaxBatch, set by planArena
 	size  mono // elements, in the batch
 	w     *weightPlan
 	field string // inConst: generated field name
+
+	// Memory planning of an arena buffer (see memplan.go).
+	typ       ir.Type    // the type of what it holds (for plan dumps)
+	name      string     // for plan dumps: "arg0", "%3", "%3.1", "%5.tmp0", "update2"
+	def, last int        // body index of the write and of the last read; -1 before the body, len(body) after it
+	donors    []*valPlan // operands the node may overwrite with this value (in-place candidates)
+	persist   bool       // must survive the call (TrainOutput's buffer)
+	inPlaceOf *valPlan   // set by planArena: the donor whose space this buffer took
+	zoneOff   int64      // set by planArena: offset within the zone, in units of size.c
 }
 
 // fnPlan is one compiled module function.
 type fnPlan struct {
-	f       *ir.Func
+	f       *ir.Func // the function as compiled: fused nodes the backend cannot run fused are inlined (lower)
+	fused   map[*ir.Value]*fusedNode
 	prefix  string // "predict" or "train": prefixes generated identifiers
 	vals    map[*ir.Value]*valPlan
+	tuples  map[*ir.Value][]*valPlan // a fused node with several results: one buffer each
 	params  []*valPlan
 	consts  []*valPlan
 	kernels []*kernel
+	bufs    []*valPlan // arena buffers, in the order they are made (by def)
 
 	// train_step only.
 	loss, probs *valPlan
@@ -207,7 +228,7 @@ func where(f *ir.Func, i int, v *ir.Value) string {
 }
 
 // plan checks the module against what the backend supports, lays out
-// weights and the arena, and emits every kernel.
+// weights, emits every kernel and plans the arena.
 func (g *gen) plan() error {
 	g.byName = map[string]*weightPlan{}
 	for i, w := range g.mod.Weights {
@@ -219,7 +240,7 @@ func (g *gen) plan() error {
 		g.byName[w.Name] = wp
 	}
 	pf := g.mod.Func(predictFunc)
-	if pf == nil {
+	if pf == nil || pf.Region {
 		return fmt.Errorf("no function @%s (the backend compiles @%s and, optionally, @%s)", predictFunc, predictFunc, trainFunc)
 	}
 	var err error
@@ -238,14 +259,15 @@ func (g *gen) plan() error {
 	if g.outputSize, err = perSample(pf, "result 0", pf.Results[0].Type); err != nil {
 		return err
 	}
-	if tf := g.mod.Func(trainFunc); tf != nil {
+	if tf := g.mod.Func(trainFunc); tf != nil && !tf.Region {
 		if g.train, err = g.planFunc(tf, "train"); err != nil {
 			return err
 		}
-		if err := g.planTrain(tf); err != nil {
+		if err := g.planTrain(); err != nil {
 			return err
 		}
 	}
+	g.arena = planArena(g.fns(), !g.noFuse)
 	return nil
 }
 
@@ -329,20 +351,28 @@ func perSample(f *ir.Func, what string, t ir.Type) (int64, error) {
 	return n, nil
 }
 
-// planFunc lays out one function's values in the arena and emits a
-// kernel for each node.
-func (g *gen) planFunc(f *ir.Func, prefix string) (*fnPlan, error) {
-	fp := &fnPlan{f: f, prefix: prefix, vals: map[*ir.Value]*valPlan{}}
+// planFunc compiles one function: it lowers it (lower), emits a kernel
+// for each node (several for a fused node) and records the buffers the
+// memory planner lays out, with their lifetimes.
+func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
+	f, fused := g.lower(orig)
+	fp := &fnPlan{f: f, fused: fused, prefix: prefix, vals: map[*ir.Value]*valPlan{}, tuples: map[*ir.Value][]*valPlan{}}
 	for i, p := range f.Params {
 		if err := checkType(p.Type); err != nil {
 			return nil, fmt.Errorf("func @%s: parameter %d: %v", f.Name, i, err)
 		}
-		vp := g.slot(p)
+		vp := fp.newBuf(p, "arg"+strconv.Itoa(i), p.Type, -1)
 		fp.vals[p] = vp
 		fp.params = append(fp.params, vp)
 	}
 	for i, v := range f.Body {
-		if err := checkType(v.Type); err != nil {
+		if v.Type.IsTuple() {
+			for _, e := range v.Type.Elems {
+				if err := checkType(e); err != nil {
+					return nil, fmt.Errorf("%s: %v", where(f, i, v), err)
+				}
+			}
+		} else if err := checkType(v.Type); err != nil {
 			return nil, fmt.Errorf("%s: %v", where(f, i, v), err)
 		}
 		emit, ok := emitters[v.Op]
@@ -359,36 +389,100 @@ func (g *gen) planFunc(f *ir.Func, prefix string) (*fnPlan, error) {
 			fp.vals[v] = vp
 			fp.consts = append(fp.consts, vp)
 			continue
+		case ir.OpExtract:
+			// No code: the value is the fused node's output buffer.
+			elems := fp.tuples[v.Args[0]]
+			idx := int(v.Attrs.Int("index", -1))
+			if idx < 0 || idx >= len(elems) {
+				return nil, fmt.Errorf("%s: internal error: no buffer for element %d", where(f, i, v), idx)
+			}
+			fp.vals[v] = elems[idx]
+			continue
+		case ir.OpFused:
+			if err := g.planFused(fp, i, v); err != nil {
+				return nil, fmt.Errorf("%s: %v", where(f, i, v), err)
+			}
+			continue
+		case ir.OpReshape:
+			// With memory planning a reshape of an arena value is the same
+			// buffer read in another shape: no copy.
+			if src := fp.vals[v.Args[0]]; !g.noFuse && src.kind == inArena {
+				fp.vals[v] = src
+				continue
+			}
 		}
-		k := &kernel{g: g, v: v, task: g.ntasks, name: prefix + "Node" + strconv.Itoa(i),
-			desc: describe(f, i, v), uses: map[string]bool{}}
+		k := g.newKernel(fp, i, v, prefix+"Node"+strconv.Itoa(i), describe(f, i, v))
 		if err := emit(k); err != nil {
 			return nil, fmt.Errorf("%s: %v", where(f, i, v), err)
 		}
-		g.ntasks++
-		vp := g.slot(v)
+		vp := fp.newBuf(v, "%"+strconv.Itoa(i), v.Type, i)
 		fp.vals[v] = vp
-		k.out = vp
-		for _, a := range v.Args {
-			k.args = append(k.args, fp.vals[a])
+		k.outs = []*valPlan{vp}
+		if v.Op != ir.OpSize { // size reads only its operand's shape
+			for _, a := range v.Args {
+				k.ins = append(k.ins, fp.vals[a])
+			}
 		}
-		fp.kernels = append(fp.kernels, k)
+		if ir.IsElementwise(v.Op) {
+			// Each operand of the result's shape is read at the index
+			// the result is written: the result may take its space.
+			for _, a := range v.Args {
+				if a.Type.Shape.Equal(v.Type.Shape) {
+					vp.donors = append(vp.donors, fp.vals[a])
+				}
+			}
+		}
 	}
+	fp.liveness()
 	return fp, nil
 }
 
-// slot gives v a fresh arena slot. Every value has its own (bump
-// allocation); a memory-planning pass may later let values share.
-func (g *gen) slot(v *ir.Value) *valPlan {
-	size := product(shapeMonos(v.Type.Shape))
-	vp := &valPlan{v: v, kind: inArena, off: g.arena, size: size}
-	g.arena = g.arena.plus(size)
+// newKernel starts the kernel for node i of fp, taking the next task.
+func (g *gen) newKernel(fp *fnPlan, i int, v *ir.Value, name, desc string) *kernel {
+	k := &kernel{g: g, v: v, at: i, task: g.ntasks, name: name, desc: desc, uses: map[string]bool{}}
+	g.ntasks++
+	fp.kernels = append(fp.kernels, k)
+	return k
+}
+
+// newBuf makes an arena buffer for a value of shape s written at body
+// index def.
+func (fp *fnPlan) newBuf(v *ir.Value, name string, t ir.Type, def int) *valPlan {
+	vp := &valPlan{v: v, typ: t, kind: inArena, size: product(shapeMonos(t.Shape)), name: name, def: def, last: def}
+	fp.bufs = append(fp.bufs, vp)
 	return vp
 }
 
+// liveness sets the last read of every arena buffer: the last kernel that
+// reads it, or the end of the function for results and update values,
+// which the generated code reads after the kernels (and TrainOutput after
+// the call).
+func (fp *fnPlan) liveness() {
+	end := len(fp.f.Body)
+	for _, k := range fp.kernels {
+		for _, in := range k.ins {
+			if in.kind == inArena && in.last < k.at {
+				in.last = k.at
+			}
+		}
+	}
+	for _, r := range fp.f.Results {
+		if vp := fp.vals[r]; vp.kind == inArena {
+			vp.last = end
+		}
+	}
+	for _, u := range fp.f.Updates {
+		if vp := fp.vals[u.Value]; vp.kind == inArena {
+			vp.last = end
+		}
+	}
+}
+
 // planTrain checks train_step's signature and plans its updates.
-func (g *gen) planTrain(tf *ir.Func) error {
+func (g *gen) planTrain() error {
 	fp := g.train
+	tf := fp.f
+	end := len(tf.Body)
 	if len(tf.Params) != 2 {
 		return fmt.Errorf("func @%s: has %d parameters, want two (x: f32[N, ...], y: f32[N, ...])", tf.Name, len(tf.Params))
 	}
@@ -423,9 +517,11 @@ func (g *gen) planTrain(tf *ir.Func) error {
 			return err
 		}
 		fp.probs = fp.vals[tf.Results[probs]]
+		fp.probs.persist = true
 		if fp.probs.kind == inWeight { // cannot happen for [N, ...], kept for safety
 			fp.probsStage = fp.probs.w
-			fp.probsSlot = g.slot(tf.Results[probs])
+			fp.probsSlot = fp.newBuf(tf.Results[probs], "probs", pt, end)
+			fp.probsSlot.persist = true
 		}
 	}
 	for i, u := range tf.Updates {
@@ -437,7 +533,7 @@ func (g *gen) planTrain(tf *ir.Func) error {
 			// Reads must see the old state: stage the other weight's
 			// value before any update writes.
 			up.stage = up.src.w
-			up.slot = g.slot(u.Value)
+			up.slot = fp.newBuf(u.Value, "update"+strconv.Itoa(i), u.Value.Type, end)
 		}
 		fp.updates = append(fp.updates, up)
 	}

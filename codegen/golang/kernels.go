@@ -8,28 +8,35 @@ import (
 	"github.com/dlc-project/dlc/ir"
 )
 
-// kernel is the code of one IR node: a top-level function
+// kernel is the code of one IR node (or one stage of a fused node): a
+// top-level function
 //
 //	func name(t *task, lo, hi int)
 //
 // whose body processes indices [lo, hi) of its outermost loop, so that the
 // generated Model can run it inline or split it over the worker pool. The
-// kernel reads its operands from t.in, writes t.out, and takes the batch
-// size from t.n; all other sizes are constants in the body.
+// kernel reads its operands from t.in, writes t.out (and uses scratch
+// space t.tmp), and takes the batch size from t.n; all other sizes are
+// constants in the body.
 type kernel struct {
 	g    *gen
-	v    *ir.Value
-	name string // generated identifier
-	desc string // the node, for the doc comment
-	task int    // index in Model.tasks
-	out  *valPlan
-	args []*valPlan
+	v    *ir.Value // the node (for a fused node's product: the region's matmul)
+	at   int       // body index of the node
+	name string    // generated identifier
+	desc string    // the node, for the doc comment
+	task int       // index in Model.tasks
+	ins  []*valPlan
+	outs []*valPlan
+	tmps []*valPlan
+	pool bool // the kernel calls runtime.Sgemm, which splits work over t.pool
 
-	body  []jen.Code
-	rows  mono // extent of the outermost loop: what the pool splits
-	work  mono // elements touched: whether splitting pays
-	usesN bool
-	uses  map[string]bool // locals the body reads: "out", "x0", ...
+	tmpSizes []mono // scratch buffers the emitter asks for (become tmps)
+	body     []jen.Code
+	rows     mono // extent of the outermost loop: what the pool splits
+	work     mono // elements touched: whether splitting pays
+	usesN    bool
+	uses     map[string]bool // locals the body reads: "out", "x0", ...
+	nOut     int             // number of outputs, for naming: "out" when one, else "out0", "out1", ...
 }
 
 // emitFunc fills in a kernel's body, rows and work for its node. It may
@@ -37,32 +44,59 @@ type kernel struct {
 // the node's place.
 type emitFunc func(k *kernel) error
 
+// elemFuncs gives the element expression of each elementwise op but cast
+// (castElem) and broadcast (the identity); the unfused kernels and the
+// fused loops share them, so both compute the same bits.
+var elemFuncs = map[string]elemFunc{
+	ir.OpAdd: binary("+"),
+	ir.OpSub: binary("-"),
+	ir.OpMul: binary("*"),
+	ir.OpDiv: binary("/"),
+
+	ir.OpNeg:     func(_ *kernel, x []*jen.Statement) *jen.Statement { return jen.Op("-").Add(x[0]) },
+	ir.OpExp:     mathFunc("Exp"),
+	ir.OpLog:     mathFunc("Log"),
+	ir.OpSqrt:    mathFunc("Sqrt"),
+	ir.OpTanh:    mathFunc("Tanh"),
+	ir.OpRelu:    helperCall("relu"),
+	ir.OpSigmoid: helperCall("sigmoid"),
+
+	ir.OpGreater:      compare(">"),
+	ir.OpGreaterEqual: compare(">="),
+	ir.OpLess:         compare("<"),
+	ir.OpLessEqual:    compare("<="),
+	ir.OpEqual:        compare("=="),
+	ir.OpSelect:       helperCall("sel"),
+}
+
 // emitters holds the emitter of every op in ir's op table (a test walks
 // ir.Ops() against it). Leaf ops (constant, weight) have no kernel: their
-// values are buffers New fills once.
+// values are buffers New fills once. Fused nodes are planned by planFused
+// (one loop nest per node, two kernels for a matmul and its epilogue) and
+// extract has no code: its value is an output buffer of its fused node.
 var emitters = map[string]emitFunc{
 	ir.OpConstant: emitLeaf,
 	ir.OpWeight:   emitLeaf,
 
-	ir.OpAdd: elementwise(binary("+")),
-	ir.OpSub: elementwise(binary("-")),
-	ir.OpMul: elementwise(binary("*")),
-	ir.OpDiv: elementwise(binary("/")),
+	ir.OpAdd: elementwise(elemFuncs[ir.OpAdd]),
+	ir.OpSub: elementwise(elemFuncs[ir.OpSub]),
+	ir.OpMul: elementwise(elemFuncs[ir.OpMul]),
+	ir.OpDiv: elementwise(elemFuncs[ir.OpDiv]),
 
-	ir.OpNeg:     elementwise(func(_ *kernel, x []*jen.Statement) *jen.Statement { return jen.Op("-").Add(x[0]) }),
-	ir.OpExp:     elementwise(mathFunc("Exp")),
-	ir.OpLog:     elementwise(mathFunc("Log")),
-	ir.OpSqrt:    elementwise(mathFunc("Sqrt")),
-	ir.OpTanh:    elementwise(mathFunc("Tanh")),
-	ir.OpRelu:    elementwise(helperCall("relu")),
-	ir.OpSigmoid: elementwise(helperCall("sigmoid")),
+	ir.OpNeg:     elementwise(elemFuncs[ir.OpNeg]),
+	ir.OpExp:     elementwise(elemFuncs[ir.OpExp]),
+	ir.OpLog:     elementwise(elemFuncs[ir.OpLog]),
+	ir.OpSqrt:    elementwise(elemFuncs[ir.OpSqrt]),
+	ir.OpTanh:    elementwise(elemFuncs[ir.OpTanh]),
+	ir.OpRelu:    elementwise(elemFuncs[ir.OpRelu]),
+	ir.OpSigmoid: elementwise(elemFuncs[ir.OpSigmoid]),
 
-	ir.OpGreater:      elementwise(compare(">")),
-	ir.OpGreaterEqual: elementwise(compare(">=")),
-	ir.OpLess:         elementwise(compare("<")),
-	ir.OpLessEqual:    elementwise(compare("<=")),
-	ir.OpEqual:        elementwise(compare("==")),
-	ir.OpSelect:       elementwise(helperCall("sel")),
+	ir.OpGreater:      elementwise(elemFuncs[ir.OpGreater]),
+	ir.OpGreaterEqual: elementwise(elemFuncs[ir.OpGreaterEqual]),
+	ir.OpLess:         elementwise(elemFuncs[ir.OpLess]),
+	ir.OpLessEqual:    elementwise(elemFuncs[ir.OpLessEqual]),
+	ir.OpEqual:        elementwise(elemFuncs[ir.OpEqual]),
+	ir.OpSelect:       elementwise(elemFuncs[ir.OpSelect]),
 	ir.OpCast:         emitCast,
 
 	ir.OpMatMul:     emitMatMul,
@@ -75,10 +109,17 @@ var emitters = map[string]emitFunc{
 	ir.OpTranspose:  emitTranspose,
 	ir.OpBroadcast:  elementwise(nil),
 	ir.OpSize:       emitSize,
+
+	ir.OpFused:   emitNoKernel,
+	ir.OpExtract: emitNoKernel,
 }
 
 func emitLeaf(*kernel) error {
 	return errors.New("internal error: leaf ops have no kernel")
+}
+
+func emitNoKernel(*kernel) error {
+	return errors.New("internal error: fused and extract nodes are planned by planFused")
 }
 
 // n renders a size, noting that the body needs the batch size.
@@ -96,10 +137,28 @@ func (k *kernel) x(i int) *jen.Statement {
 	return jen.Id(name)
 }
 
-// o names the result buffer.
-func (k *kernel) o() *jen.Statement {
-	k.uses["out"] = true
-	return jen.Id("out")
+// o names the result buffer of a kernel with one result.
+func (k *kernel) o() *jen.Statement { return k.out(0) }
+
+// out names result buffer i.
+func (k *kernel) out(i int) *jen.Statement {
+	name := k.outName(i)
+	k.uses[name] = true
+	return jen.Id(name)
+}
+
+func (k *kernel) outName(i int) string {
+	if k.nOut <= 1 {
+		return "out"
+	}
+	return "out" + strconv.Itoa(i)
+}
+
+// tmp names scratch buffer i.
+func (k *kernel) tmp(i int) *jen.Statement {
+	name := "tmp" + strconv.Itoa(i)
+	k.uses[name] = true
+	return jen.Id(name)
 }
 
 // helper names a helper function of the generated file, which is then
@@ -116,14 +175,22 @@ func (k *kernel) decl() jen.Code {
 		names = append(names, jen.Id("n"))
 		vals = append(vals, jen.Id("t").Dot("n"))
 	}
-	if k.uses["out"] {
-		names = append(names, jen.Id("out"))
-		vals = append(vals, jen.Id("t").Dot("out"))
+	for i := range max(k.nOut, 1) {
+		if name := k.outName(i); k.uses[name] {
+			names = append(names, jen.Id(name))
+			vals = append(vals, jen.Id("t").Dot("out").Index(jen.Lit(i)))
+		}
 	}
-	for i := range maxArgs {
+	for i := range k.ins {
 		if name := "x" + strconv.Itoa(i); k.uses[name] {
 			names = append(names, jen.Id(name))
 			vals = append(vals, jen.Id("t").Dot("in").Index(jen.Lit(i)))
+		}
+	}
+	for i := range k.tmps {
+		if name := "tmp" + strconv.Itoa(i); k.uses[name] {
+			names = append(names, jen.Id(name))
+			vals = append(vals, jen.Id("t").Dot("tmp").Index(jen.Lit(i)))
 		}
 	}
 	var body []jen.Code
@@ -135,9 +202,6 @@ func (k *kernel) decl() jen.Code {
 		Func().Id(k.name).Params(jen.Id("t").Op("*").Id("task"), jen.List(jen.Id("lo"), jen.Id("hi")).Int()).
 		Block(body...)
 }
-
-// maxArgs is the most operands an op has (select).
-const maxArgs = 3
 
 // index renders Σ vars[d]*strides[d], leaving out zero strides.
 func (k *kernel) index(vars []string, strides []mono) *jen.Statement {
@@ -224,13 +288,17 @@ func compare(op string) elemFunc {
 // emitCast converts between f32 and bool; bool is already stored as 0/1,
 // so only a cast to bool computes (x != 0, as Go and the interpreter do).
 func emitCast(k *kernel) error {
-	from, to := k.v.Args[0].Type.DType, k.v.Type.DType
+	return elementwise(castElem(k.v.Args[0].Type.DType, k.v.Type.DType))(k)
+}
+
+// castElem is the element expression of a cast, nil for the identity.
+func castElem(from, to ir.DType) elemFunc {
 	if to == ir.Bool && from != ir.Bool {
-		return elementwise(func(k *kernel, x []*jen.Statement) *jen.Statement {
+		return func(k *kernel, x []*jen.Statement) *jen.Statement {
 			return k.helper("b2f").Call(jen.Add(x[0]).Op("!=").Lit(0))
-		})(k)
+		}
 	}
-	return elementwise(nil)(k)
+	return nil
 }
 
 // emitMap emits out[i] = f(x0[...], x1[...], ...) over the result dims,
@@ -240,36 +308,7 @@ func emitCast(k *kernel) error {
 // bias add becomes rows × columns. Operands read with all-zero strides
 // (scalars) are loaded once before the loops.
 func (k *kernel) emitMap(dims []mono, strides [][]mono, f elemFunc) {
-	type ldim struct {
-		size, out mono
-		in        []mono
-	}
-	outSt := contiguous(dims)
-	var ds []ldim
-	for i, d := range dims {
-		if d.isOne() {
-			continue
-		}
-		cur := ldim{size: d, out: outSt[i]}
-		for _, s := range strides {
-			cur.in = append(cur.in, s[i])
-		}
-		if len(ds) > 0 {
-			last := &ds[len(ds)-1]
-			ok := last.out == cur.out.mul(cur.size)
-			for j := range cur.in {
-				ok = ok && last.in[j] == cur.in[j].mul(cur.size)
-			}
-			if ok {
-				last.size, last.out, last.in = last.size.mul(cur.size), cur.out, cur.in
-				continue
-			}
-		}
-		ds = append(ds, cur)
-	}
-	if len(ds) == 0 {
-		ds = []ldim{{size: one, out: one, in: make([]mono, len(strides))}}
-	}
+	ds := mergeDims(dims, strides)
 	sizes := make([]mono, len(ds))
 	vars := make([]string, len(ds))
 	outStrides := make([]mono, len(ds))
@@ -316,6 +355,48 @@ func (k *kernel) emitMap(dims []mono, strides [][]mono, f elemFunc) {
 		}
 	}
 	k.body = append(k.body, stmt)
+}
+
+// ldim is one loop of a map over merged dims: its extent, the output's
+// stride and each operand's.
+type ldim struct {
+	size, out mono
+	in        []mono
+}
+
+// mergeDims drops the size-1 dims of a map over dims (the output written
+// contiguously, operand j read with strides[j]) and merges adjacent dims
+// that every buffer walks contiguously, so that equal shapes become one
+// flat loop and a bias add becomes rows × columns. There is always at
+// least one loop.
+func mergeDims(dims []mono, strides [][]mono) []ldim {
+	outSt := contiguous(dims)
+	var ds []ldim
+	for i, d := range dims {
+		if d.isOne() {
+			continue
+		}
+		cur := ldim{size: d, out: outSt[i]}
+		for _, s := range strides {
+			cur.in = append(cur.in, s[i])
+		}
+		if len(ds) > 0 {
+			last := &ds[len(ds)-1]
+			ok := last.out == cur.out.mul(cur.size)
+			for j := range cur.in {
+				ok = ok && last.in[j] == cur.in[j].mul(cur.size)
+			}
+			if ok {
+				last.size, last.out, last.in = last.size.mul(cur.size), cur.out, cur.in
+				continue
+			}
+		}
+		ds = append(ds, cur)
+	}
+	if len(ds) == 0 {
+		ds = []ldim{{size: one, out: one, in: make([]mono, len(strides))}}
+	}
+	return ds
 }
 
 // emitReshape copies the elements in order.
@@ -541,7 +622,8 @@ func rowwise(log bool) emitFunc {
 }
 
 // emitMatMul calls runtime.Sgemm, which splits the product over the pool
-// itself; the kernel therefore runs inline (rows = 1). A batch of matrices
+// itself; the kernel therefore runs inline (rows = 1). It reads operands
+// 0 and 1 of the kernel and writes its output 0. A batch of matrices
 // times one matrix is folded into a single taller product; other batched
 // products loop over the (broadcast) batch dims.
 func emitMatMul(k *kernel) error {
@@ -554,6 +636,7 @@ func emitMatMul(k *kernel) error {
 	ra, rb := len(a.Shape), len(b.Shape)
 	m, kk, n := dimMono(md), dimMono(kd), dimMono(nd)
 	lda, ldb := dimMono(a.Shape[ra-1]), dimMono(b.Shape[rb-1])
+	k.pool = true
 	k.rows, k.work = one, product(shapeMonos(batch)).mul(m).mul(kk).mul(n)
 	sub := func(buf *jen.Statement, off *jen.Statement, zero bool) *jen.Statement {
 		if zero {

@@ -28,6 +28,8 @@ type Env struct {
 	// Weights is the module state, by weight name, as it was when the
 	// function was entered.
 	Weights map[string]*Tensor
+	// Module is the module being run, for fused nodes to find their region.
+	Module *ir.Module
 }
 
 // Run evaluates function fn of module m on inputs, reading the module state
@@ -83,30 +85,19 @@ func Run(m *ir.Module, fn string, inputs []*Tensor, weights map[string]*Tensor) 
 	if len(inputs) != len(f.Params) {
 		return nil, nil, fmt.Errorf("func @%s takes %d inputs, given %d", f.Name, len(f.Params), len(inputs))
 	}
-	env := &Env{Syms: map[string]int{}, Weights: weights}
-	vals := make(map[*ir.Value]*Tensor, len(f.Params)+len(f.Body))
+	env := &Env{Syms: map[string]int{}, Weights: weights, Module: m}
 	boundBy := map[string]string{} // symbol -> where its size came from
+	args := make([]*Tensor, len(f.Params))
 	for i, p := range f.Params {
 		t, err := bindInput(i, p, inputs[i], env.Syms, boundBy)
 		if err != nil {
 			return nil, nil, fmt.Errorf("func @%s: %v", f.Name, err)
 		}
-		vals[p] = t
+		args[i] = t
 	}
-	for i, v := range f.Body {
-		args := make([]*Tensor, len(v.Args))
-		for j, a := range v.Args {
-			args[j] = vals[a] // present: the verifier checked the order
-		}
-		k, ok := Kernels[v.Op]
-		if !ok {
-			return nil, nil, fmt.Errorf("func @%s: %%%d = %s: no kernel for this op", f.Name, i, v.Op)
-		}
-		out, err := k(v, args, env)
-		if err != nil {
-			return nil, nil, fmt.Errorf("func @%s: %%%d = %s: %w", f.Name, i, v.Op, err)
-		}
-		vals[v] = out
+	vals, err := evalBody(f, args, env)
+	if err != nil {
+		return nil, nil, err
 	}
 	// Results and updates are copies: two of them may be the same value,
 	// or a parameter, and the caller may modify one without the other.
@@ -119,6 +110,31 @@ func Run(m *ir.Module, fn string, inputs []*Tensor, weights map[string]*Tensor) 
 		updates[u.Weight] = vals[u.Value].Clone()
 	}
 	return results, updates, nil
+}
+
+// evalBody evaluates f's body on parameter values args, returning every
+// value's tensor.
+func evalBody(f *ir.Func, args []*Tensor, env *Env) (map[*ir.Value]*Tensor, error) {
+	vals := make(map[*ir.Value]*Tensor, len(f.Params)+len(f.Body))
+	for i, p := range f.Params {
+		vals[p] = args[i]
+	}
+	for i, v := range f.Body {
+		args := make([]*Tensor, len(v.Args))
+		for j, a := range v.Args {
+			args[j] = vals[a] // present: the verifier checked the order
+		}
+		k, ok := Kernels[v.Op]
+		if !ok {
+			return nil, fmt.Errorf("func @%s: %%%d = %s: no kernel for this op", f.Name, i, v.Op)
+		}
+		out, err := k(v, args, env)
+		if err != nil {
+			return nil, fmt.Errorf("func @%s: %%%d = %s: %w", f.Name, i, v.Op, err)
+		}
+		vals[v] = out
+	}
+	return vals, nil
 }
 
 // bindInput checks input i against parameter p, binding p's symbolic dims

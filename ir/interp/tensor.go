@@ -17,6 +17,9 @@ type Tensor struct {
 	DType ir.DType
 	Shape []int
 	Data  []float64
+	// Elems holds the elements of a tuple (the value of a fused node with
+	// several results); DType, Shape and Data are then unused.
+	Elems []*Tensor
 }
 
 // New returns a tensor of dtype dt and the given shape holding a copy of
@@ -47,6 +50,13 @@ func Zeros(dt ir.DType, shape []int) *Tensor { return New(dt, shape, nil) }
 
 // Clone returns a deep copy of t.
 func (t *Tensor) Clone() *Tensor {
+	if t.Elems != nil {
+		c := &Tensor{Elems: make([]*Tensor, len(t.Elems))}
+		for i, e := range t.Elems {
+			c.Elems[i] = e.Clone()
+		}
+		return c
+	}
 	return &Tensor{DType: t.DType, Shape: append([]int{}, t.Shape...), Data: append([]float64{}, t.Data...)}
 }
 

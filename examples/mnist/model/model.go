@@ -51,7 +51,9 @@ type Model struct {
 	refs []runtime.TensorRef
 	// tasks holds one preallocated call per kernel, so that handing a kernel
 	// to the pool allocates nothing.
-	tasks [132]task
+	tasks [34]task
+	// arenaLen is the number of float32s of the arena.
+	arenaLen int
 
 	// Weights and optimizer state, by generated name.
 	w0  []float32 // weight "dense/kernel" f32[784,64]
@@ -106,42 +108,6 @@ type Model struct {
 	trainUpdate19 []float32 // new value of state "adam/v/dense_2/bias" f32[10]
 	// trainN is the batch size of the last TrainStep.
 	trainN int
-
-	// Constants of train, filled by New.
-	trainC21  []float32
-	trainC35  []float32
-	trainC37  []float32
-	trainC43  []float32
-	trainC45  []float32
-	trainC50  []float32
-	trainC53  []float32
-	trainC55  []float32
-	trainC57  []float32
-	trainC62  []float32
-	trainC65  []float32
-	trainC67  []float32
-	trainC70  []float32
-	trainC72  []float32
-	trainC84  []float32
-	trainC86  []float32
-	trainC89  []float32
-	trainC91  []float32
-	trainC103 []float32
-	trainC105 []float32
-	trainC108 []float32
-	trainC110 []float32
-	trainC122 []float32
-	trainC124 []float32
-	trainC127 []float32
-	trainC129 []float32
-	trainC141 []float32
-	trainC143 []float32
-	trainC146 []float32
-	trainC148 []float32
-	trainC160 []float32
-	trainC162 []float32
-	trainC165 []float32
-	trainC167 []float32
 }
 
 // task is one kernel call: the kernel, its buffers and the batch size. It
@@ -151,8 +117,9 @@ type task struct {
 	fn   func(t *task, lo, hi int)
 	pool *runtime.Pool
 	n    int
-	out  []float32
-	in   [3][]float32
+	// in, out and tmp are slices of the arena (or weight and constant buffers):
+	// the operands, the results and scratch space.
+	in, out, tmp [][]float32
 }
 
 // RunRange runs the kernel on indices [lo, hi) of its outermost loop.
@@ -172,7 +139,8 @@ func New(opts Options) *Model {
 		maxBatch: mb,
 		pool:     runtime.NewPool(opts.Workers),
 	}
-	arena := make([]float32, 2865*mb+770847)
+	arena := make([]float32, 1134*mb+165155)
+	m.arenaLen = len(arena)
 	m.w0 = make([]float32, 50176)
 	m.w1 = make([]float32, 64)
 	m.w2 = make([]float32, 4096)
@@ -295,736 +263,211 @@ func New(opts Options) *Model {
 			Shape: []int{10},
 		},
 	}
-	m.trainC21 = []float32{-1}
-	m.trainC35 = []float32{0}
-	m.trainC37 = []float32{0}
-	m.trainC43 = []float32{0}
-	m.trainC45 = []float32{0}
-	m.trainC50 = []float32{0.001}
-	m.trainC53 = []float32{0.9}
-	m.trainC55 = []float32{0.999}
-	m.trainC57 = []float32{1}
-	m.trainC62 = []float32{1e-07}
-	m.trainC65 = []float32{0.9}
-	m.trainC67 = []float32{0.1}
-	m.trainC70 = []float32{0.999}
-	m.trainC72 = []float32{0.001}
-	m.trainC84 = []float32{0.9}
-	m.trainC86 = []float32{0.1}
-	m.trainC89 = []float32{0.999}
-	m.trainC91 = []float32{0.001}
-	m.trainC103 = []float32{0.9}
-	m.trainC105 = []float32{0.1}
-	m.trainC108 = []float32{0.999}
-	m.trainC110 = []float32{0.001}
-	m.trainC122 = []float32{0.9}
-	m.trainC124 = []float32{0.1}
-	m.trainC127 = []float32{0.999}
-	m.trainC129 = []float32{0.001}
-	m.trainC141 = []float32{0.9}
-	m.trainC143 = []float32{0.1}
-	m.trainC146 = []float32{0.999}
-	m.trainC148 = []float32{0.001}
-	m.trainC160 = []float32{0.9}
-	m.trainC162 = []float32{0.1}
-	m.trainC165 = []float32{0.999}
-	m.trainC167 = []float32{0.001}
-	m.predictX = arena[0 : 784*mb]
-	m.predictResult = arena[1188*mb : 1198*mb]
-	m.trainX = arena[1198*mb : 1982*mb]
-	m.trainY = arena[1982*mb : 1992*mb]
-	m.trainLoss = arena[2427*mb+1 : 2427*mb+2]
-	m.trainProbs = arena[2396*mb : 2406*mb]
-	m.trainUpdate0 = arena[2865*mb+55191 : 2865*mb+55192]
-	m.trainUpdate1 = arena[2865*mb+55192 : 2865*mb+55193]
-	m.trainUpdate2 = arena[2865*mb+657309 : 2865*mb+707485]
-	m.trainUpdate3 = arena[2865*mb+155549 : 2865*mb+205725]
-	m.trainUpdate4 = arena[2865*mb+356253 : 2865*mb+406429]
-	m.trainUpdate5 = arena[2865*mb+708253 : 2865*mb+708317]
-	m.trainUpdate6 = arena[2865*mb+707613 : 2865*mb+707677]
-	m.trainUpdate7 = arena[2865*mb+707869 : 2865*mb+707933]
-	m.trainUpdate8 = arena[2865*mb+757469 : 2865*mb+761565]
-	m.trainUpdate9 = arena[2865*mb+716509 : 2865*mb+720605]
-	m.trainUpdate10 = arena[2865*mb+732893 : 2865*mb+736989]
-	m.trainUpdate11 = arena[2865*mb+762333 : 2865*mb+762397]
-	m.trainUpdate12 = arena[2865*mb+761693 : 2865*mb+761757]
-	m.trainUpdate13 = arena[2865*mb+761949 : 2865*mb+762013]
-	m.trainUpdate14 = arena[2865*mb+770077 : 2865*mb+770717]
-	m.trainUpdate15 = arena[2865*mb+763677 : 2865*mb+764317]
-	m.trainUpdate16 = arena[2865*mb+766237 : 2865*mb+766877]
-	m.trainUpdate17 = arena[2865*mb+770837 : 2865*mb+770847]
-	m.trainUpdate18 = arena[2865*mb+770737 : 2865*mb+770747]
-	m.trainUpdate19 = arena[2865*mb+770777 : 2865*mb+770787]
+	m.predictX = arena[165155 : 784*mb+165155]
+	m.predictResult = arena[1080*mb+165155 : 1090*mb+165155]
+	m.trainX = arena[165155 : 784*mb+165155]
+	m.trainY = arena[784*mb+165155 : 794*mb+165155]
+	m.trainLoss = arena[0:1]
+	m.trainProbs = arena[1060*mb+165155 : 1070*mb+165155]
+	m.trainUpdate0 = arena[1:2]
+	m.trainUpdate1 = arena[3:4]
+	m.trainUpdate2 = arena[100357:150533]
+	m.trainUpdate3 = arena[5:50181]
+	m.trainUpdate4 = arena[50181:100357]
+	m.trainUpdate5 = arena[150661:150725]
+	m.trainUpdate6 = arena[150533:150597]
+	m.trainUpdate7 = arena[150597:150661]
+	m.trainUpdate8 = arena[158917:163013]
+	m.trainUpdate9 = arena[150725:154821]
+	m.trainUpdate10 = arena[154821:158917]
+	m.trainUpdate11 = arena[163141:163205]
+	m.trainUpdate12 = arena[163013:163077]
+	m.trainUpdate13 = arena[163077:163141]
+	m.trainUpdate14 = arena[164485:165125]
+	m.trainUpdate15 = arena[163205:163845]
+	m.trainUpdate16 = arena[163845:164485]
+	m.trainUpdate17 = arena[165145:165155]
+	m.trainUpdate18 = arena[165125:165135]
+	m.trainUpdate19 = arena[165135:165145]
 	m.tasks[0] = task{
-		fn:   predictNode1,
-		in:   [3][]float32{arena[0 : 784*mb], m.w0},
-		out:  arena[784*mb : 848*mb],
+		fn:   predictNode2MatMul,
+		in:   [][]float32{arena[165155 : 784*mb+165155], m.w0},
+		out:  [][]float32{arena[1070*mb+165155 : 1134*mb+165155]},
 		pool: m.pool,
 	}
 	m.tasks[1] = task{
-		fn:  predictNode3,
-		in:  [3][]float32{arena[784*mb : 848*mb], m.w1},
-		out: arena[848*mb : 912*mb],
+		fn:  predictNode2,
+		in:  [][]float32{arena[165155 : 784*mb+165155], m.w0, m.w1, arena[1070*mb+165155 : 1134*mb+165155]},
+		out: [][]float32{arena[1070*mb+165155 : 1134*mb+165155]},
 	}
 	m.tasks[2] = task{
-		fn:  predictNode4,
-		in:  [3][]float32{arena[848*mb : 912*mb]},
-		out: arena[912*mb : 976*mb],
-	}
-	m.tasks[3] = task{
-		fn:   predictNode6,
-		in:   [3][]float32{arena[912*mb : 976*mb], m.w2},
-		out:  arena[976*mb : 1040*mb],
+		fn:   predictNode5MatMul,
+		in:   [][]float32{arena[1070*mb+165155 : 1134*mb+165155], m.w2},
+		out:  [][]float32{arena[165155 : 64*mb+165155]},
 		pool: m.pool,
 	}
+	m.tasks[3] = task{
+		fn:  predictNode5,
+		in:  [][]float32{arena[1070*mb+165155 : 1134*mb+165155], m.w2, m.w3, arena[165155 : 64*mb+165155]},
+		out: [][]float32{arena[165155 : 64*mb+165155]},
+	}
 	m.tasks[4] = task{
-		fn:  predictNode8,
-		in:  [3][]float32{arena[976*mb : 1040*mb], m.w3},
-		out: arena[1040*mb : 1104*mb],
+		fn:   predictNode7,
+		in:   [][]float32{arena[165155 : 64*mb+165155], m.w4},
+		out:  [][]float32{arena[1070*mb+165155 : 1080*mb+165155]},
+		pool: m.pool,
 	}
 	m.tasks[5] = task{
 		fn:  predictNode9,
-		in:  [3][]float32{arena[1040*mb : 1104*mb]},
-		out: arena[1104*mb : 1168*mb],
+		in:  [][]float32{arena[1070*mb+165155 : 1080*mb+165155], m.w5},
+		out: [][]float32{arena[1080*mb+165155 : 1090*mb+165155]},
 	}
 	m.tasks[6] = task{
-		fn:   predictNode11,
-		in:   [3][]float32{arena[1104*mb : 1168*mb], m.w4},
-		out:  arena[1168*mb : 1178*mb],
+		fn:   trainNode2MatMul,
+		in:   [][]float32{arena[165155 : 784*mb+165155], m.w0},
+		out:  [][]float32{arena[794*mb+165155 : 858*mb+165155]},
 		pool: m.pool,
 	}
 	m.tasks[7] = task{
-		fn:  predictNode13,
-		in:  [3][]float32{arena[1168*mb : 1178*mb], m.w5},
-		out: arena[1178*mb : 1188*mb],
+		fn:  trainNode2,
+		in:  [][]float32{arena[165155 : 784*mb+165155], m.w0, m.w1, arena[794*mb+165155 : 858*mb+165155]},
+		out: [][]float32{arena[794*mb+165155 : 858*mb+165155], arena[858*mb+165155 : 922*mb+165155]},
 	}
 	m.tasks[8] = task{
-		fn:  predictNode14,
-		in:  [3][]float32{arena[1178*mb : 1188*mb]},
-		out: arena[1188*mb : 1198*mb],
+		fn:   trainNode7MatMul,
+		in:   [][]float32{arena[794*mb+165155 : 858*mb+165155], m.w2},
+		out:  [][]float32{arena[922*mb+165155 : 986*mb+165155]},
+		pool: m.pool,
 	}
 	m.tasks[9] = task{
-		fn:   trainNode1,
-		in:   [3][]float32{arena[1198*mb : 1982*mb], m.w0},
-		out:  arena[1992*mb : 2056*mb],
-		pool: m.pool,
+		fn:  trainNode7,
+		in:  [][]float32{arena[794*mb+165155 : 858*mb+165155], m.w2, m.w3, arena[922*mb+165155 : 986*mb+165155]},
+		out: [][]float32{arena[922*mb+165155 : 986*mb+165155], arena[986*mb+165155 : 1050*mb+165155]},
 	}
 	m.tasks[10] = task{
-		fn:  trainNode3,
-		in:  [3][]float32{arena[1992*mb : 2056*mb], m.w1},
-		out: arena[2056*mb : 2120*mb],
+		fn:   trainNode11,
+		in:   [][]float32{arena[922*mb+165155 : 986*mb+165155], m.w4},
+		out:  [][]float32{arena[1050*mb+165155 : 1060*mb+165155]},
+		pool: m.pool,
 	}
 	m.tasks[11] = task{
-		fn:  trainNode4,
-		in:  [3][]float32{arena[2056*mb : 2120*mb]},
-		out: arena[2120*mb : 2184*mb],
+		fn:  trainNode13,
+		in:  [][]float32{arena[1050*mb+165155 : 1060*mb+165155], m.w5, arena[784*mb+165155 : 794*mb+165155]},
+		out: [][]float32{arena[1060*mb+165155 : 1070*mb+165155], arena[1070*mb+165155 : 1071*mb+165155], arena[1071*mb+165155 : 1081*mb+165155]},
 	}
 	m.tasks[12] = task{
-		fn:   trainNode6,
-		in:   [3][]float32{arena[2120*mb : 2184*mb], m.w2},
-		out:  arena[2184*mb : 2248*mb],
-		pool: m.pool,
+		fn:  trainNode17,
+		in:  [][]float32{arena[1070*mb+165155 : 1071*mb+165155]},
+		out: [][]float32{arena[0:1]},
 	}
 	m.tasks[13] = task{
-		fn:  trainNode8,
-		in:  [3][]float32{arena[2184*mb : 2248*mb], m.w3},
-		out: arena[2248*mb : 2312*mb],
+		fn:  trainNode19,
+		in:  [][]float32{m.w6},
+		out: [][]float32{arena[1:2], arena[2:3]},
 	}
 	m.tasks[14] = task{
-		fn:  trainNode9,
-		in:  [3][]float32{arena[2248*mb : 2312*mb]},
-		out: arena[2312*mb : 2376*mb],
+		fn:  trainNode23,
+		in:  [][]float32{m.w7},
+		out: [][]float32{arena[3:4], arena[4:5]},
 	}
 	m.tasks[15] = task{
-		fn:   trainNode11,
-		in:   [3][]float32{arena[2312*mb : 2376*mb], m.w4},
-		out:  arena[2376*mb : 2386*mb],
-		pool: m.pool,
+		fn:  trainNode26,
+		out: [][]float32{arena[5:6]},
 	}
 	m.tasks[16] = task{
-		fn:  trainNode13,
-		in:  [3][]float32{arena[2376*mb : 2386*mb], m.w5},
-		out: arena[2386*mb : 2396*mb],
+		fn:  trainNode27,
+		in:  [][]float32{arena[5:6]},
+		out: [][]float32{arena[1070*mb+165155 : 1071*mb+165155]},
 	}
 	m.tasks[17] = task{
-		fn:  trainNode14,
-		in:  [3][]float32{arena[2386*mb : 2396*mb]},
-		out: arena[2396*mb : 2406*mb],
+		fn:  trainNode29,
+		in:  [][]float32{arena[1070*mb+165155 : 1071*mb+165155], arena[784*mb+165155 : 794*mb+165155], arena[1071*mb+165155 : 1081*mb+165155]},
+		out: [][]float32{arena[1050*mb+165155 : 1060*mb+165155]},
 	}
 	m.tasks[18] = task{
-		fn:  trainNode15,
-		in:  [3][]float32{arena[2386*mb : 2396*mb]},
-		out: arena[2406*mb : 2416*mb],
+		fn:   trainNode30MatMul,
+		in:   [][]float32{arena[1050*mb+165155 : 1060*mb+165155], m.w4},
+		out:  [][]float32{arena[1070*mb+165155 : 1134*mb+165155]},
+		pool: m.pool,
 	}
 	m.tasks[19] = task{
-		fn:  trainNode16,
-		in:  [3][]float32{arena[1982*mb : 1992*mb], arena[2406*mb : 2416*mb]},
-		out: arena[2416*mb : 2426*mb],
+		fn:  trainNode30,
+		in:  [][]float32{arena[1050*mb+165155 : 1060*mb+165155], m.w4, arena[986*mb+165155 : 1050*mb+165155], arena[1070*mb+165155 : 1134*mb+165155]},
+		out: [][]float32{arena[1070*mb+165155 : 1134*mb+165155]},
 	}
 	m.tasks[20] = task{
-		fn:  trainNode17,
-		in:  [3][]float32{arena[2416*mb : 2426*mb]},
-		out: arena[2426*mb : 2427*mb],
+		fn:   trainNode31MatMul,
+		in:   [][]float32{arena[1070*mb+165155 : 1134*mb+165155], m.w2},
+		out:  [][]float32{arena[986*mb+165155 : 1050*mb+165155]},
+		pool: m.pool,
 	}
 	m.tasks[21] = task{
-		fn:  trainNode18,
-		in:  [3][]float32{arena[2426*mb : 2427*mb]},
-		out: arena[2427*mb : 2427*mb+1],
+		fn:  trainNode31,
+		in:  [][]float32{arena[1070*mb+165155 : 1134*mb+165155], m.w2, arena[858*mb+165155 : 922*mb+165155], arena[986*mb+165155 : 1050*mb+165155]},
+		out: [][]float32{arena[986*mb+165155 : 1050*mb+165155]},
 	}
 	m.tasks[22] = task{
-		fn:  trainNode19,
-		in:  [3][]float32{arena[2427*mb : 2427*mb+1]},
-		out: arena[2427*mb+1 : 2427*mb+2],
+		fn:   trainNode34MatMul,
+		in:   [][]float32{arena[165155 : 784*mb+165155], arena[986*mb+165155 : 1050*mb+165155]},
+		out:  [][]float32{arena[5:50181]},
+		pool: m.pool,
 	}
 	m.tasks[23] = task{
-		fn:  trainNode20,
-		in:  [3][]float32{arena[2426*mb : 2427*mb]},
-		out: arena[2427*mb+2 : 2427*mb+3],
+		fn:  trainNode34,
+		in:  [][]float32{arena[165155 : 784*mb+165155], arena[986*mb+165155 : 1050*mb+165155], m.w8, m.w9, arena[4:5], arena[2:3], m.w0, arena[5:50181]},
+		out: [][]float32{arena[5:50181], arena[50181:100357], arena[100357:150533]},
 	}
 	m.tasks[24] = task{
-		fn:  trainNode22,
-		in:  [3][]float32{m.trainC21},
-		out: arena[2427*mb+3 : 2428*mb+3],
+		fn:  trainNode39,
+		in:  [][]float32{arena[986*mb+165155 : 1050*mb+165155]},
+		out: [][]float32{arena[150533:150597]},
 	}
 	m.tasks[25] = task{
-		fn:  trainNode23,
-		in:  [3][]float32{arena[2427*mb+3 : 2428*mb+3], arena[2427*mb+2 : 2427*mb+3]},
-		out: arena[2428*mb+3 : 2429*mb+3],
+		fn:  trainNode42,
+		in:  [][]float32{m.w10, arena[150533:150597], m.w11, arena[4:5], arena[2:3], m.w1},
+		out: [][]float32{arena[150533:150597], arena[150597:150661], arena[150661:150725]},
 	}
 	m.tasks[26] = task{
-		fn:  trainNode24,
-		in:  [3][]float32{arena[2428*mb+3 : 2429*mb+3]},
-		out: arena[2429*mb+3 : 2430*mb+3],
+		fn:   trainNode48MatMul,
+		in:   [][]float32{arena[794*mb+165155 : 858*mb+165155], arena[1070*mb+165155 : 1134*mb+165155]},
+		out:  [][]float32{arena[150725:154821]},
+		pool: m.pool,
 	}
 	m.tasks[27] = task{
-		fn:  trainNode25,
-		in:  [3][]float32{arena[2429*mb+3 : 2430*mb+3]},
-		out: arena[2430*mb+3 : 2440*mb+3],
+		fn:  trainNode48,
+		in:  [][]float32{arena[794*mb+165155 : 858*mb+165155], arena[1070*mb+165155 : 1134*mb+165155], m.w12, m.w13, arena[4:5], arena[2:3], m.w2, arena[150725:154821]},
+		out: [][]float32{arena[150725:154821], arena[154821:158917], arena[158917:163013]},
 	}
 	m.tasks[28] = task{
-		fn:  trainNode26,
-		in:  [3][]float32{arena[2430*mb+3 : 2440*mb+3], arena[1982*mb : 1992*mb]},
-		out: arena[2440*mb+3 : 2450*mb+3],
+		fn:  trainNode53,
+		in:  [][]float32{arena[1070*mb+165155 : 1134*mb+165155]},
+		out: [][]float32{arena[163013:163077]},
 	}
 	m.tasks[29] = task{
-		fn:  trainNode27,
-		in:  [3][]float32{arena[2440*mb+3 : 2450*mb+3]},
-		out: arena[2450*mb+3 : 2451*mb+3],
+		fn:  trainNode56,
+		in:  [][]float32{m.w14, arena[163013:163077], m.w15, arena[4:5], arena[2:3], m.w3},
+		out: [][]float32{arena[163013:163077], arena[163077:163141], arena[163141:163205]},
 	}
 	m.tasks[30] = task{
-		fn:  trainNode28,
-		in:  [3][]float32{arena[2406*mb : 2416*mb]},
-		out: arena[2451*mb+3 : 2461*mb+3],
+		fn:   trainNode62MatMul,
+		in:   [][]float32{arena[922*mb+165155 : 986*mb+165155], arena[1050*mb+165155 : 1060*mb+165155]},
+		out:  [][]float32{arena[163205:163845]},
+		pool: m.pool,
 	}
 	m.tasks[31] = task{
-		fn:  trainNode29,
-		in:  [3][]float32{arena[2451*mb+3 : 2461*mb+3], arena[2450*mb+3 : 2451*mb+3]},
-		out: arena[2461*mb+3 : 2471*mb+3],
+		fn:  trainNode62,
+		in:  [][]float32{arena[922*mb+165155 : 986*mb+165155], arena[1050*mb+165155 : 1060*mb+165155], m.w16, m.w17, arena[4:5], arena[2:3], m.w4, arena[163205:163845]},
+		out: [][]float32{arena[163205:163845], arena[163845:164485], arena[164485:165125]},
 	}
 	m.tasks[32] = task{
-		fn:  trainNode30,
-		in:  [3][]float32{arena[2440*mb+3 : 2450*mb+3], arena[2461*mb+3 : 2471*mb+3]},
-		out: arena[2471*mb+3 : 2481*mb+3],
+		fn:  trainNode67,
+		in:  [][]float32{arena[1050*mb+165155 : 1060*mb+165155]},
+		out: [][]float32{arena[165125:165135]},
 	}
 	m.tasks[33] = task{
-		fn:  trainNode31,
-		in:  [3][]float32{arena[2471*mb+3 : 2481*mb+3]},
-		out: arena[2481*mb+3 : 2481*mb+13],
-	}
-	m.tasks[34] = task{
-		fn:  trainNode32,
-		in:  [3][]float32{arena[2481*mb+3 : 2481*mb+13]},
-		out: arena[2481*mb+13 : 2481*mb+23],
-	}
-	m.tasks[35] = task{
-		fn:   trainNode33,
-		in:   [3][]float32{arena[2471*mb+3 : 2481*mb+3], m.w4},
-		out:  arena[2481*mb+23 : 2545*mb+23],
-		pool: m.pool,
-	}
-	m.tasks[36] = task{
-		fn:   trainNode34,
-		in:   [3][]float32{arena[2312*mb : 2376*mb], arena[2471*mb+3 : 2481*mb+3]},
-		out:  arena[2545*mb+23 : 2545*mb+663],
-		pool: m.pool,
-	}
-	m.tasks[37] = task{
-		fn:  trainNode36,
-		in:  [3][]float32{arena[2248*mb : 2312*mb], m.trainC35},
-		out: arena[2545*mb+663 : 2609*mb+663],
-	}
-	m.tasks[38] = task{
-		fn:  trainNode38,
-		in:  [3][]float32{arena[2545*mb+663 : 2609*mb+663], arena[2481*mb+23 : 2545*mb+23], m.trainC37},
-		out: arena[2609*mb+663 : 2673*mb+663],
-	}
-	m.tasks[39] = task{
-		fn:  trainNode39,
-		in:  [3][]float32{arena[2609*mb+663 : 2673*mb+663]},
-		out: arena[2673*mb+663 : 2673*mb+727],
-	}
-	m.tasks[40] = task{
-		fn:  trainNode40,
-		in:  [3][]float32{arena[2673*mb+663 : 2673*mb+727]},
-		out: arena[2673*mb+727 : 2673*mb+791],
-	}
-	m.tasks[41] = task{
-		fn:   trainNode41,
-		in:   [3][]float32{arena[2609*mb+663 : 2673*mb+663], m.w2},
-		out:  arena[2673*mb+791 : 2737*mb+791],
-		pool: m.pool,
-	}
-	m.tasks[42] = task{
-		fn:   trainNode42,
-		in:   [3][]float32{arena[2120*mb : 2184*mb], arena[2609*mb+663 : 2673*mb+663]},
-		out:  arena[2737*mb+791 : 2737*mb+4887],
-		pool: m.pool,
-	}
-	m.tasks[43] = task{
-		fn:  trainNode44,
-		in:  [3][]float32{arena[2056*mb : 2120*mb], m.trainC43},
-		out: arena[2737*mb+4887 : 2801*mb+4887],
-	}
-	m.tasks[44] = task{
-		fn:  trainNode46,
-		in:  [3][]float32{arena[2737*mb+4887 : 2801*mb+4887], arena[2673*mb+791 : 2737*mb+791], m.trainC45},
-		out: arena[2801*mb+4887 : 2865*mb+4887],
-	}
-	m.tasks[45] = task{
-		fn:  trainNode47,
-		in:  [3][]float32{arena[2801*mb+4887 : 2865*mb+4887]},
-		out: arena[2865*mb+4887 : 2865*mb+4951],
-	}
-	m.tasks[46] = task{
-		fn:  trainNode48,
-		in:  [3][]float32{arena[2865*mb+4887 : 2865*mb+4951]},
-		out: arena[2865*mb+4951 : 2865*mb+5015],
-	}
-	m.tasks[47] = task{
-		fn:   trainNode49,
-		in:   [3][]float32{arena[1198*mb : 1982*mb], arena[2801*mb+4887 : 2865*mb+4887]},
-		out:  arena[2865*mb+5015 : 2865*mb+55191],
-		pool: m.pool,
-	}
-	m.tasks[48] = task{
-		fn:  trainNode54,
-		in:  [3][]float32{m.w6, m.trainC53},
-		out: arena[2865*mb+55191 : 2865*mb+55192],
-	}
-	m.tasks[49] = task{
-		fn:  trainNode56,
-		in:  [3][]float32{m.w7, m.trainC55},
-		out: arena[2865*mb+55192 : 2865*mb+55193],
-	}
-	m.tasks[50] = task{
-		fn:  trainNode58,
-		in:  [3][]float32{m.trainC57, arena[2865*mb+55191 : 2865*mb+55192]},
-		out: arena[2865*mb+55193 : 2865*mb+55194],
-	}
-	m.tasks[51] = task{
-		fn:  trainNode59,
-		in:  [3][]float32{m.trainC57, arena[2865*mb+55192 : 2865*mb+55193]},
-		out: arena[2865*mb+55194 : 2865*mb+55195],
-	}
-	m.tasks[52] = task{
-		fn:  trainNode60,
-		in:  [3][]float32{m.trainC50, arena[2865*mb+55193 : 2865*mb+55194]},
-		out: arena[2865*mb+55195 : 2865*mb+55196],
-	}
-	m.tasks[53] = task{
-		fn:  trainNode61,
-		in:  [3][]float32{arena[2865*mb+55194 : 2865*mb+55195]},
-		out: arena[2865*mb+55196 : 2865*mb+55197],
-	}
-	m.tasks[54] = task{
-		fn:  trainNode66,
-		in:  [3][]float32{m.trainC65, m.w8},
-		out: arena[2865*mb+55197 : 2865*mb+105373],
-	}
-	m.tasks[55] = task{
-		fn:  trainNode68,
-		in:  [3][]float32{m.trainC67, arena[2865*mb+5015 : 2865*mb+55191]},
-		out: arena[2865*mb+105373 : 2865*mb+155549],
-	}
-	m.tasks[56] = task{
-		fn:  trainNode69,
-		in:  [3][]float32{arena[2865*mb+55197 : 2865*mb+105373], arena[2865*mb+105373 : 2865*mb+155549]},
-		out: arena[2865*mb+155549 : 2865*mb+205725],
-	}
-	m.tasks[57] = task{
-		fn:  trainNode71,
-		in:  [3][]float32{m.trainC70, m.w9},
-		out: arena[2865*mb+205725 : 2865*mb+255901],
-	}
-	m.tasks[58] = task{
-		fn:  trainNode73,
-		in:  [3][]float32{arena[2865*mb+5015 : 2865*mb+55191], arena[2865*mb+5015 : 2865*mb+55191]},
-		out: arena[2865*mb+255901 : 2865*mb+306077],
-	}
-	m.tasks[59] = task{
-		fn:  trainNode74,
-		in:  [3][]float32{m.trainC72, arena[2865*mb+255901 : 2865*mb+306077]},
-		out: arena[2865*mb+306077 : 2865*mb+356253],
-	}
-	m.tasks[60] = task{
-		fn:  trainNode75,
-		in:  [3][]float32{arena[2865*mb+205725 : 2865*mb+255901], arena[2865*mb+306077 : 2865*mb+356253]},
-		out: arena[2865*mb+356253 : 2865*mb+406429],
-	}
-	m.tasks[61] = task{
-		fn:  trainNode76,
-		in:  [3][]float32{arena[2865*mb+356253 : 2865*mb+406429]},
-		out: arena[2865*mb+406429 : 2865*mb+456605],
-	}
-	m.tasks[62] = task{
-		fn:  trainNode77,
-		in:  [3][]float32{arena[2865*mb+406429 : 2865*mb+456605], arena[2865*mb+55196 : 2865*mb+55197]},
-		out: arena[2865*mb+456605 : 2865*mb+506781],
-	}
-	m.tasks[63] = task{
-		fn:  trainNode78,
-		in:  [3][]float32{arena[2865*mb+456605 : 2865*mb+506781], m.trainC62},
-		out: arena[2865*mb+506781 : 2865*mb+556957],
-	}
-	m.tasks[64] = task{
-		fn:  trainNode79,
-		in:  [3][]float32{arena[2865*mb+155549 : 2865*mb+205725], arena[2865*mb+506781 : 2865*mb+556957]},
-		out: arena[2865*mb+556957 : 2865*mb+607133],
-	}
-	m.tasks[65] = task{
-		fn:  trainNode80,
-		in:  [3][]float32{arena[2865*mb+55195 : 2865*mb+55196], arena[2865*mb+556957 : 2865*mb+607133]},
-		out: arena[2865*mb+607133 : 2865*mb+657309],
-	}
-	m.tasks[66] = task{
-		fn:  trainNode81,
-		in:  [3][]float32{m.w0, arena[2865*mb+607133 : 2865*mb+657309]},
-		out: arena[2865*mb+657309 : 2865*mb+707485],
-	}
-	m.tasks[67] = task{
-		fn:  trainNode85,
-		in:  [3][]float32{m.trainC84, m.w10},
-		out: arena[2865*mb+707485 : 2865*mb+707549],
-	}
-	m.tasks[68] = task{
-		fn:  trainNode87,
-		in:  [3][]float32{m.trainC86, arena[2865*mb+4951 : 2865*mb+5015]},
-		out: arena[2865*mb+707549 : 2865*mb+707613],
-	}
-	m.tasks[69] = task{
-		fn:  trainNode88,
-		in:  [3][]float32{arena[2865*mb+707485 : 2865*mb+707549], arena[2865*mb+707549 : 2865*mb+707613]},
-		out: arena[2865*mb+707613 : 2865*mb+707677],
-	}
-	m.tasks[70] = task{
-		fn:  trainNode90,
-		in:  [3][]float32{m.trainC89, m.w11},
-		out: arena[2865*mb+707677 : 2865*mb+707741],
-	}
-	m.tasks[71] = task{
-		fn:  trainNode92,
-		in:  [3][]float32{arena[2865*mb+4951 : 2865*mb+5015], arena[2865*mb+4951 : 2865*mb+5015]},
-		out: arena[2865*mb+707741 : 2865*mb+707805],
-	}
-	m.tasks[72] = task{
-		fn:  trainNode93,
-		in:  [3][]float32{m.trainC91, arena[2865*mb+707741 : 2865*mb+707805]},
-		out: arena[2865*mb+707805 : 2865*mb+707869],
-	}
-	m.tasks[73] = task{
-		fn:  trainNode94,
-		in:  [3][]float32{arena[2865*mb+707677 : 2865*mb+707741], arena[2865*mb+707805 : 2865*mb+707869]},
-		out: arena[2865*mb+707869 : 2865*mb+707933],
-	}
-	m.tasks[74] = task{
-		fn:  trainNode95,
-		in:  [3][]float32{arena[2865*mb+707869 : 2865*mb+707933]},
-		out: arena[2865*mb+707933 : 2865*mb+707997],
-	}
-	m.tasks[75] = task{
-		fn:  trainNode96,
-		in:  [3][]float32{arena[2865*mb+707933 : 2865*mb+707997], arena[2865*mb+55196 : 2865*mb+55197]},
-		out: arena[2865*mb+707997 : 2865*mb+708061],
-	}
-	m.tasks[76] = task{
-		fn:  trainNode97,
-		in:  [3][]float32{arena[2865*mb+707997 : 2865*mb+708061], m.trainC62},
-		out: arena[2865*mb+708061 : 2865*mb+708125],
-	}
-	m.tasks[77] = task{
-		fn:  trainNode98,
-		in:  [3][]float32{arena[2865*mb+707613 : 2865*mb+707677], arena[2865*mb+708061 : 2865*mb+708125]},
-		out: arena[2865*mb+708125 : 2865*mb+708189],
-	}
-	m.tasks[78] = task{
-		fn:  trainNode99,
-		in:  [3][]float32{arena[2865*mb+55195 : 2865*mb+55196], arena[2865*mb+708125 : 2865*mb+708189]},
-		out: arena[2865*mb+708189 : 2865*mb+708253],
-	}
-	m.tasks[79] = task{
-		fn:  trainNode100,
-		in:  [3][]float32{m.w1, arena[2865*mb+708189 : 2865*mb+708253]},
-		out: arena[2865*mb+708253 : 2865*mb+708317],
-	}
-	m.tasks[80] = task{
-		fn:  trainNode104,
-		in:  [3][]float32{m.trainC103, m.w12},
-		out: arena[2865*mb+708317 : 2865*mb+712413],
-	}
-	m.tasks[81] = task{
-		fn:  trainNode106,
-		in:  [3][]float32{m.trainC105, arena[2737*mb+791 : 2737*mb+4887]},
-		out: arena[2865*mb+712413 : 2865*mb+716509],
-	}
-	m.tasks[82] = task{
-		fn:  trainNode107,
-		in:  [3][]float32{arena[2865*mb+708317 : 2865*mb+712413], arena[2865*mb+712413 : 2865*mb+716509]},
-		out: arena[2865*mb+716509 : 2865*mb+720605],
-	}
-	m.tasks[83] = task{
-		fn:  trainNode109,
-		in:  [3][]float32{m.trainC108, m.w13},
-		out: arena[2865*mb+720605 : 2865*mb+724701],
-	}
-	m.tasks[84] = task{
-		fn:  trainNode111,
-		in:  [3][]float32{arena[2737*mb+791 : 2737*mb+4887], arena[2737*mb+791 : 2737*mb+4887]},
-		out: arena[2865*mb+724701 : 2865*mb+728797],
-	}
-	m.tasks[85] = task{
-		fn:  trainNode112,
-		in:  [3][]float32{m.trainC110, arena[2865*mb+724701 : 2865*mb+728797]},
-		out: arena[2865*mb+728797 : 2865*mb+732893],
-	}
-	m.tasks[86] = task{
-		fn:  trainNode113,
-		in:  [3][]float32{arena[2865*mb+720605 : 2865*mb+724701], arena[2865*mb+728797 : 2865*mb+732893]},
-		out: arena[2865*mb+732893 : 2865*mb+736989],
-	}
-	m.tasks[87] = task{
-		fn:  trainNode114,
-		in:  [3][]float32{arena[2865*mb+732893 : 2865*mb+736989]},
-		out: arena[2865*mb+736989 : 2865*mb+741085],
-	}
-	m.tasks[88] = task{
-		fn:  trainNode115,
-		in:  [3][]float32{arena[2865*mb+736989 : 2865*mb+741085], arena[2865*mb+55196 : 2865*mb+55197]},
-		out: arena[2865*mb+741085 : 2865*mb+745181],
-	}
-	m.tasks[89] = task{
-		fn:  trainNode116,
-		in:  [3][]float32{arena[2865*mb+741085 : 2865*mb+745181], m.trainC62},
-		out: arena[2865*mb+745181 : 2865*mb+749277],
-	}
-	m.tasks[90] = task{
-		fn:  trainNode117,
-		in:  [3][]float32{arena[2865*mb+716509 : 2865*mb+720605], arena[2865*mb+745181 : 2865*mb+749277]},
-		out: arena[2865*mb+749277 : 2865*mb+753373],
-	}
-	m.tasks[91] = task{
-		fn:  trainNode118,
-		in:  [3][]float32{arena[2865*mb+55195 : 2865*mb+55196], arena[2865*mb+749277 : 2865*mb+753373]},
-		out: arena[2865*mb+753373 : 2865*mb+757469],
-	}
-	m.tasks[92] = task{
-		fn:  trainNode119,
-		in:  [3][]float32{m.w2, arena[2865*mb+753373 : 2865*mb+757469]},
-		out: arena[2865*mb+757469 : 2865*mb+761565],
-	}
-	m.tasks[93] = task{
-		fn:  trainNode123,
-		in:  [3][]float32{m.trainC122, m.w14},
-		out: arena[2865*mb+761565 : 2865*mb+761629],
-	}
-	m.tasks[94] = task{
-		fn:  trainNode125,
-		in:  [3][]float32{m.trainC124, arena[2673*mb+727 : 2673*mb+791]},
-		out: arena[2865*mb+761629 : 2865*mb+761693],
-	}
-	m.tasks[95] = task{
-		fn:  trainNode126,
-		in:  [3][]float32{arena[2865*mb+761565 : 2865*mb+761629], arena[2865*mb+761629 : 2865*mb+761693]},
-		out: arena[2865*mb+761693 : 2865*mb+761757],
-	}
-	m.tasks[96] = task{
-		fn:  trainNode128,
-		in:  [3][]float32{m.trainC127, m.w15},
-		out: arena[2865*mb+761757 : 2865*mb+761821],
-	}
-	m.tasks[97] = task{
-		fn:  trainNode130,
-		in:  [3][]float32{arena[2673*mb+727 : 2673*mb+791], arena[2673*mb+727 : 2673*mb+791]},
-		out: arena[2865*mb+761821 : 2865*mb+761885],
-	}
-	m.tasks[98] = task{
-		fn:  trainNode131,
-		in:  [3][]float32{m.trainC129, arena[2865*mb+761821 : 2865*mb+761885]},
-		out: arena[2865*mb+761885 : 2865*mb+761949],
-	}
-	m.tasks[99] = task{
-		fn:  trainNode132,
-		in:  [3][]float32{arena[2865*mb+761757 : 2865*mb+761821], arena[2865*mb+761885 : 2865*mb+761949]},
-		out: arena[2865*mb+761949 : 2865*mb+762013],
-	}
-	m.tasks[100] = task{
-		fn:  trainNode133,
-		in:  [3][]float32{arena[2865*mb+761949 : 2865*mb+762013]},
-		out: arena[2865*mb+762013 : 2865*mb+762077],
-	}
-	m.tasks[101] = task{
-		fn:  trainNode134,
-		in:  [3][]float32{arena[2865*mb+762013 : 2865*mb+762077], arena[2865*mb+55196 : 2865*mb+55197]},
-		out: arena[2865*mb+762077 : 2865*mb+762141],
-	}
-	m.tasks[102] = task{
-		fn:  trainNode135,
-		in:  [3][]float32{arena[2865*mb+762077 : 2865*mb+762141], m.trainC62},
-		out: arena[2865*mb+762141 : 2865*mb+762205],
-	}
-	m.tasks[103] = task{
-		fn:  trainNode136,
-		in:  [3][]float32{arena[2865*mb+761693 : 2865*mb+761757], arena[2865*mb+762141 : 2865*mb+762205]},
-		out: arena[2865*mb+762205 : 2865*mb+762269],
-	}
-	m.tasks[104] = task{
-		fn:  trainNode137,
-		in:  [3][]float32{arena[2865*mb+55195 : 2865*mb+55196], arena[2865*mb+762205 : 2865*mb+762269]},
-		out: arena[2865*mb+762269 : 2865*mb+762333],
-	}
-	m.tasks[105] = task{
-		fn:  trainNode138,
-		in:  [3][]float32{m.w3, arena[2865*mb+762269 : 2865*mb+762333]},
-		out: arena[2865*mb+762333 : 2865*mb+762397],
-	}
-	m.tasks[106] = task{
-		fn:  trainNode142,
-		in:  [3][]float32{m.trainC141, m.w16},
-		out: arena[2865*mb+762397 : 2865*mb+763037],
-	}
-	m.tasks[107] = task{
-		fn:  trainNode144,
-		in:  [3][]float32{m.trainC143, arena[2545*mb+23 : 2545*mb+663]},
-		out: arena[2865*mb+763037 : 2865*mb+763677],
-	}
-	m.tasks[108] = task{
-		fn:  trainNode145,
-		in:  [3][]float32{arena[2865*mb+762397 : 2865*mb+763037], arena[2865*mb+763037 : 2865*mb+763677]},
-		out: arena[2865*mb+763677 : 2865*mb+764317],
-	}
-	m.tasks[109] = task{
-		fn:  trainNode147,
-		in:  [3][]float32{m.trainC146, m.w17},
-		out: arena[2865*mb+764317 : 2865*mb+764957],
-	}
-	m.tasks[110] = task{
-		fn:  trainNode149,
-		in:  [3][]float32{arena[2545*mb+23 : 2545*mb+663], arena[2545*mb+23 : 2545*mb+663]},
-		out: arena[2865*mb+764957 : 2865*mb+765597],
-	}
-	m.tasks[111] = task{
-		fn:  trainNode150,
-		in:  [3][]float32{m.trainC148, arena[2865*mb+764957 : 2865*mb+765597]},
-		out: arena[2865*mb+765597 : 2865*mb+766237],
-	}
-	m.tasks[112] = task{
-		fn:  trainNode151,
-		in:  [3][]float32{arena[2865*mb+764317 : 2865*mb+764957], arena[2865*mb+765597 : 2865*mb+766237]},
-		out: arena[2865*mb+766237 : 2865*mb+766877],
-	}
-	m.tasks[113] = task{
-		fn:  trainNode152,
-		in:  [3][]float32{arena[2865*mb+766237 : 2865*mb+766877]},
-		out: arena[2865*mb+766877 : 2865*mb+767517],
-	}
-	m.tasks[114] = task{
-		fn:  trainNode153,
-		in:  [3][]float32{arena[2865*mb+766877 : 2865*mb+767517], arena[2865*mb+55196 : 2865*mb+55197]},
-		out: arena[2865*mb+767517 : 2865*mb+768157],
-	}
-	m.tasks[115] = task{
-		fn:  trainNode154,
-		in:  [3][]float32{arena[2865*mb+767517 : 2865*mb+768157], m.trainC62},
-		out: arena[2865*mb+768157 : 2865*mb+768797],
-	}
-	m.tasks[116] = task{
-		fn:  trainNode155,
-		in:  [3][]float32{arena[2865*mb+763677 : 2865*mb+764317], arena[2865*mb+768157 : 2865*mb+768797]},
-		out: arena[2865*mb+768797 : 2865*mb+769437],
-	}
-	m.tasks[117] = task{
-		fn:  trainNode156,
-		in:  [3][]float32{arena[2865*mb+55195 : 2865*mb+55196], arena[2865*mb+768797 : 2865*mb+769437]},
-		out: arena[2865*mb+769437 : 2865*mb+770077],
-	}
-	m.tasks[118] = task{
-		fn:  trainNode157,
-		in:  [3][]float32{m.w4, arena[2865*mb+769437 : 2865*mb+770077]},
-		out: arena[2865*mb+770077 : 2865*mb+770717],
-	}
-	m.tasks[119] = task{
-		fn:  trainNode161,
-		in:  [3][]float32{m.trainC160, m.w18},
-		out: arena[2865*mb+770717 : 2865*mb+770727],
-	}
-	m.tasks[120] = task{
-		fn:  trainNode163,
-		in:  [3][]float32{m.trainC162, arena[2481*mb+13 : 2481*mb+23]},
-		out: arena[2865*mb+770727 : 2865*mb+770737],
-	}
-	m.tasks[121] = task{
-		fn:  trainNode164,
-		in:  [3][]float32{arena[2865*mb+770717 : 2865*mb+770727], arena[2865*mb+770727 : 2865*mb+770737]},
-		out: arena[2865*mb+770737 : 2865*mb+770747],
-	}
-	m.tasks[122] = task{
-		fn:  trainNode166,
-		in:  [3][]float32{m.trainC165, m.w19},
-		out: arena[2865*mb+770747 : 2865*mb+770757],
-	}
-	m.tasks[123] = task{
-		fn:  trainNode168,
-		in:  [3][]float32{arena[2481*mb+13 : 2481*mb+23], arena[2481*mb+13 : 2481*mb+23]},
-		out: arena[2865*mb+770757 : 2865*mb+770767],
-	}
-	m.tasks[124] = task{
-		fn:  trainNode169,
-		in:  [3][]float32{m.trainC167, arena[2865*mb+770757 : 2865*mb+770767]},
-		out: arena[2865*mb+770767 : 2865*mb+770777],
-	}
-	m.tasks[125] = task{
-		fn:  trainNode170,
-		in:  [3][]float32{arena[2865*mb+770747 : 2865*mb+770757], arena[2865*mb+770767 : 2865*mb+770777]},
-		out: arena[2865*mb+770777 : 2865*mb+770787],
-	}
-	m.tasks[126] = task{
-		fn:  trainNode171,
-		in:  [3][]float32{arena[2865*mb+770777 : 2865*mb+770787]},
-		out: arena[2865*mb+770787 : 2865*mb+770797],
-	}
-	m.tasks[127] = task{
-		fn:  trainNode172,
-		in:  [3][]float32{arena[2865*mb+770787 : 2865*mb+770797], arena[2865*mb+55196 : 2865*mb+55197]},
-		out: arena[2865*mb+770797 : 2865*mb+770807],
-	}
-	m.tasks[128] = task{
-		fn:  trainNode173,
-		in:  [3][]float32{arena[2865*mb+770797 : 2865*mb+770807], m.trainC62},
-		out: arena[2865*mb+770807 : 2865*mb+770817],
-	}
-	m.tasks[129] = task{
-		fn:  trainNode174,
-		in:  [3][]float32{arena[2865*mb+770737 : 2865*mb+770747], arena[2865*mb+770807 : 2865*mb+770817]},
-		out: arena[2865*mb+770817 : 2865*mb+770827],
-	}
-	m.tasks[130] = task{
-		fn:  trainNode175,
-		in:  [3][]float32{arena[2865*mb+55195 : 2865*mb+55196], arena[2865*mb+770817 : 2865*mb+770827]},
-		out: arena[2865*mb+770827 : 2865*mb+770837],
-	}
-	m.tasks[131] = task{
-		fn:  trainNode176,
-		in:  [3][]float32{m.w5, arena[2865*mb+770827 : 2865*mb+770837]},
-		out: arena[2865*mb+770837 : 2865*mb+770847],
+		fn:  trainNode70,
+		in:  [][]float32{m.w18, arena[165125:165135], m.w19, arena[4:5], arena[2:3], m.w5},
+		out: [][]float32{arena[165125:165135], arena[165135:165145], arena[165145:165155]},
 	}
 	m.initWeights(opts.Seed)
 	return m
@@ -1121,6 +564,12 @@ func (m *Model) TargetSize() int {
 	return targetSize
 }
 
+// ArenaBytes is the size in bytes of the arena that holds every intermediate
+// value for up to MaxBatch samples.
+func (m *Model) ArenaBytes() int {
+	return 4 * m.arenaLen
+}
+
 // Close stops the worker pool. The model must not be used afterwards.
 func (m *Model) Close() {
 	m.pool.Close()
@@ -1153,13 +602,10 @@ func (m *Model) Predict(out, x []float32, n int) {
 	copy(m.predictX[:n*inputSize], x)
 	m.run(&m.tasks[0], n, 1, 0)
 	m.run(&m.tasks[1], n, n, 64*n)
-	m.run(&m.tasks[2], n, 64*n, 64*n)
-	m.run(&m.tasks[3], n, 1, 0)
-	m.run(&m.tasks[4], n, n, 64*n)
-	m.run(&m.tasks[5], n, 64*n, 64*n)
-	m.run(&m.tasks[6], n, 1, 0)
-	m.run(&m.tasks[7], n, n, 10*n)
-	m.run(&m.tasks[8], n, n, 10*n)
+	m.run(&m.tasks[2], n, 1, 0)
+	m.run(&m.tasks[3], n, n, 64*n)
+	m.run(&m.tasks[4], n, 1, 0)
+	m.run(&m.tasks[5], n, n, 10*n)
 	copy(out[:n*outputSize], m.predictResult)
 }
 
@@ -1174,129 +620,34 @@ func (m *Model) TrainStep(x, y []float32, n int) float32 {
 	checkLen("TrainStep", "y", len(y), n*targetSize)
 	copy(m.trainX[:n*inputSize], x)
 	copy(m.trainY[:n*targetSize], y)
-	m.run(&m.tasks[9], n, 1, 0)
-	m.run(&m.tasks[10], n, n, 64*n)
-	m.run(&m.tasks[11], n, 64*n, 64*n)
+	m.run(&m.tasks[6], n, 1, 0)
+	m.run(&m.tasks[7], n, n, 64*n)
+	m.run(&m.tasks[8], n, 1, 0)
+	m.run(&m.tasks[9], n, n, 64*n)
+	m.run(&m.tasks[10], n, 1, 0)
+	m.run(&m.tasks[11], n, n, 10*n)
 	m.run(&m.tasks[12], n, 1, 0)
-	m.run(&m.tasks[13], n, n, 64*n)
-	m.run(&m.tasks[14], n, 64*n, 64*n)
+	m.run(&m.tasks[13], n, 1, 0)
+	m.run(&m.tasks[14], n, 1, 0)
 	m.run(&m.tasks[15], n, 1, 0)
-	m.run(&m.tasks[16], n, n, 10*n)
+	m.run(&m.tasks[16], n, n, n)
 	m.run(&m.tasks[17], n, n, 10*n)
-	m.run(&m.tasks[18], n, n, 10*n)
-	m.run(&m.tasks[19], n, 10*n, 10*n)
-	m.run(&m.tasks[20], n, n, 10*n)
-	m.run(&m.tasks[21], n, 1, 0)
+	m.run(&m.tasks[18], n, 1, 0)
+	m.run(&m.tasks[19], n, 64*n, 64*n)
+	m.run(&m.tasks[20], n, 1, 0)
+	m.run(&m.tasks[21], n, 64*n, 64*n)
 	m.run(&m.tasks[22], n, 1, 0)
-	m.run(&m.tasks[23], n, 1, 0)
-	m.run(&m.tasks[24], n, n, n)
-	m.run(&m.tasks[25], n, n, n)
-	m.run(&m.tasks[26], n, n, n)
-	m.run(&m.tasks[27], n, n, 10*n)
-	m.run(&m.tasks[28], n, 10*n, 10*n)
-	m.run(&m.tasks[29], n, n, 10*n)
-	m.run(&m.tasks[30], n, 10*n, 10*n)
-	m.run(&m.tasks[31], n, n, 10*n)
-	m.run(&m.tasks[32], n, 10*n, 10*n)
-	m.run(&m.tasks[33], n, 10, 10*n)
-	m.run(&m.tasks[34], n, 10, 10)
-	m.run(&m.tasks[35], n, 1, 0)
-	m.run(&m.tasks[36], n, 1, 0)
-	m.run(&m.tasks[37], n, 64*n, 64*n)
-	m.run(&m.tasks[38], n, 64*n, 64*n)
-	m.run(&m.tasks[39], n, 64, 64*n)
-	m.run(&m.tasks[40], n, 64, 64)
-	m.run(&m.tasks[41], n, 1, 0)
-	m.run(&m.tasks[42], n, 1, 0)
-	m.run(&m.tasks[43], n, 64*n, 64*n)
-	m.run(&m.tasks[44], n, 64*n, 64*n)
-	m.run(&m.tasks[45], n, 64, 64*n)
-	m.run(&m.tasks[46], n, 64, 64)
-	m.run(&m.tasks[47], n, 1, 0)
-	m.run(&m.tasks[48], n, 1, 0)
-	m.run(&m.tasks[49], n, 1, 0)
-	m.run(&m.tasks[50], n, 1, 0)
-	m.run(&m.tasks[51], n, 1, 0)
-	m.run(&m.tasks[52], n, 1, 0)
-	m.run(&m.tasks[53], n, 1, 0)
-	m.run(&m.tasks[54], n, 50176, 50176)
-	m.run(&m.tasks[55], n, 50176, 50176)
-	m.run(&m.tasks[56], n, 50176, 50176)
-	m.run(&m.tasks[57], n, 50176, 50176)
-	m.run(&m.tasks[58], n, 50176, 50176)
-	m.run(&m.tasks[59], n, 50176, 50176)
-	m.run(&m.tasks[60], n, 50176, 50176)
-	m.run(&m.tasks[61], n, 50176, 50176)
-	m.run(&m.tasks[62], n, 50176, 50176)
-	m.run(&m.tasks[63], n, 50176, 50176)
-	m.run(&m.tasks[64], n, 50176, 50176)
-	m.run(&m.tasks[65], n, 50176, 50176)
-	m.run(&m.tasks[66], n, 50176, 50176)
-	m.run(&m.tasks[67], n, 64, 64)
-	m.run(&m.tasks[68], n, 64, 64)
-	m.run(&m.tasks[69], n, 64, 64)
-	m.run(&m.tasks[70], n, 64, 64)
-	m.run(&m.tasks[71], n, 64, 64)
-	m.run(&m.tasks[72], n, 64, 64)
-	m.run(&m.tasks[73], n, 64, 64)
-	m.run(&m.tasks[74], n, 64, 64)
-	m.run(&m.tasks[75], n, 64, 64)
-	m.run(&m.tasks[76], n, 64, 64)
-	m.run(&m.tasks[77], n, 64, 64)
-	m.run(&m.tasks[78], n, 64, 64)
-	m.run(&m.tasks[79], n, 64, 64)
-	m.run(&m.tasks[80], n, 4096, 4096)
-	m.run(&m.tasks[81], n, 4096, 4096)
-	m.run(&m.tasks[82], n, 4096, 4096)
-	m.run(&m.tasks[83], n, 4096, 4096)
-	m.run(&m.tasks[84], n, 4096, 4096)
-	m.run(&m.tasks[85], n, 4096, 4096)
-	m.run(&m.tasks[86], n, 4096, 4096)
-	m.run(&m.tasks[87], n, 4096, 4096)
-	m.run(&m.tasks[88], n, 4096, 4096)
-	m.run(&m.tasks[89], n, 4096, 4096)
-	m.run(&m.tasks[90], n, 4096, 4096)
-	m.run(&m.tasks[91], n, 4096, 4096)
-	m.run(&m.tasks[92], n, 4096, 4096)
-	m.run(&m.tasks[93], n, 64, 64)
-	m.run(&m.tasks[94], n, 64, 64)
-	m.run(&m.tasks[95], n, 64, 64)
-	m.run(&m.tasks[96], n, 64, 64)
-	m.run(&m.tasks[97], n, 64, 64)
-	m.run(&m.tasks[98], n, 64, 64)
-	m.run(&m.tasks[99], n, 64, 64)
-	m.run(&m.tasks[100], n, 64, 64)
-	m.run(&m.tasks[101], n, 64, 64)
-	m.run(&m.tasks[102], n, 64, 64)
-	m.run(&m.tasks[103], n, 64, 64)
-	m.run(&m.tasks[104], n, 64, 64)
-	m.run(&m.tasks[105], n, 64, 64)
-	m.run(&m.tasks[106], n, 640, 640)
-	m.run(&m.tasks[107], n, 640, 640)
-	m.run(&m.tasks[108], n, 640, 640)
-	m.run(&m.tasks[109], n, 640, 640)
-	m.run(&m.tasks[110], n, 640, 640)
-	m.run(&m.tasks[111], n, 640, 640)
-	m.run(&m.tasks[112], n, 640, 640)
-	m.run(&m.tasks[113], n, 640, 640)
-	m.run(&m.tasks[114], n, 640, 640)
-	m.run(&m.tasks[115], n, 640, 640)
-	m.run(&m.tasks[116], n, 640, 640)
-	m.run(&m.tasks[117], n, 640, 640)
-	m.run(&m.tasks[118], n, 640, 640)
-	m.run(&m.tasks[119], n, 10, 10)
-	m.run(&m.tasks[120], n, 10, 10)
-	m.run(&m.tasks[121], n, 10, 10)
-	m.run(&m.tasks[122], n, 10, 10)
-	m.run(&m.tasks[123], n, 10, 10)
-	m.run(&m.tasks[124], n, 10, 10)
-	m.run(&m.tasks[125], n, 10, 10)
-	m.run(&m.tasks[126], n, 10, 10)
-	m.run(&m.tasks[127], n, 10, 10)
-	m.run(&m.tasks[128], n, 10, 10)
-	m.run(&m.tasks[129], n, 10, 10)
-	m.run(&m.tasks[130], n, 10, 10)
-	m.run(&m.tasks[131], n, 10, 10)
+	m.run(&m.tasks[23], n, 50176, 50176)
+	m.run(&m.tasks[24], n, 64, 64*n)
+	m.run(&m.tasks[25], n, 64, 64)
+	m.run(&m.tasks[26], n, 1, 0)
+	m.run(&m.tasks[27], n, 4096, 4096)
+	m.run(&m.tasks[28], n, 64, 64*n)
+	m.run(&m.tasks[29], n, 64, 64)
+	m.run(&m.tasks[30], n, 1, 0)
+	m.run(&m.tasks[31], n, 640, 640)
+	m.run(&m.tasks[32], n, 10, 10*n)
+	m.run(&m.tasks[33], n, 10, 10)
 	loss := m.trainLoss[0]
 	copy(m.w6, m.trainUpdate0)
 	copy(m.w7, m.trainUpdate1)
@@ -1376,326 +727,523 @@ func (m *Model) run(t *task, n, rows, work int) {
 	m.pool.Run(rows, t)
 }
 
-// predictNode1 computes %1 = matmul %arg0, %0 : f32[N,64].
-func predictNode1(t *task, lo, hi int) {
-	n, out, x0, x1 := t.n, t.out, t.in[0], t.in[1]
+// predictNode2MatMul computes the product of %2 = fused %arg0, %0, %1 {kind="matmul", region="predict_fused0"} : f32[N,64].
+func predictNode2MatMul(t *task, lo, hi int) {
+	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
 	runtime.Sgemm(t.pool, false, false, n, 64, 784, 1, x0, 784, x1, 64, 0, out, 64)
 }
 
-// predictNode3 computes %3 = add %1, %2 : f32[N,64].
-func predictNode3(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
+// predictNode2 computes the epilogue of %2 = fused %arg0, %0, %1 {kind="matmul", region="predict_fused0"} : f32[N,64].
+func predictNode2(t *task, lo, hi int) {
+	out, x2, x3 := t.out[0], t.in[2], t.in[3]
 	for i0 := lo; i0 < hi; i0++ {
 		for i1 := 0; i1 < 64; i1++ {
-			out[i0*64+i1] = x0[i0*64+i1] + x1[i1]
+			a0 := x2[i1]
+			a1 := x3[i0*64+i1]
+			v1 := float32(a1 + a0)
+			v2 := relu(v1)
+			out[i0*64+i1] = v2
 		}
 	}
 }
 
-// predictNode4 computes %4 = relu %3 : f32[N,64].
-func predictNode4(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = relu(x0[i0])
-	}
-}
-
-// predictNode6 computes %6 = matmul %4, %5 : f32[N,64].
-func predictNode6(t *task, lo, hi int) {
-	n, out, x0, x1 := t.n, t.out, t.in[0], t.in[1]
+// predictNode5MatMul computes the product of %5 = fused %2, %3, %4 {kind="matmul", region="predict_fused1"} : f32[N,64].
+func predictNode5MatMul(t *task, lo, hi int) {
+	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
 	runtime.Sgemm(t.pool, false, false, n, 64, 64, 1, x0, 64, x1, 64, 0, out, 64)
 }
 
-// predictNode8 computes %8 = add %6, %7 : f32[N,64].
-func predictNode8(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
+// predictNode5 computes the epilogue of %5 = fused %2, %3, %4 {kind="matmul", region="predict_fused1"} : f32[N,64].
+func predictNode5(t *task, lo, hi int) {
+	out, x2, x3 := t.out[0], t.in[2], t.in[3]
 	for i0 := lo; i0 < hi; i0++ {
 		for i1 := 0; i1 < 64; i1++ {
-			out[i0*64+i1] = x0[i0*64+i1] + x1[i1]
+			a0 := x2[i1]
+			a1 := x3[i0*64+i1]
+			v1 := float32(a1 + a0)
+			v2 := relu(v1)
+			out[i0*64+i1] = v2
 		}
 	}
 }
 
-// predictNode9 computes %9 = relu %8 : f32[N,64].
+// predictNode7 computes %7 = matmul %5, %6 : f32[N,10].
+func predictNode7(t *task, lo, hi int) {
+	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
+	runtime.Sgemm(t.pool, false, false, n, 10, 64, 1, x0, 64, x1, 10, 0, out, 10)
+}
+
+// predictNode9 computes %9 = fused %7, %8 {kind="rows", region="predict_fused2"} : f32[N,10].
 func predictNode9(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
+	out, x0, x1 := t.out[0], t.in[0], t.in[1]
+	var buf0 [10]float32
 	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = relu(x0[i0])
-	}
-}
-
-// predictNode11 computes %11 = matmul %9, %10 : f32[N,10].
-func predictNode11(t *task, lo, hi int) {
-	n, out, x0, x1 := t.n, t.out, t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, false, n, 10, 64, 1, x0, 64, x1, 10, 0, out, 10)
-}
-
-// predictNode13 computes %13 = add %11, %12 : f32[N,10].
-func predictNode13(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 10; i1++ {
-			out[i0*10+i1] = x0[i0*10+i1] + x1[i1]
-		}
-	}
-}
-
-// predictNode14 computes %14 = softmax %13 {axis=-1} : f32[N,10].
-func predictNode14(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	for o := lo; o < hi; o++ {
-		base := o * 10
-		mx := float32(math.Inf(-1))
+		row1 := out[i0*10 : i0*10+10]
 		for j := 0; j < 10; j++ {
-			mx = max(mx, x0[base+j])
+			a0 := x0[i0*10+j]
+			a1 := x1[j]
+			v0 := float32(a0 + a1)
+			buf0[j] = v0
 		}
-		sum := 0.0
+		mx1 := float32(math.Inf(-1))
 		for j := 0; j < 10; j++ {
-			e := math.Exp(float64(x0[base+j]) - float64(mx))
-			sum += e
-			out[base+j] = float32(e)
+			mx1 = max(mx1, buf0[j])
+		}
+		sum1 := 0.0
+		for j := 0; j < 10; j++ {
+			e := math.Exp(float64(buf0[j]) - float64(mx1))
+			sum1 += e
+			row1[j] = float32(e)
 		}
 		for j := 0; j < 10; j++ {
-			out[base+j] = float32(float64(out[base+j]) / sum)
+			row1[j] = float32(float64(row1[j]) / sum1)
 		}
 	}
 }
 
-// trainNode1 computes %1 = matmul %arg0, %0 : f32[N,64].
-func trainNode1(t *task, lo, hi int) {
-	n, out, x0, x1 := t.n, t.out, t.in[0], t.in[1]
+// trainNode2MatMul computes the product of %2 = fused %arg0, %0, %1 {kind="matmul", region="train_step_fused0"} : (f32[N,64], bool[N,64]).
+func trainNode2MatMul(t *task, lo, hi int) {
+	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
 	runtime.Sgemm(t.pool, false, false, n, 64, 784, 1, x0, 784, x1, 64, 0, out, 64)
 }
 
-// trainNode3 computes %3 = add %1, %2 : f32[N,64].
-func trainNode3(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
+// trainNode2 computes the epilogue of %2 = fused %arg0, %0, %1 {kind="matmul", region="train_step_fused0"} : (f32[N,64], bool[N,64]).
+func trainNode2(t *task, lo, hi int) {
+	out0, out1, x2, x3 := t.out[0], t.out[1], t.in[2], t.in[3]
+	c3 := float32(0)
 	for i0 := lo; i0 < hi; i0++ {
 		for i1 := 0; i1 < 64; i1++ {
-			out[i0*64+i1] = x0[i0*64+i1] + x1[i1]
+			a0 := x2[i1]
+			a1 := x3[i0*64+i1]
+			v1 := float32(a1 + a0)
+			v2 := relu(v1)
+			v4 := b2f(v1 > c3)
+			out0[i0*64+i1] = v2
+			out1[i0*64+i1] = v4
 		}
 	}
 }
 
-// trainNode4 computes %4 = relu %3 : f32[N,64].
-func trainNode4(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = relu(x0[i0])
-	}
-}
-
-// trainNode6 computes %6 = matmul %4, %5 : f32[N,64].
-func trainNode6(t *task, lo, hi int) {
-	n, out, x0, x1 := t.n, t.out, t.in[0], t.in[1]
+// trainNode7MatMul computes the product of %7 = fused %3, %5, %6 {kind="matmul", region="train_step_fused1"} : (f32[N,64], bool[N,64]).
+func trainNode7MatMul(t *task, lo, hi int) {
+	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
 	runtime.Sgemm(t.pool, false, false, n, 64, 64, 1, x0, 64, x1, 64, 0, out, 64)
 }
 
-// trainNode8 computes %8 = add %6, %7 : f32[N,64].
-func trainNode8(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
+// trainNode7 computes the epilogue of %7 = fused %3, %5, %6 {kind="matmul", region="train_step_fused1"} : (f32[N,64], bool[N,64]).
+func trainNode7(t *task, lo, hi int) {
+	out0, out1, x2, x3 := t.out[0], t.out[1], t.in[2], t.in[3]
+	c3 := float32(0)
 	for i0 := lo; i0 < hi; i0++ {
 		for i1 := 0; i1 < 64; i1++ {
-			out[i0*64+i1] = x0[i0*64+i1] + x1[i1]
+			a0 := x2[i1]
+			a1 := x3[i0*64+i1]
+			v1 := float32(a1 + a0)
+			v2 := relu(v1)
+			v4 := b2f(v1 > c3)
+			out0[i0*64+i1] = v2
+			out1[i0*64+i1] = v4
 		}
 	}
 }
 
-// trainNode9 computes %9 = relu %8 : f32[N,64].
-func trainNode9(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = relu(x0[i0])
-	}
-}
-
-// trainNode11 computes %11 = matmul %9, %10 : f32[N,10].
+// trainNode11 computes %11 = matmul %8, %10 : f32[N,10].
 func trainNode11(t *task, lo, hi int) {
-	n, out, x0, x1 := t.n, t.out, t.in[0], t.in[1]
+	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
 	runtime.Sgemm(t.pool, false, false, n, 10, 64, 1, x0, 64, x1, 10, 0, out, 10)
 }
 
-// trainNode13 computes %13 = add %11, %12 : f32[N,10].
+// trainNode13 computes %13 = fused %11, %12, %arg1 {kind="rows", region="train_step_fused2"} : (f32[N,10], f32[N], f32[N,10]).
 func trainNode13(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
+	out0, out1, out2, x0, x1, x2 := t.out[0], t.out[1], t.out[2], t.in[0], t.in[1], t.in[2]
+	var buf0 [10]float32
+	var buf2 [10]float32
 	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 10; i1++ {
-			out[i0*10+i1] = x0[i0*10+i1] + x1[i1]
+		row1 := out0[i0*10 : i0*10+10]
+		row5 := out2[i0*10 : i0*10+10]
+		for j := 0; j < 10; j++ {
+			a0 := x0[i0*10+j]
+			a1 := x1[j]
+			v0 := float32(a0 + a1)
+			buf0[j] = v0
 		}
+		mx1 := float32(math.Inf(-1))
+		for j := 0; j < 10; j++ {
+			mx1 = max(mx1, buf0[j])
+		}
+		sum1 := 0.0
+		for j := 0; j < 10; j++ {
+			e := math.Exp(float64(buf0[j]) - float64(mx1))
+			sum1 += e
+			row1[j] = float32(e)
+		}
+		for j := 0; j < 10; j++ {
+			row1[j] = float32(float64(row1[j]) / sum1)
+		}
+		mx2 := float32(math.Inf(-1))
+		for j := 0; j < 10; j++ {
+			mx2 = max(mx2, buf0[j])
+		}
+		sum2 := 0.0
+		for j := 0; j < 10; j++ {
+			sum2 += math.Exp(float64(buf0[j]) - float64(mx2))
+		}
+		lse2 := math.Log(sum2)
+		for j := 0; j < 10; j++ {
+			buf2[j] = float32(float64(buf0[j]) - float64(mx2) - lse2)
+		}
+		acc4 := 0.0
+		for j := 0; j < 10; j++ {
+			a2 := x2[i0*10+j]
+			v3 := float32(a2 * buf2[j])
+			acc4 += float64(v3)
+			v5 := float32(math.Exp(float64(buf2[j])))
+			row5[j] = v5
+		}
+		v4 := float32(acc4)
+		out1[i0] = v4
 	}
 }
 
-// trainNode14 computes %14 = softmax %13 {axis=-1} : f32[N,10].
-func trainNode14(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	for o := lo; o < hi; o++ {
-		base := o * 10
-		mx := float32(math.Inf(-1))
-		for j := 0; j < 10; j++ {
-			mx = max(mx, x0[base+j])
-		}
-		sum := 0.0
-		for j := 0; j < 10; j++ {
-			e := math.Exp(float64(x0[base+j]) - float64(mx))
-			sum += e
-			out[base+j] = float32(e)
-		}
-		for j := 0; j < 10; j++ {
-			out[base+j] = float32(float64(out[base+j]) / sum)
-		}
-	}
-}
-
-// trainNode15 computes %15 = log_softmax %13 {axis=-1} : f32[N,10].
-func trainNode15(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	for o := lo; o < hi; o++ {
-		base := o * 10
-		mx := float32(math.Inf(-1))
-		for j := 0; j < 10; j++ {
-			mx = max(mx, x0[base+j])
-		}
-		sum := 0.0
-		for j := 0; j < 10; j++ {
-			sum += math.Exp(float64(x0[base+j]) - float64(mx))
-		}
-		lse := math.Log(sum)
-		for j := 0; j < 10; j++ {
-			out[base+j] = float32(float64(x0[base+j]) - float64(mx) - lse)
-		}
-	}
-}
-
-// trainNode16 computes %16 = mul %arg1, %15 : f32[N,10].
-func trainNode16(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] * x1[i0]
-	}
-}
-
-// trainNode17 computes %17 = reduce_sum %16 {axes=[1], keepdims=false} : f32[N].
+// trainNode17 computes %17 = fused %15 {kind="rows", region="train_step_fused3"} : f32[].
 func trainNode17(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
+	n, out, x0 := t.n, t.out[0], t.in[0]
 	for i0 := lo; i0 < hi; i0++ {
-		acc := 0.0
-		for r0 := 0; r0 < 10; r0++ {
-			acc += float64(x0[i0*10+r0])
+		acc0 := 0.0
+		for j := 0; j < n; j++ {
+			a0 := x0[j]
+			acc0 += float64(a0)
 		}
-		out[i0] = float32(acc)
+		v0 := float32(acc0 / float64(n))
+		v1 := float32(-v0)
+		out[i0] = v1
 	}
 }
 
-// trainNode18 computes %18 = reduce_mean %17 {axes=[0], keepdims=false} : f32[].
-func trainNode18(t *task, lo, hi int) {
-	n, out, x0 := t.n, t.out, t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		acc := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			acc += float64(x0[r0])
-		}
-		out[i0] = float32(acc / float64(n))
-	}
-}
-
-// trainNode19 computes %19 = neg %18 : f32[].
+// trainNode19 computes %19 = fused %18 {kind="elementwise", region="train_step_fused8"} : (f32[], f32[]).
 func trainNode19(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
+	out0, out1, x0 := t.out[0], t.out[1], t.in[0]
+	c0 := float32(0.9)
+	c2 := float32(1)
+	c4 := float32(0.001)
 	s0 := x0[0]
 	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = -s0
+		v1 := float32(s0 * c0)
+		v3 := float32(c2 - v1)
+		v5 := float32(c4 / v3)
+		out0[i0] = v1
+		out1[i0] = v5
 	}
 }
 
-// trainNode20 computes %20 = size %17 {axes=[0], dtype=f32} : f32[].
-func trainNode20(t *task, lo, hi int) {
-	n, out := t.n, t.out
+// trainNode23 computes %23 = fused %22 {kind="elementwise", region="train_step_fused9"} : (f32[], f32[]).
+func trainNode23(t *task, lo, hi int) {
+	out0, out1, x0 := t.out[0], t.out[1], t.in[0]
+	c0 := float32(0.999)
+	c2 := float32(1)
+	s0 := x0[0]
+	for i0 := lo; i0 < hi; i0++ {
+		v1 := float32(s0 * c0)
+		v3 := float32(c2 - v1)
+		v4 := float32(math.Sqrt(float64(v3)))
+		out0[i0] = v1
+		out1[i0] = v4
+	}
+}
+
+// trainNode26 computes %26 = size %15 {axes=[0], dtype=f32} : f32[].
+func trainNode26(t *task, lo, hi int) {
+	n, out := t.n, t.out[0]
 	out[0] = float32(n)
 }
 
-// trainNode22 computes %22 = broadcast %21 {shape=<N>} : f32[N].
-func trainNode22(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
+// trainNode27 computes %27 = fused %26 {kind="elementwise", region="train_step_fused4"} : f32[N].
+func trainNode27(t *task, lo, hi int) {
+	out, x0 := t.out[0], t.in[0]
+	c0 := float32(-1)
 	s0 := x0[0]
 	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0
+		v1 := c0
+		v2 := float32(v1 / s0)
+		out[i0] = v2
 	}
 }
 
-// trainNode23 computes %23 = div %22, %20 : f32[N].
-func trainNode23(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
+// trainNode29 computes %29 = fused %28, %arg1, %16 {kind="rows", region="train_step_fused5"} : f32[N,10].
+func trainNode29(t *task, lo, hi int) {
+	out, x0, x1, x2 := t.out[0], t.in[0], t.in[1], t.in[2]
+	var buf0 [10]float32
 	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] / s1
-	}
-}
-
-// trainNode24 computes %24 = reshape %23 {shape=<N,1>} : f32[N,1].
-func trainNode24(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	copy(out[lo:hi], x0[lo:hi])
-}
-
-// trainNode25 computes %25 = broadcast %24 {shape=<N,10>} : f32[N,10].
-func trainNode25(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 10; i1++ {
-			out[i0*10+i1] = x0[i0]
+		row3 := out[i0*10 : i0*10+10]
+		acc1 := 0.0
+		a0 := x0[i0]
+		for j := 0; j < 10; j++ {
+			a1 := x1[i0*10+j]
+			v0 := float32(a0 * a1)
+			buf0[j] = v0
+			acc1 += float64(v0)
+		}
+		v1 := float32(acc1)
+		for j := 0; j < 10; j++ {
+			a2 := x2[i0*10+j]
+			v2 := float32(a2 * v1)
+			v3 := float32(buf0[j] - v2)
+			row3[j] = v3
 		}
 	}
 }
 
-// trainNode26 computes %26 = mul %25, %arg1 : f32[N,10].
-func trainNode26(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
+// trainNode30MatMul computes the product of %30 = fused %29, %10, %9 {kind="matmul", region="train_step_fused6"} : f32[N,64].
+func trainNode30MatMul(t *task, lo, hi int) {
+	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
+	runtime.Sgemm(t.pool, false, true, n, 64, 10, 1, x0, 10, x1, 10, 0, out, 64)
+}
+
+// trainNode30 computes the epilogue of %30 = fused %29, %10, %9 {kind="matmul", region="train_step_fused6"} : f32[N,64].
+func trainNode30(t *task, lo, hi int) {
+	out, x2, x3 := t.out[0], t.in[2], t.in[3]
+	c1 := float32(0)
 	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] * x1[i0]
+		a0 := x2[i0]
+		a1 := x3[i0]
+		v2 := sel(a0, a1, c1)
+		out[i0] = v2
 	}
 }
 
-// trainNode27 computes %27 = reduce_sum %26 {axes=[-1], keepdims=true} : f32[N,1].
-func trainNode27(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
+// trainNode31MatMul computes the product of %31 = fused %30, %5, %4 {kind="matmul", region="train_step_fused7"} : f32[N,64].
+func trainNode31MatMul(t *task, lo, hi int) {
+	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
+	runtime.Sgemm(t.pool, false, true, n, 64, 64, 1, x0, 64, x1, 64, 0, out, 64)
+}
+
+// trainNode31 computes the epilogue of %31 = fused %30, %5, %4 {kind="matmul", region="train_step_fused7"} : f32[N,64].
+func trainNode31(t *task, lo, hi int) {
+	out, x2, x3 := t.out[0], t.in[2], t.in[3]
+	c1 := float32(0)
+	for i0 := lo; i0 < hi; i0++ {
+		a0 := x2[i0]
+		a1 := x3[i0]
+		v2 := sel(a0, a1, c1)
+		out[i0] = v2
+	}
+}
+
+// trainNode34MatMul computes the product of %34 = fused %arg0, %31, %32, %33, %25, %21, %0 {kind="matmul", region="train_step_fused10"} : (f32[784,64], f32[784,64], f32[784,64]).
+func trainNode34MatMul(t *task, lo, hi int) {
+	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
+	runtime.Sgemm(t.pool, true, false, 784, 64, n, 1, x0, 784, x1, 64, 0, out, 64)
+}
+
+// trainNode34 computes the epilogue of %34 = fused %arg0, %31, %32, %33, %25, %21, %0 {kind="matmul", region="train_step_fused10"} : (f32[784,64], f32[784,64], f32[784,64]).
+func trainNode34(t *task, lo, hi int) {
+	out0, out1, out2, x2, x3, x4, x5, x6, x7 := t.out[0], t.out[1], t.out[2], t.in[2], t.in[3], t.in[4], t.in[5], t.in[6], t.in[7]
+	c1 := float32(0.9)
+	c3 := float32(0.1)
+	c6 := float32(0.999)
+	c9 := float32(0.001)
+	c14 := float32(1e-07)
+	s2 := x4[0]
+	s3 := x5[0]
+	for i0 := lo; i0 < hi; i0++ {
+		a0 := x2[i0]
+		a1 := x3[i0]
+		a4 := x6[i0]
+		a5 := x7[i0]
+		v2 := float32(c1 * a0)
+		v4 := float32(c3 * a5)
+		v5 := float32(v2 + v4)
+		v7 := float32(c6 * a1)
+		v8 := float32(a5 * a5)
+		v10 := float32(c9 * v8)
+		v11 := float32(v7 + v10)
+		v12 := float32(math.Sqrt(float64(v11)))
+		v13 := float32(v12 / s2)
+		v15 := float32(v13 + c14)
+		v16 := float32(v5 / v15)
+		v17 := float32(s3 * v16)
+		v18 := float32(a4 - v17)
+		out0[i0] = v5
+		out1[i0] = v11
+		out2[i0] = v18
+	}
+}
+
+// trainNode39 computes %39 = reduce_sum %31 {axes=[0], keepdims=true} : f32[1,64].
+func trainNode39(t *task, lo, hi int) {
+	n, out, x0 := t.n, t.out[0], t.in[0]
 	for i0 := lo; i0 < hi; i0++ {
 		acc := 0.0
-		for r0 := 0; r0 < 10; r0++ {
-			acc += float64(x0[i0*10+r0])
+		for r0 := 0; r0 < n; r0++ {
+			acc += float64(x0[i0+r0*64])
 		}
 		out[i0] = float32(acc)
 	}
 }
 
-// trainNode28 computes %28 = exp %15 : f32[N,10].
-func trainNode28(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
+// trainNode42 computes %42 = fused %38, %40, %41, %25, %21, %1 {kind="elementwise", region="train_step_fused14"} : (f32[64], f32[64], f32[64]).
+func trainNode42(t *task, lo, hi int) {
+	out0, out1, out2, x0, x1, x2, x3, x4, x5 := t.out[0], t.out[1], t.out[2], t.in[0], t.in[1], t.in[2], t.in[3], t.in[4], t.in[5]
+	c0 := float32(0.9)
+	c2 := float32(0.1)
+	c5 := float32(0.999)
+	c8 := float32(0.001)
+	c13 := float32(1e-07)
+	s3 := x3[0]
+	s4 := x4[0]
 	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = float32(math.Exp(float64(x0[i0])))
+		a0 := x0[i0]
+		a1 := x1[i0]
+		a2 := x2[i0]
+		a5 := x5[i0]
+		v1 := float32(c0 * a0)
+		v3 := float32(c2 * a1)
+		v4 := float32(v1 + v3)
+		v6 := float32(c5 * a2)
+		v7 := float32(a1 * a1)
+		v9 := float32(c8 * v7)
+		v10 := float32(v6 + v9)
+		v11 := float32(math.Sqrt(float64(v10)))
+		v12 := float32(v11 / s3)
+		v14 := float32(v12 + c13)
+		v15 := float32(v4 / v14)
+		v16 := float32(s4 * v15)
+		v17 := float32(a5 - v16)
+		out0[i0] = v4
+		out1[i0] = v10
+		out2[i0] = v17
 	}
 }
 
-// trainNode29 computes %29 = mul %28, %27 : f32[N,10].
-func trainNode29(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
+// trainNode48MatMul computes the product of %48 = fused %3, %30, %46, %47, %25, %21, %5 {kind="matmul", region="train_step_fused18"} : (f32[64,64], f32[64,64], f32[64,64]).
+func trainNode48MatMul(t *task, lo, hi int) {
+	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
+	runtime.Sgemm(t.pool, true, false, 64, 64, n, 1, x0, 64, x1, 64, 0, out, 64)
+}
+
+// trainNode48 computes the epilogue of %48 = fused %3, %30, %46, %47, %25, %21, %5 {kind="matmul", region="train_step_fused18"} : (f32[64,64], f32[64,64], f32[64,64]).
+func trainNode48(t *task, lo, hi int) {
+	out0, out1, out2, x2, x3, x4, x5, x6, x7 := t.out[0], t.out[1], t.out[2], t.in[2], t.in[3], t.in[4], t.in[5], t.in[6], t.in[7]
+	c1 := float32(0.9)
+	c3 := float32(0.1)
+	c6 := float32(0.999)
+	c9 := float32(0.001)
+	c14 := float32(1e-07)
+	s2 := x4[0]
+	s3 := x5[0]
 	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 10; i1++ {
-			out[i0*10+i1] = x0[i0*10+i1] * x1[i0]
+		a0 := x2[i0]
+		a1 := x3[i0]
+		a4 := x6[i0]
+		a5 := x7[i0]
+		v2 := float32(c1 * a0)
+		v4 := float32(c3 * a5)
+		v5 := float32(v2 + v4)
+		v7 := float32(c6 * a1)
+		v8 := float32(a5 * a5)
+		v10 := float32(c9 * v8)
+		v11 := float32(v7 + v10)
+		v12 := float32(math.Sqrt(float64(v11)))
+		v13 := float32(v12 / s2)
+		v15 := float32(v13 + c14)
+		v16 := float32(v5 / v15)
+		v17 := float32(s3 * v16)
+		v18 := float32(a4 - v17)
+		out0[i0] = v5
+		out1[i0] = v11
+		out2[i0] = v18
+	}
+}
+
+// trainNode53 computes %53 = reduce_sum %30 {axes=[0], keepdims=true} : f32[1,64].
+func trainNode53(t *task, lo, hi int) {
+	n, out, x0 := t.n, t.out[0], t.in[0]
+	for i0 := lo; i0 < hi; i0++ {
+		acc := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			acc += float64(x0[i0+r0*64])
 		}
+		out[i0] = float32(acc)
 	}
 }
 
-// trainNode30 computes %30 = sub %26, %29 : f32[N,10].
-func trainNode30(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
+// trainNode56 computes %56 = fused %52, %54, %55, %25, %21, %6 {kind="elementwise", region="train_step_fused22"} : (f32[64], f32[64], f32[64]).
+func trainNode56(t *task, lo, hi int) {
+	out0, out1, out2, x0, x1, x2, x3, x4, x5 := t.out[0], t.out[1], t.out[2], t.in[0], t.in[1], t.in[2], t.in[3], t.in[4], t.in[5]
+	c0 := float32(0.9)
+	c2 := float32(0.1)
+	c5 := float32(0.999)
+	c8 := float32(0.001)
+	c13 := float32(1e-07)
+	s3 := x3[0]
+	s4 := x4[0]
 	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] - x1[i0]
+		a0 := x0[i0]
+		a1 := x1[i0]
+		a2 := x2[i0]
+		a5 := x5[i0]
+		v1 := float32(c0 * a0)
+		v3 := float32(c2 * a1)
+		v4 := float32(v1 + v3)
+		v6 := float32(c5 * a2)
+		v7 := float32(a1 * a1)
+		v9 := float32(c8 * v7)
+		v10 := float32(v6 + v9)
+		v11 := float32(math.Sqrt(float64(v10)))
+		v12 := float32(v11 / s3)
+		v14 := float32(v12 + c13)
+		v15 := float32(v4 / v14)
+		v16 := float32(s4 * v15)
+		v17 := float32(a5 - v16)
+		out0[i0] = v4
+		out1[i0] = v10
+		out2[i0] = v17
 	}
 }
 
-// trainNode31 computes %31 = reduce_sum %30 {axes=[0], keepdims=true} : f32[1,10].
-func trainNode31(t *task, lo, hi int) {
-	n, out, x0 := t.n, t.out, t.in[0]
+// trainNode62MatMul computes the product of %62 = fused %8, %29, %60, %61, %25, %21, %10 {kind="matmul", region="train_step_fused26"} : (f32[64,10], f32[64,10], f32[64,10]).
+func trainNode62MatMul(t *task, lo, hi int) {
+	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
+	runtime.Sgemm(t.pool, true, false, 64, 10, n, 1, x0, 64, x1, 10, 0, out, 10)
+}
+
+// trainNode62 computes the epilogue of %62 = fused %8, %29, %60, %61, %25, %21, %10 {kind="matmul", region="train_step_fused26"} : (f32[64,10], f32[64,10], f32[64,10]).
+func trainNode62(t *task, lo, hi int) {
+	out0, out1, out2, x2, x3, x4, x5, x6, x7 := t.out[0], t.out[1], t.out[2], t.in[2], t.in[3], t.in[4], t.in[5], t.in[6], t.in[7]
+	c1 := float32(0.9)
+	c3 := float32(0.1)
+	c6 := float32(0.999)
+	c9 := float32(0.001)
+	c14 := float32(1e-07)
+	s2 := x4[0]
+	s3 := x5[0]
+	for i0 := lo; i0 < hi; i0++ {
+		a0 := x2[i0]
+		a1 := x3[i0]
+		a4 := x6[i0]
+		a5 := x7[i0]
+		v2 := float32(c1 * a0)
+		v4 := float32(c3 * a5)
+		v5 := float32(v2 + v4)
+		v7 := float32(c6 * a1)
+		v8 := float32(a5 * a5)
+		v10 := float32(c9 * v8)
+		v11 := float32(v7 + v10)
+		v12 := float32(math.Sqrt(float64(v11)))
+		v13 := float32(v12 / s2)
+		v15 := float32(v13 + c14)
+		v16 := float32(v5 / v15)
+		v17 := float32(s3 * v16)
+		v18 := float32(a4 - v17)
+		out0[i0] = v5
+		out1[i0] = v11
+		out2[i0] = v18
+	}
+}
+
+// trainNode67 computes %67 = reduce_sum %29 {axes=[0], keepdims=true} : f32[1,10].
+func trainNode67(t *task, lo, hi int) {
+	n, out, x0 := t.n, t.out[0], t.in[0]
 	for i0 := lo; i0 < hi; i0++ {
 		acc := 0.0
 		for r0 := 0; r0 < n; r0++ {
@@ -1705,836 +1253,37 @@ func trainNode31(t *task, lo, hi int) {
 	}
 }
 
-// trainNode32 computes %32 = reshape %31 {shape=<10>} : f32[10].
-func trainNode32(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	copy(out[lo:hi], x0[lo:hi])
-}
-
-// trainNode33 computes %33 = matmul %30, %10 {transpose_b=true} : f32[N,64].
-func trainNode33(t *task, lo, hi int) {
-	n, out, x0, x1 := t.n, t.out, t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, true, n, 64, 10, 1, x0, 10, x1, 10, 0, out, 64)
-}
-
-// trainNode34 computes %34 = matmul %9, %30 {transpose_a=true} : f32[64,10].
-func trainNode34(t *task, lo, hi int) {
-	n, out, x0, x1 := t.n, t.out, t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, true, false, 64, 10, n, 1, x0, 64, x1, 10, 0, out, 10)
-}
-
-// trainNode36 computes %36 = greater %8, %35 : bool[N,64].
-func trainNode36(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = b2f(x0[i0] > s1)
-	}
-}
-
-// trainNode38 computes %38 = select %36, %33, %37 : f32[N,64].
-func trainNode38(t *task, lo, hi int) {
-	out, x0, x1, x2 := t.out, t.in[0], t.in[1], t.in[2]
-	s2 := x2[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = sel(x0[i0], x1[i0], s2)
-	}
-}
-
-// trainNode39 computes %39 = reduce_sum %38 {axes=[0], keepdims=true} : f32[1,64].
-func trainNode39(t *task, lo, hi int) {
-	n, out, x0 := t.n, t.out, t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		acc := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			acc += float64(x0[i0+r0*64])
-		}
-		out[i0] = float32(acc)
-	}
-}
-
-// trainNode40 computes %40 = reshape %39 {shape=<64>} : f32[64].
-func trainNode40(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	copy(out[lo:hi], x0[lo:hi])
-}
-
-// trainNode41 computes %41 = matmul %38, %5 {transpose_b=true} : f32[N,64].
-func trainNode41(t *task, lo, hi int) {
-	n, out, x0, x1 := t.n, t.out, t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, true, n, 64, 64, 1, x0, 64, x1, 64, 0, out, 64)
-}
-
-// trainNode42 computes %42 = matmul %4, %38 {transpose_a=true} : f32[64,64].
-func trainNode42(t *task, lo, hi int) {
-	n, out, x0, x1 := t.n, t.out, t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, true, false, 64, 64, n, 1, x0, 64, x1, 64, 0, out, 64)
-}
-
-// trainNode44 computes %44 = greater %3, %43 : bool[N,64].
-func trainNode44(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = b2f(x0[i0] > s1)
-	}
-}
-
-// trainNode46 computes %46 = select %44, %41, %45 : f32[N,64].
-func trainNode46(t *task, lo, hi int) {
-	out, x0, x1, x2 := t.out, t.in[0], t.in[1], t.in[2]
-	s2 := x2[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = sel(x0[i0], x1[i0], s2)
-	}
-}
-
-// trainNode47 computes %47 = reduce_sum %46 {axes=[0], keepdims=true} : f32[1,64].
-func trainNode47(t *task, lo, hi int) {
-	n, out, x0 := t.n, t.out, t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		acc := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			acc += float64(x0[i0+r0*64])
-		}
-		out[i0] = float32(acc)
-	}
-}
-
-// trainNode48 computes %48 = reshape %47 {shape=<64>} : f32[64].
-func trainNode48(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	copy(out[lo:hi], x0[lo:hi])
-}
-
-// trainNode49 computes %49 = matmul %arg0, %46 {transpose_a=true} : f32[784,64].
-func trainNode49(t *task, lo, hi int) {
-	n, out, x0, x1 := t.n, t.out, t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, true, false, 784, 64, n, 1, x0, 784, x1, 64, 0, out, 64)
-}
-
-// trainNode54 computes %54 = mul %51, %53 : f32[].
-func trainNode54(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * s1
-	}
-}
-
-// trainNode56 computes %56 = mul %52, %55 : f32[].
-func trainNode56(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * s1
-	}
-}
-
-// trainNode58 computes %58 = sub %57, %54 : f32[].
-func trainNode58(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 - s1
-	}
-}
-
-// trainNode59 computes %59 = sub %57, %56 : f32[].
-func trainNode59(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 - s1
-	}
-}
-
-// trainNode60 computes %60 = div %50, %58 : f32[].
-func trainNode60(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 / s1
-	}
-}
-
-// trainNode61 computes %61 = sqrt %59 : f32[].
-func trainNode61(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = float32(math.Sqrt(float64(s0)))
-	}
-}
-
-// trainNode66 computes %66 = mul %65, %63 : f32[784,64].
-func trainNode66(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode68 computes %68 = mul %67, %49 : f32[784,64].
-func trainNode68(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode69 computes %69 = add %66, %68 : f32[784,64].
-func trainNode69(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + x1[i0]
-	}
-}
-
-// trainNode71 computes %71 = mul %70, %64 : f32[784,64].
-func trainNode71(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode73 computes %73 = mul %49, %49 : f32[784,64].
-func trainNode73(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] * x1[i0]
-	}
-}
-
-// trainNode74 computes %74 = mul %72, %73 : f32[784,64].
-func trainNode74(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode75 computes %75 = add %71, %74 : f32[784,64].
-func trainNode75(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + x1[i0]
-	}
-}
-
-// trainNode76 computes %76 = sqrt %75 : f32[784,64].
-func trainNode76(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = float32(math.Sqrt(float64(x0[i0])))
-	}
-}
-
-// trainNode77 computes %77 = div %76, %61 : f32[784,64].
-func trainNode77(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] / s1
-	}
-}
-
-// trainNode78 computes %78 = add %77, %62 : f32[784,64].
-func trainNode78(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + s1
-	}
-}
-
-// trainNode79 computes %79 = div %69, %78 : f32[784,64].
-func trainNode79(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] / x1[i0]
-	}
-}
-
-// trainNode80 computes %80 = mul %60, %79 : f32[784,64].
-func trainNode80(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode81 computes %81 = sub %0, %80 : f32[784,64].
-func trainNode81(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] - x1[i0]
-	}
-}
-
-// trainNode85 computes %85 = mul %84, %82 : f32[64].
-func trainNode85(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode87 computes %87 = mul %86, %48 : f32[64].
-func trainNode87(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode88 computes %88 = add %85, %87 : f32[64].
-func trainNode88(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + x1[i0]
-	}
-}
-
-// trainNode90 computes %90 = mul %89, %83 : f32[64].
-func trainNode90(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode92 computes %92 = mul %48, %48 : f32[64].
-func trainNode92(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] * x1[i0]
-	}
-}
-
-// trainNode93 computes %93 = mul %91, %92 : f32[64].
-func trainNode93(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode94 computes %94 = add %90, %93 : f32[64].
-func trainNode94(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + x1[i0]
-	}
-}
-
-// trainNode95 computes %95 = sqrt %94 : f32[64].
-func trainNode95(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = float32(math.Sqrt(float64(x0[i0])))
-	}
-}
-
-// trainNode96 computes %96 = div %95, %61 : f32[64].
-func trainNode96(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] / s1
-	}
-}
-
-// trainNode97 computes %97 = add %96, %62 : f32[64].
-func trainNode97(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + s1
-	}
-}
-
-// trainNode98 computes %98 = div %88, %97 : f32[64].
-func trainNode98(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] / x1[i0]
-	}
-}
-
-// trainNode99 computes %99 = mul %60, %98 : f32[64].
-func trainNode99(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode100 computes %100 = sub %2, %99 : f32[64].
-func trainNode100(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] - x1[i0]
-	}
-}
-
-// trainNode104 computes %104 = mul %103, %101 : f32[64,64].
-func trainNode104(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode106 computes %106 = mul %105, %42 : f32[64,64].
-func trainNode106(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode107 computes %107 = add %104, %106 : f32[64,64].
-func trainNode107(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + x1[i0]
-	}
-}
-
-// trainNode109 computes %109 = mul %108, %102 : f32[64,64].
-func trainNode109(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode111 computes %111 = mul %42, %42 : f32[64,64].
-func trainNode111(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] * x1[i0]
-	}
-}
-
-// trainNode112 computes %112 = mul %110, %111 : f32[64,64].
-func trainNode112(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode113 computes %113 = add %109, %112 : f32[64,64].
-func trainNode113(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + x1[i0]
-	}
-}
-
-// trainNode114 computes %114 = sqrt %113 : f32[64,64].
-func trainNode114(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = float32(math.Sqrt(float64(x0[i0])))
-	}
-}
-
-// trainNode115 computes %115 = div %114, %61 : f32[64,64].
-func trainNode115(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] / s1
-	}
-}
-
-// trainNode116 computes %116 = add %115, %62 : f32[64,64].
-func trainNode116(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + s1
-	}
-}
-
-// trainNode117 computes %117 = div %107, %116 : f32[64,64].
-func trainNode117(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] / x1[i0]
-	}
-}
-
-// trainNode118 computes %118 = mul %60, %117 : f32[64,64].
-func trainNode118(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode119 computes %119 = sub %5, %118 : f32[64,64].
-func trainNode119(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] - x1[i0]
-	}
-}
-
-// trainNode123 computes %123 = mul %122, %120 : f32[64].
-func trainNode123(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode125 computes %125 = mul %124, %40 : f32[64].
-func trainNode125(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode126 computes %126 = add %123, %125 : f32[64].
-func trainNode126(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + x1[i0]
-	}
-}
-
-// trainNode128 computes %128 = mul %127, %121 : f32[64].
-func trainNode128(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode130 computes %130 = mul %40, %40 : f32[64].
-func trainNode130(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] * x1[i0]
-	}
-}
-
-// trainNode131 computes %131 = mul %129, %130 : f32[64].
-func trainNode131(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode132 computes %132 = add %128, %131 : f32[64].
-func trainNode132(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + x1[i0]
-	}
-}
-
-// trainNode133 computes %133 = sqrt %132 : f32[64].
-func trainNode133(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = float32(math.Sqrt(float64(x0[i0])))
-	}
-}
-
-// trainNode134 computes %134 = div %133, %61 : f32[64].
-func trainNode134(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] / s1
-	}
-}
-
-// trainNode135 computes %135 = add %134, %62 : f32[64].
-func trainNode135(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + s1
-	}
-}
-
-// trainNode136 computes %136 = div %126, %135 : f32[64].
-func trainNode136(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] / x1[i0]
-	}
-}
-
-// trainNode137 computes %137 = mul %60, %136 : f32[64].
-func trainNode137(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode138 computes %138 = sub %7, %137 : f32[64].
-func trainNode138(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] - x1[i0]
-	}
-}
-
-// trainNode142 computes %142 = mul %141, %139 : f32[64,10].
-func trainNode142(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode144 computes %144 = mul %143, %34 : f32[64,10].
-func trainNode144(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode145 computes %145 = add %142, %144 : f32[64,10].
-func trainNode145(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + x1[i0]
-	}
-}
-
-// trainNode147 computes %147 = mul %146, %140 : f32[64,10].
-func trainNode147(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode149 computes %149 = mul %34, %34 : f32[64,10].
-func trainNode149(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] * x1[i0]
-	}
-}
-
-// trainNode150 computes %150 = mul %148, %149 : f32[64,10].
-func trainNode150(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode151 computes %151 = add %147, %150 : f32[64,10].
-func trainNode151(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + x1[i0]
-	}
-}
-
-// trainNode152 computes %152 = sqrt %151 : f32[64,10].
-func trainNode152(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = float32(math.Sqrt(float64(x0[i0])))
-	}
-}
-
-// trainNode153 computes %153 = div %152, %61 : f32[64,10].
-func trainNode153(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] / s1
-	}
-}
-
-// trainNode154 computes %154 = add %153, %62 : f32[64,10].
-func trainNode154(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + s1
-	}
-}
-
-// trainNode155 computes %155 = div %145, %154 : f32[64,10].
-func trainNode155(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] / x1[i0]
-	}
-}
-
-// trainNode156 computes %156 = mul %60, %155 : f32[64,10].
-func trainNode156(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode157 computes %157 = sub %10, %156 : f32[64,10].
-func trainNode157(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] - x1[i0]
-	}
-}
-
-// trainNode161 computes %161 = mul %160, %158 : f32[10].
-func trainNode161(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode163 computes %163 = mul %162, %32 : f32[10].
-func trainNode163(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode164 computes %164 = add %161, %163 : f32[10].
-func trainNode164(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + x1[i0]
-	}
-}
-
-// trainNode166 computes %166 = mul %165, %159 : f32[10].
-func trainNode166(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode168 computes %168 = mul %32, %32 : f32[10].
-func trainNode168(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] * x1[i0]
-	}
-}
-
-// trainNode169 computes %169 = mul %167, %168 : f32[10].
-func trainNode169(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode170 computes %170 = add %166, %169 : f32[10].
-func trainNode170(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + x1[i0]
-	}
-}
-
-// trainNode171 computes %171 = sqrt %170 : f32[10].
-func trainNode171(t *task, lo, hi int) {
-	out, x0 := t.out, t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = float32(math.Sqrt(float64(x0[i0])))
-	}
-}
-
-// trainNode172 computes %172 = div %171, %61 : f32[10].
-func trainNode172(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] / s1
-	}
-}
-
-// trainNode173 computes %173 = add %172, %62 : f32[10].
-func trainNode173(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s1 := x1[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] + s1
-	}
-}
-
-// trainNode174 computes %174 = div %164, %173 : f32[10].
-func trainNode174(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] / x1[i0]
-	}
-}
-
-// trainNode175 computes %175 = mul %60, %174 : f32[10].
-func trainNode175(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = s0 * x1[i0]
-	}
-}
-
-// trainNode176 computes %176 = sub %12, %175 : f32[10].
-func trainNode176(t *task, lo, hi int) {
-	out, x0, x1 := t.out, t.in[0], t.in[1]
-	for i0 := lo; i0 < hi; i0++ {
-		out[i0] = x0[i0] - x1[i0]
+// trainNode70 computes %70 = fused %66, %68, %69, %25, %21, %12 {kind="elementwise", region="train_step_fused30"} : (f32[10], f32[10], f32[10]).
+func trainNode70(t *task, lo, hi int) {
+	out0, out1, out2, x0, x1, x2, x3, x4, x5 := t.out[0], t.out[1], t.out[2], t.in[0], t.in[1], t.in[2], t.in[3], t.in[4], t.in[5]
+	c0 := float32(0.9)
+	c2 := float32(0.1)
+	c5 := float32(0.999)
+	c8 := float32(0.001)
+	c13 := float32(1e-07)
+	s3 := x3[0]
+	s4 := x4[0]
+	for i0 := lo; i0 < hi; i0++ {
+		a0 := x0[i0]
+		a1 := x1[i0]
+		a2 := x2[i0]
+		a5 := x5[i0]
+		v1 := float32(c0 * a0)
+		v3 := float32(c2 * a1)
+		v4 := float32(v1 + v3)
+		v6 := float32(c5 * a2)
+		v7 := float32(a1 * a1)
+		v9 := float32(c8 * v7)
+		v10 := float32(v6 + v9)
+		v11 := float32(math.Sqrt(float64(v10)))
+		v12 := float32(v11 / s3)
+		v14 := float32(v12 + c13)
+		v15 := float32(v4 / v14)
+		v16 := float32(s4 * v15)
+		v17 := float32(a5 - v16)
+		out0[i0] = v4
+		out1[i0] = v10
+		out2[i0] = v17
 	}
 }
 

@@ -1,0 +1,7 @@
+package passes
+
+import "testing"
+
+func TestCSEGolden(t *testing.T) {
+	runGoldenDir(t, Pass{Name: "cse", Fn: CSE})
+}
