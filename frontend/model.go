@@ -181,6 +181,13 @@ func (md *Model) layer(t *Tracer, name string, l Layer, h Tensor) (out Tensor, l
 		if !in.IsConst() {
 			return out, nil, fmt.Errorf("input features %s are not a constant", in)
 		}
+		// Keras's defaults for a Layer built in Go without initializers.
+		if l.KernelInit.Kind == "" {
+			l.KernelInit.Kind = "glorot_uniform"
+		}
+		if l.BiasInit.Kind == "" {
+			l.BiasInit.Kind = "zeros"
+		}
 		kernel := t.Weight(name+"/kernel", ir.TensorOf(ir.F32, in, ir.C(l.Units)), !l.Frozen, initAttrs(l.KernelInit, in.Size, l.Units))
 		h = h.MatMul(kernel)
 		if l.UseBias {

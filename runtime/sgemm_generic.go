@@ -7,7 +7,7 @@ var sgemmGoVariant = sgemmVariant{
 	name: "go",
 	mr:   4, nr: 4,
 	kc: 256, mc: 128, nc: 1024,
-	tile: tileGo,
+	tile:  tileGo,
 	pack:  packGo,
 	packT: packTransposed,
 }

@@ -69,6 +69,13 @@ func (tc gemmCase) String() string {
 
 func runGemmCase(t *testing.T, p *Pool, tc gemmCase, transA, transB bool, rng *RNG) {
 	t.Helper()
+	if err := checkGemmCase(p, tc, transA, transB, rng); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkGemmCase runs one case through Sgemm and compares it with refGemm.
+func checkGemmCase(p *Pool, tc gemmCase, transA, transB bool, rng *RNG) error {
 	ar, ac := tc.m, tc.k
 	if transA {
 		ar, ac = tc.k, tc.m
@@ -103,14 +110,15 @@ func runGemmCase(t *testing.T, p *Pool, tc gemmCase, transA, transB bool, rng *R
 		inside := i >= 0 && i < len(c) && i%ldc < tc.n
 		if !inside {
 			if cbuf[idx] != before[idx] && !(math.IsNaN(float64(cbuf[idx])) && math.IsNaN(float64(before[idx]))) {
-				t.Fatalf("%+v tA=%v tB=%v: element %d outside C changed", tc, transA, transB, idx)
+				return fmt.Errorf("%+v tA=%v tB=%v: element %d outside C changed", tc, transA, transB, idx)
 			}
 			continue
 		}
 		if d := math.Abs(float64(c[i]) - want[i]); !(d <= eps*mag[i]+1e-30) {
-			t.Fatalf("%+v tA=%v tB=%v: C[%d,%d] = %v, want %v (|err| %.3g > %.3g)", tc, transA, transB, i/ldc, i%ldc, c[i], want[i], d, eps*mag[i])
+			return fmt.Errorf("%+v tA=%v tB=%v: C[%d,%d] = %v, want %v (|err| %.3g > %.3g)", tc, transA, transB, i/ldc, i%ldc, c[i], want[i], d, eps*mag[i])
 		}
 	}
+	return nil
 }
 
 // gemmCases covers tiny, odd, prime and edge-of-tile shapes, large k,
@@ -313,7 +321,7 @@ func TestSgemmDoesNotAllocate(t *testing.T) {
 func TestSgemmConcurrentCalls(t *testing.T) {
 	p := NewPool(2)
 	defer p.Close()
-	done := make(chan bool)
+	errs := make(chan error)
 	for g := range 4 {
 		go func() {
 			rng := NewRNG(uint64(10 + g))
@@ -321,13 +329,18 @@ func TestSgemmConcurrentCalls(t *testing.T) {
 			if g%2 == 0 {
 				pool = p
 			}
+			var err error
 			for range 3 {
-				runGemmCase(t, pool, gemmCase{m: 70, n: 90, k: 110, alpha: 1, beta: 0.5}, g&1 == 1, g&2 == 2, rng)
+				if err == nil {
+					err = checkGemmCase(pool, gemmCase{m: 70, n: 90, k: 110, alpha: 1, beta: 0.5}, g&1 == 1, g&2 == 2, rng)
+				}
 			}
-			done <- true
+			errs <- err
 		}()
 	}
 	for range 4 {
-		<-done
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

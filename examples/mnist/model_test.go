@@ -160,3 +160,24 @@ func TestSaveLoadWeights(t *testing.T) {
 		t.Error("loading a truncated file succeeded")
 	}
 }
+
+func BenchmarkTrainStep(b *testing.B) {
+	gen := model.New(model.Options{MaxBatch: 128, Seed: 1})
+	defer gen.Close()
+	x, y, _, _ := batch(128)
+	b.ReportAllocs()
+	for b.Loop() {
+		gen.TrainStep(x, y, 128)
+	}
+}
+
+func BenchmarkPredict(b *testing.B) {
+	gen := model.New(model.Options{MaxBatch: 128, Seed: 1})
+	defer gen.Close()
+	x, _, _, _ := batch(128)
+	out := make([]float32, 128*10)
+	b.ReportAllocs()
+	for b.Loop() {
+		gen.Predict(out, x, 128)
+	}
+}
