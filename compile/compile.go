@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/dlc-project/dlc/codegen/golang"
 	"github.com/dlc-project/dlc/frontend"
@@ -52,13 +53,20 @@ func Apply(md *frontend.Model, ov Overrides) error {
 		md.Loss = ov.Loss
 	}
 	if ov.Optimizer != "" {
+		// Each with the defaults of model.json's optimizer object.
 		switch ov.Optimizer {
 		case "adam":
 			md.Optimizer = passes.Adam(0.001)
+		case "adamw":
+			md.Optimizer = passes.AdamW(0.001)
+		case "adagrad":
+			md.Optimizer = passes.Adagrad(0.01)
+		case "rmsprop":
+			md.Optimizer = passes.RMSprop(0.01)
 		case "sgd":
 			md.Optimizer = &passes.Optimizer{Kind: "sgd", LearningRate: 0.01}
 		default:
-			return fmt.Errorf("unknown optimizer %q (known: sgd, adam)", ov.Optimizer)
+			return fmt.Errorf("unknown optimizer %q (known: %s)", ov.Optimizer, strings.Join(passes.Optimizers, ", "))
 		}
 	}
 	if md.Loss == "" && md.Optimizer == nil && len(md.Layers) > 0 && md.Layers[len(md.Layers)-1].Activation == "softmax" {

@@ -427,31 +427,58 @@ func schemaInitializer(n *jsontree.Node) (runtime.InitSpec, error) {
 	return s, nil
 }
 
+// optimizerFields lists the settings each optimizer takes in dlc's schema
+// (besides "type"), and the ones every optimizer takes.
+var optimizerFields = map[string][]string{
+	"sgd":     {"learning_rate", "momentum", "nesterov"},
+	"adam":    {"learning_rate", "beta_1", "beta_2", "epsilon", "epsilon_style"},
+	"adamw":   {"learning_rate", "beta_1", "beta_2", "epsilon", "epsilon_style"},
+	"adagrad": {"learning_rate", "epsilon", "epsilon_style", "initial_accumulator_value", "lr_decay"},
+	"rmsprop": {"learning_rate", "rho", "momentum", "centered", "epsilon", "epsilon_style"},
+}
+
+var commonOptimizerFields = []string{"weight_decay", "clipnorm", "clipvalue", "schedule"}
+
+// scheduleFields lists the settings of each schedule type.
+var scheduleFields = map[string][]string{
+	"constant":    {"warmup_steps"},
+	"step":        {"step_size", "gamma", "warmup_steps"},
+	"exponential": {"gamma", "warmup_steps"},
+	"cosine":      {"t_max", "eta_min", "warmup_steps"},
+}
+
 func schemaOptimizer(n *jsontree.Node) (*passes.Optimizer, error) {
 	if err := n.Expect(jsontree.Object); err != nil {
 		return nil, err
 	}
 	tn := n.Get("type")
 	if tn == nil {
-		return nil, n.Errorf(`missing field "type" (sgd or adam)`)
+		return nil, n.Errorf(`missing field "type" (%s)`, strings.Join(passes.Optimizers, ", "))
 	}
 	kind, err := tn.AsString()
 	if err != nil {
 		return nil, err
 	}
 	var o *passes.Optimizer
-	var fields []string
 	switch kind {
 	case "adam":
 		o = passes.Adam(0.001)
-		fields = []string{"type", "learning_rate", "beta_1", "beta_2", "epsilon", "epsilon_style"}
+	case "adamw":
+		o = passes.AdamW(0.001)
+	case "adagrad":
+		o = passes.Adagrad(0.01)
+	case "rmsprop":
+		o = passes.RMSprop(0.01)
 	case "sgd":
 		o = &passes.Optimizer{Kind: "sgd", LearningRate: 0.01}
-		fields = []string{"type", "learning_rate", "momentum", "nesterov"}
 	default:
-		return nil, tn.Errorf("unknown optimizer %q (known: sgd, adam)", kind)
+		return nil, tn.Errorf("unknown optimizer %q (known: %s)", kind, strings.Join(passes.Optimizers, ", "))
 	}
-	floats := map[string]*float64{"learning_rate": &o.LearningRate, "beta_1": &o.Beta1, "beta_2": &o.Beta2, "epsilon": &o.Epsilon, "momentum": &o.Momentum}
+	fields := append(append([]string{"type"}, optimizerFields[kind]...), commonOptimizerFields...)
+	floats := map[string]*float64{"learning_rate": &o.LearningRate, "beta_1": &o.Beta1, "beta_2": &o.Beta2,
+		"epsilon": &o.Epsilon, "momentum": &o.Momentum, "rho": &o.Alpha, "weight_decay": &o.WeightDecay,
+		"initial_accumulator_value": &o.InitialAccumulator, "lr_decay": &o.LRDecay,
+		"clipnorm": &o.ClipNorm, "clipvalue": &o.ClipValue}
 	for _, f := range fields[1:] {
 		fn := n.Get(f)
 		if fn == nil {
@@ -462,13 +489,26 @@ func schemaOptimizer(n *jsontree.Node) (*passes.Optimizer, error) {
 			if o.Nesterov, err = fn.AsBool(); err != nil {
 				return nil, err
 			}
+		case "centered":
+			if o.Centered, err = fn.AsBool(); err != nil {
+				return nil, err
+			}
 		case "epsilon_style":
 			if o.EpsilonStyle, err = fn.AsString(); err != nil {
+				return nil, err
+			}
+		case "schedule":
+			if o.Schedule, err = schemaSchedule(fn); err != nil {
 				return nil, err
 			}
 		default:
 			if *floats[f], err = fn.AsFloat(); err != nil {
 				return nil, err
+			}
+			// Zero turns clipping off in passes.Optimizer; written out,
+			// it must be a real threshold.
+			if (f == "clipnorm" || f == "clipvalue") && !(*floats[f] > 0) {
+				return nil, fn.Errorf("%s must be a positive number, is %v (leave it out for no clipping)", f, *floats[f])
 			}
 		}
 	}
@@ -479,6 +519,65 @@ func schemaOptimizer(n *jsontree.Node) (*passes.Optimizer, error) {
 		return nil, n.Errorf("%v", err)
 	}
 	return o, nil
+}
+
+// schemaSchedule reads {"type": "step", "step_size": 3, "gamma": 0.5, ...}.
+func schemaSchedule(n *jsontree.Node) (passes.Schedule, error) {
+	var s passes.Schedule
+	if err := n.Expect(jsontree.Object); err != nil {
+		return s, err
+	}
+	tn := n.Get("type")
+	if tn == nil {
+		return s, n.Errorf(`missing field "type" (%s)`, strings.Join(passes.Schedules, ", "))
+	}
+	kind, err := tn.AsString()
+	if err != nil {
+		return s, err
+	}
+	fields, ok := scheduleFields[kind]
+	if !ok {
+		return s, tn.Errorf("unknown schedule %q (known: %s)", kind, strings.Join(passes.Schedules, ", "))
+	}
+	s.Kind = kind
+	if kind == "step" || kind == "exponential" {
+		s.Gamma = 0.1 // torch's StepLR default; ExponentialLR has none
+		if kind == "exponential" && n.Get("gamma") == nil {
+			return s, n.Errorf(`schedule exponential needs "gamma"`)
+		}
+	}
+	ints := map[string]*int{"step_size": &s.StepSize, "t_max": &s.TMax, "warmup_steps": &s.WarmupSteps}
+	for _, f := range fields {
+		fn := n.Get(f)
+		if fn == nil {
+			continue
+		}
+		if p, ok := ints[f]; ok {
+			v, err := fn.AsInt()
+			if err != nil {
+				return s, err
+			}
+			if v < 0 || v >= 1<<24 || (v == 0 && f != "warmup_steps") {
+				return s, fn.Errorf("%s must be a positive number of steps below 2^24, is %d", f, v)
+			}
+			*p = int(v)
+			continue
+		}
+		p := &s.Gamma
+		if f == "eta_min" {
+			p = &s.EtaMin
+		}
+		if *p, err = fn.AsFloat(); err != nil {
+			return s, err
+		}
+	}
+	if err := n.CheckUnknown(append([]string{"type"}, fields...)...); err != nil {
+		return s, err
+	}
+	if err := s.Validate(); err != nil {
+		return s, n.Errorf("%v", err)
+	}
+	return s, nil
 }
 
 func schemaTrain(n *jsontree.Node, t *TrainSettings) error {

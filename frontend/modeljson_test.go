@@ -142,10 +142,42 @@ func TestLoadFieldErrors(t *testing.T) {
 			`model.json:5:57: layers[0].kernel_initializer: initializer "truncated_normal": Stddev = -1 must not be negative`},
 		{"initializer without type", oneLayer(`{"type": "dense", "units": 8, "kernel_initializer": {"stddev": 1}}`),
 			`model.json:5:57: layers[0].kernel_initializer: missing field "type"`},
-		{"unknown optimizer", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "rmsprop"}}`,
-			`model.json:1:97: optimizer.type: unknown optimizer "rmsprop" (known: sgd, adam)`},
+		{"unknown optimizer", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "lamb"}}`,
+			`model.json:1:97: optimizer.type: unknown optimizer "lamb" (known: sgd, adam, adamw, adagrad, rmsprop)`},
+		{"rmsprop field on adam", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "adam", "rho": 0.9}}`,
+			`model.json:1:112: optimizer.rho: unknown field "rho" (known fields: type, learning_rate, beta_1, beta_2, epsilon, epsilon_style, weight_decay, clipnorm, clipvalue, schedule)`},
+		{"centered not a bool", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "rmsprop", "centered": 1}}`,
+			`model.json:1:120: optimizer.centered: want a boolean, got the number 1`},
+		{"rho out of range", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "rmsprop", "rho": 1.5}}`,
+			`model.json:1:88: optimizer: optimizer rmsprop: rho is 1.5, want a number in [0, 1)`},
+		{"negative weight decay", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "adamw", "weight_decay": -0.1}}`,
+			`model.json:1:88: optimizer: optimizer adamw: weight_decay is -0.1, want a number >= 0`},
+		{"zero clipnorm", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "sgd", "clipnorm": 0}}`,
+			`model.json:1:116: optimizer.clipnorm: clipnorm must be a positive number, is 0 (leave it out for no clipping)`},
+		{"negative clipvalue", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "sgd", "clipvalue": -1}}`,
+			`model.json:1:117: optimizer.clipvalue: clipvalue must be a positive number, is -1`},
+		{"adagrad negative accumulator", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "adagrad", "initial_accumulator_value": -1}}`,
+			`model.json:1:88: optimizer: optimizer adagrad: initial_accumulator_value is -1, want a number >= 0`},
+		{"unknown schedule", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "sgd", "schedule": {"type": "linear"}}}`,
+			`model.json:1:125: optimizer.schedule.type: unknown schedule "linear" (known: constant, step, exponential, cosine)`},
+		{"schedule without type", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "sgd", "schedule": {"step_size": 3}}}`,
+			`model.json:1:116: optimizer.schedule: missing field "type" (constant, step, exponential, cosine)`},
+		{"step schedule without steps", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "sgd", "schedule": {"type": "step", "gamma": 0.5}}}`,
+			`model.json:1:116: optimizer.schedule: schedule step: step_size is 0, want a positive number of steps`},
+		{"step schedule zero steps", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "sgd", "schedule": {"type": "step", "step_size": 0}}}`,
+			`model.json:1:146: optimizer.schedule.step_size: step_size must be a positive number of steps below 2^24, is 0`},
+		{"cosine without t_max", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "sgd", "schedule": {"type": "cosine"}}}`,
+			`model.json:1:116: optimizer.schedule: schedule cosine: t_max is 0, want a positive number of steps`},
+		{"exponential without gamma", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "sgd", "schedule": {"type": "exponential"}}}`,
+			`model.json:1:116: optimizer.schedule: schedule exponential needs "gamma"`},
+		{"bad gamma", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "sgd", "schedule": {"type": "exponential", "gamma": 1.5}}}`,
+			`model.json:1:116: optimizer.schedule: schedule exponential: gamma is 1.5, want a number in (0, 1]`},
+		{"schedule field of another type", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "sgd", "schedule": {"type": "cosine", "t_max": 10, "gamma": 0.5}}}`,
+			`model.json:1:157: optimizer.schedule.gamma: unknown field "gamma" (known fields: type, t_max, eta_min, warmup_steps)`},
+		{"negative warmup", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "sgd", "schedule": {"type": "constant", "warmup_steps": -1}}}`,
+			`model.json:1:153: optimizer.schedule.warmup_steps: warmup_steps must be a positive number of steps below 2^24, is -1`},
 		{"unknown optimizer field", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "sgd", "beta_1": 0.9}}`,
-			`model.json:1:114: optimizer.beta_1: unknown field "beta_1" (known fields: type, learning_rate, momentum, nesterov)`},
+			`model.json:1:114: optimizer.beta_1: unknown field "beta_1" (known fields: type, learning_rate, momentum, nesterov, weight_decay, clipnorm, clipvalue, schedule)`},
 		{"negative learning rate", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "adam", "learning_rate": -0.001}}`,
 			`model.json:1:88: optimizer: optimizer adam: learning_rate is -0.001, want a positive number`},
 		{"beta out of range", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "adam", "beta_2": 1}}`,
@@ -247,6 +279,35 @@ func TestLoadOptimizerDefaults(t *testing.T) {
 	md = mustLoad(t, `{"input": {"shape": [4]}, "layers": [{"type": "dense", "units": 1}], "loss": "mse", "optimizer": {"type": "adam", "epsilon_style": "keras", "epsilon": 1e-8}}`)
 	if o := md.Optimizer; o.EpsilonStyle != "keras" || o.Epsilon != 1e-8 {
 		t.Errorf("adam %+v", *o)
+	}
+	for _, c := range []struct {
+		json string
+		want *passes.Optimizer
+	}{
+		{`{"type": "adagrad"}`, passes.Adagrad(0.01)},
+		{`{"type": "rmsprop"}`, passes.RMSprop(0.01)},
+		{`{"type": "adamw"}`, passes.AdamW(0.001)},
+		{`{"type": "adagrad", "learning_rate": 0.1, "epsilon": 1e-7, "epsilon_style": "keras", "initial_accumulator_value": 0.1, "lr_decay": 0.01, "weight_decay": 1e-4}`,
+			&passes.Optimizer{Kind: "adagrad", LearningRate: 0.1, Epsilon: 1e-7, EpsilonStyle: "keras", InitialAccumulator: 0.1, LRDecay: 0.01, WeightDecay: 1e-4}},
+		{`{"type": "rmsprop", "learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7, "momentum": 0.9, "centered": true, "clipnorm": 1, "clipvalue": 0.5}`,
+			&passes.Optimizer{Kind: "rmsprop", LearningRate: 0.001, Alpha: 0.9, Epsilon: 1e-7, EpsilonStyle: "pytorch", Momentum: 0.9, Centered: true, ClipNorm: 1, ClipValue: 0.5}},
+		{`{"type": "adamw", "weight_decay": 0.05, "schedule": {"type": "cosine", "t_max": 100, "eta_min": 1e-5, "warmup_steps": 10}}`,
+			func() *passes.Optimizer {
+				o := passes.AdamW(0.001)
+				o.WeightDecay, o.Schedule = 0.05, passes.Schedule{Kind: "cosine", TMax: 100, EtaMin: 1e-5, WarmupSteps: 10}
+				return o
+			}()},
+		{`{"type": "sgd", "learning_rate": 0.1, "schedule": {"type": "step", "step_size": 3, "gamma": 0.5}}`,
+			&passes.Optimizer{Kind: "sgd", LearningRate: 0.1, Schedule: passes.Schedule{Kind: "step", StepSize: 3, Gamma: 0.5}}},
+		{`{"type": "sgd", "schedule": {"type": "step", "step_size": 3}}`,
+			&passes.Optimizer{Kind: "sgd", LearningRate: 0.01, Schedule: passes.Schedule{Kind: "step", StepSize: 3, Gamma: 0.1}}},
+		{`{"type": "sgd", "schedule": {"type": "exponential", "gamma": 0.95}}`,
+			&passes.Optimizer{Kind: "sgd", LearningRate: 0.01, Schedule: passes.Schedule{Kind: "exponential", Gamma: 0.95}}},
+	} {
+		md := mustLoad(t, `{"input": {"shape": [4]}, "layers": [{"type": "dense", "units": 1}], "loss": "mse", "optimizer": `+c.json+`}`)
+		if *md.Optimizer != *c.want {
+			t.Errorf("%s: %+v, want %+v", c.json, *md.Optimizer, *c.want)
+		}
 	}
 }
 

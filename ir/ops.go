@@ -25,6 +25,9 @@ const (
 	OpRelu    = "relu"    // max(arg0, 0)
 	OpSigmoid = "sigmoid" // 1/(1+e^-arg0)
 	OpTanh    = "tanh"    // tanh(arg0)
+	OpCos     = "cos"     // cos(arg0), radians
+	OpSin     = "sin"     // sin(arg0), radians
+	OpFloor   = "floor"   // the largest integer <= arg0
 
 	OpGreater      = "greater"       // arg0 > arg1 (bool)
 	OpGreaterEqual = "greater_equal" // arg0 >= arg1 (bool)
@@ -174,6 +177,7 @@ func init() {
 	for _, op := range []struct{ name, doc string }{
 		{OpNeg, "-arg0"}, {OpExp, "e^arg0"}, {OpLog, "natural log of arg0"}, {OpSqrt, "square root of arg0"},
 		{OpRelu, "max(arg0, 0)"}, {OpSigmoid, "1/(1+e^-arg0)"}, {OpTanh, "tanh(arg0)"},
+		{OpCos, "cos(arg0), radians"}, {OpSin, "sin(arg0), radians"}, {OpFloor, "the largest integer <= arg0"},
 	} {
 		float := op.name != OpNeg && op.name != OpRelu
 		register(&OpDef{Name: op.name, Doc: op.doc, Kind: KindElementwise, NumArgs: 1, Infer: inferUnary(float)})

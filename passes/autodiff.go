@@ -25,6 +25,7 @@ var NotDifferentiable = map[string]string{
 	ir.OpLess:         "piecewise constant: zero gradient almost everywhere",
 	ir.OpLessEqual:    "piecewise constant: zero gradient almost everywhere",
 	ir.OpEqual:        "piecewise constant: zero gradient almost everywhere",
+	ir.OpFloor:        "piecewise constant: zero gradient almost everywhere",
 	ir.OpSize:         "depends on the operand's shape only",
 	ir.OpFused:        "fusion runs after autodiff: the backward graph is made of unfused ops",
 	ir.OpExtract:      "fusion runs after autodiff: the backward graph is made of unfused ops",
@@ -234,6 +235,14 @@ func init() {
 	r[ir.OpTanh] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
 		// tanh' = 1 - tanh²
 		return []*ir.Value{b.Mul(g, b.Sub(b.ScalarLike(v, 1), b.Mul(v, v)))}
+	}
+	r[ir.OpCos] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		// cos' = -sin
+		return []*ir.Value{b.Unary(ir.OpNeg, b.Mul(g, b.Unary(ir.OpSin, v.Args[0])))}
+	}
+	r[ir.OpSin] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		// sin' = cos
+		return []*ir.Value{b.Mul(g, b.Unary(ir.OpCos, v.Args[0]))}
 	}
 	r[ir.OpSelect] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
 		c, x, y := v.Args[0], v.Args[1], v.Args[2]

@@ -49,6 +49,8 @@ var gradCases = []gradCase{
 	{name: "relu", op: ir.OpRelu, params: []ir.Shape{sh(3, 4)}, build: unary(ir.OpRelu)},
 	{name: "sigmoid", op: ir.OpSigmoid, params: []ir.Shape{sh(2, 3)}, build: unary(ir.OpSigmoid)},
 	{name: "tanh", op: ir.OpTanh, params: []ir.Shape{sh(2, 3)}, build: unary(ir.OpTanh)},
+	{name: "cos", op: ir.OpCos, params: []ir.Shape{sh(2, 3)}, build: unary(ir.OpCos)},
+	{name: "sin", op: ir.OpSin, params: []ir.Shape{sh(2, 3)}, build: unary(ir.OpSin)},
 	{name: "select", op: ir.OpSelect, params: []ir.Shape{sh(2, 3), sh(3)}, build: func(b *ir.Builder, p []*ir.Value) *ir.Value {
 		c := b.Op(ir.OpGreater, nil, b.Const(ir.TensorOf(ir.F64, ir.C(2), ir.C(3)), 1, -1, 1, -1, -1, 1), b.Scalar(ir.F64, 0))
 		return b.Op(ir.OpSelect, nil, c, p[0], p[1])

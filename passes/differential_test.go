@@ -98,6 +98,14 @@ var rgOptimizers = []*Optimizer{
 	{Kind: "sgd", LearningRate: 0.05, Momentum: 0.9, Nesterov: true},
 	Adam(0.01),
 	{Kind: "adam", LearningRate: 0.01, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7, EpsilonStyle: "keras"},
+	{Kind: "adagrad", LearningRate: 0.01, Epsilon: 1e-10, InitialAccumulator: 0.1, LRDecay: 0.01, WeightDecay: 0.001},
+	{Kind: "rmsprop", LearningRate: 0.01, Alpha: 0.9, Epsilon: 1e-7, ClipValue: 0.5,
+		Schedule: Schedule{Kind: "cosine", TMax: 5, EtaMin: 0.001, WarmupSteps: 1}},
+	{Kind: "rmsprop", LearningRate: 0.01, Alpha: 0.9, Epsilon: 1e-7, Momentum: 0.9, Centered: true, EpsilonStyle: "keras",
+		Schedule: Schedule{Kind: "exponential", Gamma: 0.9}},
+	{Kind: "adamw", LearningRate: 0.01, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7, WeightDecay: 0.01, ClipNorm: 1,
+		Schedule: Schedule{Kind: "step", StepSize: 2, Gamma: 0.5}},
+	{Kind: "sgd", LearningRate: 0.1, Momentum: 0.9, WeightDecay: 0.01, ClipNorm: 0.5, ClipValue: 0.1},
 }
 
 // rgNewCase generates the module of seed: its kind (f64, f32, or a

@@ -523,8 +523,10 @@ func (g *rgGen) unary(op string, x *ir.Value) *ir.Value {
 		r = rgBound{math.Max(b.lo, 0), math.Max(b.hi, 0)}
 	case ir.OpSigmoid:
 		r = rgBound{0, 1}
-	case ir.OpTanh:
+	case ir.OpTanh, ir.OpCos, ir.OpSin:
 		r = rgBound{-1, 1}
+	case ir.OpFloor:
+		r = rgBound{math.Floor(b.lo), math.Floor(b.hi)}
 	default:
 		panic("randgraph: unary " + op)
 	}
@@ -604,13 +606,19 @@ func (g *rgGen) genLeaf() {
 }
 
 func (g *rgGen) genUnary() {
-	ops := []string{ir.OpNeg, ir.OpExp, ir.OpLog, ir.OpSqrt, ir.OpSigmoid, ir.OpTanh}
+	ops := []string{ir.OpNeg, ir.OpExp, ir.OpLog, ir.OpSqrt, ir.OpSigmoid, ir.OpTanh, ir.OpCos, ir.OpSin}
 	if !g.opts.smooth {
-		ops = append(ops, ir.OpRelu)
+		ops = append(ops, ir.OpRelu, ir.OpFloor)
 	}
 	op := ops[g.r.IntN(len(ops))]
 	if op == ir.OpNeg || op == ir.OpRelu {
 		g.unary(op, g.pickNumeric())
+		return
+	}
+	if op == ir.OpFloor {
+		// Discontinuous (as a cast to an integer): only of a parameter,
+		// which no pass changes, so that no last-bit difference flips it.
+		g.unary(op, g.leaf(ir.Type{DType: g.opts.dtype, Shape: g.randShape(true)}, "param"))
 		return
 	}
 	x := g.pickFloat()

@@ -16,14 +16,16 @@ import (
 	"time"
 )
 
-// Spin budgets. A parked goroutine takes tens of microseconds to wake on a
-// virtual machine (the host must deliver an interrupt to a halted vCPU),
-// longer than a whole small GEMM, so workers poll for their next chunk for
-// a while after each one, and the caller polls for its workers' chunks to
-// finish, before either blocks. OpenBLAS's threads do the same.
+// Waking a parked goroutine takes tens of microseconds on a virtual
+// machine (the host must deliver an interrupt to a halted vCPU): longer
+// than a whole small GEMM. So workers poll for their next chunk for a while
+// after each one before they park (OpenBLAS's threads do the same), and a
+// chunk that no worker has started by the time the caller has finished its
+// own is run by the caller instead of waited for: a Run never takes longer
+// than running every chunk inline, plus the dispatch.
 const (
-	workerSpin = 200 * time.Microsecond // after a chunk, before parking
-	callerSpin = 2 * time.Millisecond   // waiting for the workers' chunks
+	workerSpin = 200 * time.Microsecond // a worker polls this long after a chunk
+	callerSpin = 2 * time.Millisecond   // the caller polls this long for running chunks
 )
 
 // Task is a unit of data-parallel work. RunRange processes the half-open
@@ -35,10 +37,12 @@ type Task interface {
 
 // job is sent by value through the work channel so that dispatching work
 // allocates nothing (a pointer-typed Task stored in an interface is not
-// copied to the heap).
+// copied to the heap). It is chunk slot of Run number gen.
 type job struct {
 	t      Task
 	lo, hi int
+	slot   int
+	gen    uint64
 }
 
 // poolCore is the part of a Pool that the worker goroutines reference. It is
@@ -46,10 +50,16 @@ type job struct {
 // its cleanup can stop the workers even if Close was never called.
 type poolCore struct {
 	jobs chan job
-	wg   sync.WaitGroup
-	// pending counts the chunks of the current Run still running on
-	// workers (decremented after wg.Done); polling counts the workers
-	// that are polling for a job rather than parked.
+	// claims[slot] is gen<<1 while chunk slot of Run gen waits, and
+	// gen<<1|1 once a worker or the caller has taken it (compare-and-swap
+	// decides who), so a job the caller took, or a stale one from an
+	// earlier Run, is dropped by the worker that receives it.
+	claims []atomic.Uint64
+	// wg and pending count the taken-but-unfinished and untaken chunks of
+	// the current Run (pending is decremented after wg.Done, so the
+	// caller's wg.Wait returns at once when it has seen pending reach 0);
+	// polling counts the workers polling for a job rather than parked.
+	wg      sync.WaitGroup
 	pending atomic.Int32
 	polling atomic.Int32
 
@@ -79,6 +89,8 @@ type Pool struct {
 	closed  bool
 	core    *poolCore
 	cleanup goruntime.Cleanup
+	gen     uint64 // number of parallel Runs so far
+	spans   [][2]int
 
 	// gemm is the preallocated task used by Sgemm. Keeping it in the pool
 	// (guarded by mu) is what makes Sgemm allocation-free: a task that was
@@ -98,11 +110,14 @@ func NewPool(workers int) *Pool {
 	}
 	p := &Pool{workers: workers}
 	if workers > 1 {
-		c := &poolCore{jobs: make(chan job, workers-1)}
+		// Room for the stale jobs of a few Runs that the caller took
+		// over while a worker was still waking up.
+		c := &poolCore{jobs: make(chan job, 4*(workers-1)), claims: make([]atomic.Uint64, workers)}
 		for range workers - 1 {
 			go c.work()
 		}
 		p.core = c
+		p.spans = make([][2]int, workers)
 		// Stop the workers if the pool is dropped without Close. The
 		// cleanup must not reference p, only the channel.
 		p.cleanup = goruntime.AddCleanup(p, func(ch chan job) { close(ch) }, c.jobs)
@@ -118,14 +133,22 @@ func (c *poolCore) work() {
 		if !ok {
 			return
 		}
-		c.runJob(j)
+		if j.t != nil && c.claims[j.slot].CompareAndSwap(j.gen<<1, j.gen<<1|1) {
+			c.runChunk(j.t, j.lo, j.hi)
+		}
 	}
 }
 
 // next returns the next job, polling the channel for up to workerSpin
-// (yielding the processor between polls, so other goroutines still run)
-// before blocking on it. ok is false once the channel is closed.
+// before blocking on it. ok is false once the channel is closed. The poll
+// does not yield: a goroutine that yields is requeued wherever a processor
+// picks it up, possibly beside the caller it should run alongside, while
+// this one polls on its own processor. With GOMAXPROCS 1 it would only
+// delay the caller, so it blocks at once.
 func (c *poolCore) next() (j job, ok bool) {
+	if goruntime.GOMAXPROCS(0) < 2 {
+		return c.block()
+	}
 	c.polling.Add(1)
 	var start time.Time
 	for i := 0; ; i++ {
@@ -142,16 +165,20 @@ func (c *poolCore) next() (j job, ok bool) {
 				break
 			}
 		}
-		goruntime.Gosched()
 	}
 	c.polling.Add(-1)
-	j, ok = <-c.jobs
+	return c.block()
+}
+
+func (c *poolCore) block() (job, bool) {
+	j, ok := <-c.jobs
 	return j, ok
 }
 
-// runJob runs one chunk and always signals completion, recording a panic
-// instead of crashing the process from a goroutine the caller cannot see.
-func (c *poolCore) runJob(j job) {
+// runChunk runs one taken chunk and always signals its completion,
+// recording a panic instead of crashing the process from a goroutine the
+// caller cannot see.
+func (c *poolCore) runChunk(t Task, lo, hi int) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.panicMu.Lock()
@@ -163,7 +190,7 @@ func (c *poolCore) runJob(j job) {
 		c.wg.Done()
 		c.pending.Add(-1)
 	}()
-	j.t.RunRange(j.lo, j.hi)
+	t.RunRange(lo, hi)
 }
 
 // Workers reports the degree of parallelism of Run (1 for a nil pool).
@@ -174,13 +201,40 @@ func (p *Pool) Workers() int {
 	return p.workers
 }
 
+// pollingWorkers reports how many workers are awake and polling for work,
+// i.e. would start a chunk at once rather than after a wake-up.
+func (p *Pool) pollingWorkers() int {
+	if p == nil || p.core == nil {
+		return 0
+	}
+	return int(p.core.polling.Load())
+}
+
+// wake makes parked workers start polling for work (see next), so that a
+// Run soon after finds them awake, without waiting for them. It costs the
+// caller about one system call per parked worker.
+func (p *Pool) wake() {
+	if p == nil || p.core == nil {
+		return
+	}
+	c := p.core
+	for range p.workers - 1 - int(c.polling.Load()) {
+		select {
+		case c.jobs <- job{}: // t == nil: no work, only a wake-up
+		default:
+			return
+		}
+	}
+}
+
 // Run splits [0, n) into at most Workers() contiguous chunks of nearly equal
 // size, runs t.RunRange on each chunk in parallel (the calling goroutine
-// runs the first chunk) and returns when all chunks are done. It performs
-// no allocations. n <= 0 does nothing; n == 1, a single-worker pool, a nil
-// or closed pool, and a pool that is already busy all run t.RunRange(0, n)
-// inline. A panic in any chunk is re-raised on the calling goroutine after
-// all chunks have finished.
+// runs the first chunk, and any chunk no worker has started when it is
+// done) and returns when all chunks are done. It performs no allocations.
+// n <= 0 does nothing; n == 1, a single-worker pool, a nil or closed pool,
+// and a pool that is already busy all run t.RunRange(0, n) inline. A panic
+// in any chunk is re-raised on the calling goroutine after all chunks have
+// finished.
 func (p *Pool) Run(n int, t Task) {
 	if n <= 0 {
 		return
@@ -205,9 +259,10 @@ func (p *Pool) runLocked(n int, t Task) {
 	c.panicMu.Lock()
 	c.panicVal = nil // left over if the caller's own chunk panicked last time
 	c.panicMu.Unlock()
+	p.gen++
+	gen := p.gen
 	c.wg.Add(chunks - 1)
 	c.pending.Store(int32(chunks - 1))
-	polling := int(c.polling.Load())
 	// Chunk i covers [lo, lo+size) with the first rem chunks one longer.
 	lo := base
 	if rem > 0 {
@@ -219,25 +274,20 @@ func (p *Pool) runLocked(n int, t Task) {
 		if i < rem {
 			size++
 		}
-		c.jobs <- job{t: t, lo: lo, hi: lo + size}
+		p.spans[i] = [2]int{lo, lo + size}
+		c.claims[i].Store(gen << 1)
+		c.jobs <- job{t: t, lo: lo, hi: lo + size, slot: i, gen: gen}
 		lo += size
 	}
-	// The first worker woken by the sends above sits in this processor's
-	// "runnext" slot, which idle processors only steal after a short
-	// sleep that in practice (timer slack, virtual machines) lasts about
-	// as long as a whole chunk, so the workers would run after the caller
-	// instead of alongside it. Yielding once lets this processor start
-	// that worker at once while the caller, now on the global run queue,
-	// is picked up by an idle processor without that delay. Measured on a
-	// 2-core VM this cut a 128x784x64 Sgemm from 400 to 355 µs. Workers
-	// that were polling (see next) need no such help.
-	if polling < chunks-1 {
-		goruntime.Gosched()
-	}
-	// Run our own chunk, then wait for the workers even if it panics, so
-	// that no worker is still touching caller memory when we unwind.
+	// No yield here: a parked worker is readied into this processor's
+	// run queue and reaches an idle processor only after that one wakes
+	// up (30-50 µs on a 2-vCPU VM); meanwhile the caller gets on with its
+	// own chunk, and takes over the worker's if it has not started by then.
+	// Run our own chunk, then the chunks no worker has taken, then wait
+	// for the rest even if something panics, so that no worker is still
+	// touching caller memory when we unwind.
 	func() {
-		defer c.wait()
+		defer p.finish(t, gen, chunks)
 		t.RunRange(0, first)
 	}()
 	c.panicMu.Lock()
@@ -252,9 +302,15 @@ func (p *Pool) runLocked(n int, t Task) {
 	}
 }
 
-// wait returns when the workers' chunks of the current Run are done,
-// polling for up to callerSpin before blocking.
-func (c *poolCore) wait() {
+// finish takes and runs the chunks of Run gen that no worker has started,
+// then waits for the others, polling for up to callerSpin before blocking.
+func (p *Pool) finish(t Task, gen uint64, chunks int) {
+	c := p.core
+	for i := 1; i < chunks; i++ {
+		if c.claims[i].CompareAndSwap(gen<<1, gen<<1|1) {
+			c.runChunk(t, p.spans[i][0], p.spans[i][1])
+		}
+	}
 	var start time.Time
 	for i := 0; c.pending.Load() > 0; i++ {
 		if i%16 == 0 {

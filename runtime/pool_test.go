@@ -183,3 +183,55 @@ func TestPoolRunDoesNotAllocate(t *testing.T) {
 		t.Fatalf("task result %v", task.out[999])
 	}
 }
+
+// TestPoolCallerTakesOverUnstartedChunks checks that Run does not wait for
+// a worker that has not started its chunk: the caller runs it itself, and a
+// worker that receives the job afterwards drops it.
+func TestPoolCallerTakesOverUnstartedChunks(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	c := p.core
+	// Set up chunk 1 of a Run as runLocked does, but send no job: as if
+	// the worker were still waking up.
+	task := &markTask{hits: make([]int32, 10)}
+	p.mu.Lock()
+	p.gen++
+	gen := p.gen
+	c.wg.Add(1)
+	c.pending.Store(1)
+	p.spans[1] = [2]int{5, 10}
+	c.claims[1].Store(gen << 1)
+	p.finish(task, gen, 2) // must return, having run [5, 10) itself
+	p.mu.Unlock()
+	for i, h := range task.hits {
+		if want := int32(i / 5); h != want {
+			t.Fatalf("index %d visited %d times, want %d", i, h, want)
+		}
+	}
+	// The job, arriving late, is dropped by the worker.
+	c.jobs <- job{t: task, lo: 5, hi: 10, slot: 1, gen: gen}
+	for range 20 {
+		p.Run(10, &markTask{hits: make([]int32, 10)})
+	}
+	if n := task.calls.Load(); n != 1 {
+		t.Fatalf("task ran %d times, want 1", n)
+	}
+}
+
+// TestPoolWake checks that wake-up jobs are harmless.
+func TestPoolWake(t *testing.T) {
+	p := NewPool(3)
+	defer p.Close()
+	for range 10 {
+		p.wake()
+		task := &markTask{hits: make([]int32, 7)}
+		p.Run(7, task)
+		for i, h := range task.hits {
+			if h != 1 {
+				t.Fatalf("index %d visited %d times", i, h)
+			}
+		}
+	}
+	var nilPool *Pool
+	nilPool.wake()
+}

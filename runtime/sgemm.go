@@ -73,9 +73,13 @@ func SgemmKernel() string { return sgemmImpl.name }
 
 // Tuning knobs (variables so that tests can force every path).
 var (
-	// sgemmParMinFlops is the product size 2*m*n*k below which Sgemm
-	// stays on the calling goroutine: waking a worker costs a few µs.
-	sgemmParMinFlops = 1 << 21
+	// Products of at least sgemmParMinFlops (2*m*n*k) are split over
+	// the pool when a worker is awake (polling for work). Parked workers
+	// take 30-100 µs to start, on cold caches, so below
+	// sgemmParMinFlopsCold the product is then done serially, but the
+	// workers are woken for the calls that follow.
+	sgemmParMinFlops     = 1 << 20
+	sgemmParMinFlopsCold = 1 << 26
 	// sgemmPackMode: 0 chooses per call, 1 packs A and B always, -1
 	// reads both in place wherever the kernel allows.
 	sgemmPackMode = 0
@@ -106,8 +110,14 @@ func Sgemm(p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32
 		return
 	}
 	v := sgemmImpl
-	if p.Workers() > 1 && 2*m*n*k >= sgemmParMinFlops && p.sgemmParallel(v, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
-		return
+	if flops := 2 * m * n * k; p.Workers() > 1 && flops >= sgemmParMinFlops {
+		if flops >= sgemmParMinFlopsCold || p.pollingWorkers() > 0 {
+			if p.sgemmParallel(v, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+				return
+			}
+		} else {
+			p.wake()
+		}
 	}
 	var j sgemmJob
 	j.set(v, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)

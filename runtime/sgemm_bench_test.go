@@ -82,3 +82,8 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// TestSgemmKernelName logs the kernel in use (bench/peers.sh prints it).
+func TestSgemmKernelName(t *testing.T) {
+	t.Logf("kernel=%s", SgemmKernel())
+}

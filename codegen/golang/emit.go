@@ -148,16 +148,20 @@ func (g *gen) emitModel(f *jen.File) {
 	for _, wp := range g.weights {
 		fields = append(fields, jen.Id(wp.field).Index().Float32().Comment(weightComment(wp)))
 	}
-	fields = append(fields, jen.Line(), jen.Comment("Buffers Predict reads and writes outside its kernels."),
-		jen.Id("predictX").Index().Float32(),
-		jen.Id("predictResult").Index().Float32(),
-	)
+	fields = append(fields, jen.Line(), jen.Comment("Buffers Predict reads and writes outside its kernels."))
+	if g.predict.params[0].kind == inArena {
+		fields = append(fields, jen.Id("predictX").Index().Float32())
+	}
+	fields = append(fields, jen.Id("predictResult").Index().Float32())
 	if fp := g.train; fp != nil {
-		fields = append(fields, jen.Line(), jen.Comment("Buffers TrainStep reads and writes outside its kernels."),
-			jen.Id("trainX").Index().Float32(),
-			jen.Id("trainY").Index().Float32(),
-			jen.Id("trainLoss").Index().Float32(),
-		)
+		fields = append(fields, jen.Line(), jen.Comment("Buffers TrainStep reads and writes outside its kernels."))
+		if fp.params[0].kind == inArena {
+			fields = append(fields, jen.Id("trainX").Index().Float32())
+		}
+		if fp.params[1].kind == inArena {
+			fields = append(fields, jen.Id("trainY").Index().Float32())
+		}
+		fields = append(fields, jen.Id("trainLoss").Index().Float32())
 		if fp.probs != nil {
 			fields = append(fields, jen.Id("trainProbs").Index().Float32())
 		}
@@ -199,13 +203,16 @@ func (g *gen) emitModel(f *jen.File) {
 }
 
 // buf renders, inside New, the buffer of value vp: a slice of the arena,
-// a weight's or a constant's own buffer.
+// a weight's or a constant's own buffer, or nil for a parameter read in
+// place (Predict and TrainStep hand the caller's slice to the tasks).
 func buf(vp *valPlan) *jen.Statement {
 	switch vp.kind {
-	case inWeight:
+	case inWeight, inState:
 		return jen.Id("m").Dot(vp.w.field)
 	case inConst:
 		return jen.Id("m").Dot(vp.field)
+	case inParam:
+		return jen.Nil()
 	}
 	end := vp.off.plus(mono{c: vp.size.c, p: vp.size.p})
 	if vp.size.isZero() {
@@ -247,16 +254,19 @@ func (g *gen) emitNew(f *jen.File) {
 			body = append(body, g.constInit(c)...)
 		}
 	}
-	body = append(body,
-		jen.Id("m").Dot("predictX").Op("=").Add(buf(g.predict.params[0])),
-		jen.Id("m").Dot("predictResult").Op("=").Add(buf(g.predict.vals[g.predict.f.Results[0]])),
-	)
+	if x := g.predict.params[0]; x.kind == inArena {
+		body = append(body, jen.Id("m").Dot("predictX").Op("=").Add(buf(x)))
+	}
+	if res := g.predict.vals[g.predict.f.Results[0]]; res.kind != inParam {
+		body = append(body, jen.Id("m").Dot("predictResult").Op("=").Add(buf(res)))
+	}
 	if fp := g.train; fp != nil {
-		body = append(body,
-			jen.Id("m").Dot("trainX").Op("=").Add(buf(fp.params[0])),
-			jen.Id("m").Dot("trainY").Op("=").Add(buf(fp.params[1])),
-			jen.Id("m").Dot("trainLoss").Op("=").Add(buf(fp.loss)),
-		)
+		for i, name := range []string{"trainX", "trainY"} {
+			if p := fp.params[i]; p.kind == inArena {
+				body = append(body, jen.Id("m").Dot(name).Op("=").Add(buf(p)))
+			}
+		}
+		body = append(body, jen.Id("m").Dot("trainLoss").Op("=").Add(buf(fp.loss)))
 		if fp.probs != nil {
 			src := fp.probs
 			if fp.probsSlot != nil {
@@ -478,19 +488,86 @@ func calls(fp *fnPlan) []jen.Code {
 	return out
 }
 
+// paramArgs are the arguments the generated Predict or TrainStep takes for
+// the parameters of its function, by index: each one's name and the name
+// of its per-sample size constant.
+var paramArgs = map[string][][2]string{
+	"predict": {{"x", "inputSize"}},
+	"train":   {{"x", "inputSize"}, {"y", "targetSize"}},
+}
+
+// paramArg renders the first n samples of parameter i of fp's function:
+// the caller's slice.
+func paramArg(fp *fnPlan, i int) *jen.Statement {
+	a := paramArgs[fp.prefix][i]
+	return jen.Id(a[0]).Index(jen.Op(":").Id("n").Op("*").Id(a[1]))
+}
+
+// bindParams renders, for a function whose kernels read parameters in
+// place, the statements that hand the caller's slices to the tasks
+// reading them (clear: that drop them again after the call, so that the
+// model keeps no reference to the caller's memory); in the NoFuse
+// baseline, the copies of the arguments into the arena.
+func bindParams(fp *fnPlan, fields []string, clear bool) []jen.Code {
+	var out []jen.Code
+	for i, p := range fp.params {
+		if p.kind == inArena {
+			if !clear {
+				name, size := paramArgs[fp.prefix][i][0], paramArgs[fp.prefix][i][1]
+				out = append(out, jen.Copy(jen.Id("m").Dot(fields[i]).Index(jen.Op(":").Id("n").Op("*").Id(size)), jen.Id(name)))
+			}
+			continue
+		}
+		for _, k := range fp.kernels {
+			for j, in := range k.ins {
+				if in != p || !k.uses["x"+strconv.Itoa(j)] {
+					continue // (an epilogue has its matmul's operands, unread)
+				}
+				val := jen.Code(jen.Nil())
+				if !clear {
+					val = paramArg(fp, i)
+				}
+				out = append(out, jen.Id("m").Dot("tasks").Index(jen.Lit(k.task)).Dot("in").Index(jen.Lit(j)).Op("=").Add(val))
+			}
+		}
+	}
+	return out
+}
+
+// readsInPlace reports whether fp's kernels read the caller's arguments.
+func readsInPlace(fp *fnPlan) bool {
+	for _, p := range fp.params {
+		if p.kind == inParam {
+			return true
+		}
+	}
+	return false
+}
+
 func (g *gen) emitPredict(f *jen.File) {
+	fp := g.predict
 	body := []jen.Code{
 		jen.Id("m").Dot("checkBatch").Call(jen.Lit("Predict"), jen.Id("n"), jen.Lit(0)),
 		jen.Id("checkLen").Call(jen.Lit("Predict"), jen.Lit("x"), jen.Len(jen.Id("x")), jen.Id("n").Op("*").Id("inputSize")),
 		jen.Id("checkLen").Call(jen.Lit("Predict"), jen.Lit("out"), jen.Len(jen.Id("out")), jen.Id("n").Op("*").Id("outputSize")),
 		jen.If(jen.Id("n").Op("==").Lit(0)).Block(jen.Return()),
-		jen.Copy(jen.Id("m").Dot("predictX").Index(jen.Op(":").Id("n").Op("*").Id("inputSize")), jen.Id("x")),
 	}
-	body = append(body, calls(g.predict)...)
-	body = append(body, jen.Copy(jen.Id("out").Index(jen.Op(":").Id("n").Op("*").Id("outputSize")), jen.Id("m").Dot("predictResult")))
+	body = append(body, bindParams(fp, []string{"predictX"}, false)...)
+	body = append(body, calls(fp)...)
+	var res jen.Code = jen.Id("m").Dot("predictResult")
+	if vp := fp.vals[fp.f.Results[0]]; vp.kind == inParam {
+		res = paramArg(fp, vp.param)
+	}
+	body = append(body, jen.Copy(jen.Id("out").Index(jen.Op(":").Id("n").Op("*").Id("outputSize")), res))
+	body = append(body, bindParams(fp, nil, true)...)
 	f.Comment("Predict runs the model on the first n samples of x (n*InputSize() elements)")
 	f.Comment("and writes n*OutputSize() results to out. It does not allocate; it panics if")
 	f.Comment("n is negative or above MaxBatch, or if x or out is too short.")
+	if readsInPlace(fp) {
+		f.Comment("")
+		f.Comment("The kernels read x in place, without copying it: x must not be modified")
+		f.Comment("during the call.")
+	}
 	f.Add(method("Predict", []jen.Code{jen.List(jen.Id("out"), jen.Id("x")).Index().Float32(), jen.Id("n").Int()}, nil, body...))
 	f.Line()
 }
@@ -501,16 +578,19 @@ func (g *gen) emitTrain(f *jen.File) {
 		jen.Id("m").Dot("checkBatch").Call(jen.Lit("TrainStep"), jen.Id("n"), jen.Lit(1)),
 		jen.Id("checkLen").Call(jen.Lit("TrainStep"), jen.Lit("x"), jen.Len(jen.Id("x")), jen.Id("n").Op("*").Id("inputSize")),
 		jen.Id("checkLen").Call(jen.Lit("TrainStep"), jen.Lit("y"), jen.Len(jen.Id("y")), jen.Id("n").Op("*").Id("targetSize")),
-		jen.Copy(jen.Id("m").Dot("trainX").Index(jen.Op(":").Id("n").Op("*").Id("inputSize")), jen.Id("x")),
-		jen.Copy(jen.Id("m").Dot("trainY").Index(jen.Op(":").Id("n").Op("*").Id("targetSize")), jen.Id("y")),
 	}
+	body = append(body, bindParams(fp, []string{"trainX", "trainY"}, false)...)
 	body = append(body, calls(fp)...)
 	body = append(body, jen.Id("loss").Op(":=").Id("m").Dot("trainLoss").Index(jen.Lit(0)))
-	// Every read above saw the old state. Values that are other weights'
-	// buffers are staged first, so that no update reads a weight another
-	// update has already written.
+	// Every read above saw the old state: the kernels wrote the updates
+	// that they may write in place only once nothing reads the old value.
+	// Values that are other weights' buffers are staged first, so that no
+	// update reads a weight another update has already written.
 	if fp.probsStage != nil {
 		body = append(body, jen.Copy(jen.Id("m").Dot("trainProbs"), jen.Id("m").Dot(fp.probsStage.field)))
+	}
+	if p := fp.probsParam; p != nil {
+		body = append(body, jen.Copy(jen.Id("m").Dot("trainProbs"), paramArg(fp, p.param)))
 	}
 	for _, up := range fp.updates {
 		if up.stage != nil {
@@ -520,6 +600,7 @@ func (g *gen) emitTrain(f *jen.File) {
 	for _, up := range fp.updates {
 		body = append(body, jen.Copy(jen.Id("m").Dot(up.target.field), jen.Id("m").Dot(up.field)))
 	}
+	body = append(body, bindParams(fp, nil, true)...)
 	body = append(body,
 		jen.Id("m").Dot("trainN").Op("=").Id("n"),
 		jen.Return(jen.Id("loss")),
@@ -529,6 +610,12 @@ func (g *gen) emitTrain(f *jen.File) {
 	f.Comment("new weights and optimizer state from the old ones, stores the new ones, and")
 	f.Comment("returns the loss. It does not allocate; it panics if n is not in")
 	f.Comment("[1, MaxBatch] or if x or y is too short.")
+	if readsInPlace(fp) {
+		f.Comment("")
+		f.Comment("The kernels read x and y in place, without copying them: they must not be")
+		f.Comment("modified during the call, so they must not be views of the model's own")
+		f.Comment("memory (TrainOutput's result, Weights' buffers), which the call writes.")
+	}
 	f.Add(method("TrainStep", []jen.Code{jen.List(jen.Id("x"), jen.Id("y")).Index().Float32(), jen.Id("n").Int()},
 		[]jen.Code{jen.Float32()}, body...))
 	f.Line()

@@ -219,17 +219,22 @@ func (g *gen) planFused(fp *fnPlan, i int, v *ir.Value) error {
 	for j, a := range v.Args {
 		ins[j] = fp.vals[a]
 	}
-	// donate offers, to every output but skip, the operands of the
-	// domain's shape that only the loop reads (element for element).
+	// loopDonors are the operands of the domain's shape that only the
+	// loop reads (element for element, at the index it writes).
+	loopDonors := func(readByMatMul map[*ir.Value]bool) []*valPlan {
+		var ds []*valPlan
+		for j, p := range r.Params {
+			if p.Type.Shape.Equal(fn.domain) && !readByMatMul[p] {
+				ds = append(ds, ins[j])
+			}
+		}
+		return ds
+	}
+	// donate offers the loop's donors to every output but skip.
 	donate := func(skip *valPlan, readByMatMul map[*ir.Value]bool) {
 		for _, o := range outs {
-			if o == skip {
-				continue
-			}
-			for j, p := range r.Params {
-				if p.Type.Shape.Equal(fn.domain) && !readByMatMul[p] {
-					o.donors = append(o.donors, ins[j])
-				}
+			if o != skip {
+				o.donors = append(o.donors, loopDonors(readByMatMul)...)
 			}
 		}
 	}
@@ -243,10 +248,10 @@ func (g *gen) planFused(fp *fnPlan, i int, v *ir.Value) error {
 		// The product goes to its own output buffer if it is a result,
 		// else to output 0, which the epilogue then overwrites element by
 		// element (each iteration loads before it stores).
-		target := outs[0]
+		target, isResult := outs[0], false
 		for j, res := range r.Results {
 			if res == fn.mm {
-				target = outs[j]
+				target, isResult = outs[j], true
 			}
 		}
 		mk := g.newKernel(fp, i, fn.mm, name+"MatMul", "the product of "+desc)
@@ -257,12 +262,16 @@ func (g *gen) planFused(fp *fnPlan, i int, v *ir.Value) error {
 		}
 		// The epilogue: a separate loop over the product. (Issue 6 folds
 		// it into the GEMM's store; this is the hook.)
+		readByMatMul := map[*ir.Value]bool{fn.mm.Args[0]: true, fn.mm.Args[1]: true}
 		if loop, ok := fn.epilogueLoop(len(ins)); ok {
 			k := g.newKernel(fp, i, v, name, "the epilogue of "+desc)
 			k.ins, k.outs, k.nOut = append(append([]*valPlan(nil), ins...), target), outs, len(outs)
 			k.emitFusedLoop(loop)
+			if !isResult {
+				fp.mmTargets[v] = &mmTarget{mk: mk, ek: k, donors: loopDonors(readByMatMul)}
+			}
 		}
-		donate(target, map[*ir.Value]bool{fn.mm.Args[0]: true, fn.mm.Args[1]: true})
+		donate(target, readByMatMul)
 	case ir.FuseRows:
 		k := g.newKernel(fp, i, v, name, desc)
 		k.ins, k.outs, k.nOut = ins, outs, len(outs)

@@ -9,7 +9,9 @@
 // one loop nest over its region (fused.go, rows.go). Values live at fixed
 // offsets of one arena allocated by New, so Predict and TrainStep allocate
 // nothing; the memory planner (memplan.go) lets values whose lifetimes do
-// not overlap share space.
+// not overlap share space, has the kernels read the arguments from the
+// caller's slices, and writes new weight and optimizer-state values
+// straight into the state's buffer where no later read needs the old one.
 //
 // The generated package's API (Options, New, Predict, TrainStep, ...) is
 // described in the doc comment of Generate. Names taken from the model
@@ -171,6 +173,8 @@ const (
 	inArena  storage = iota // a fixed slot of the arena
 	inWeight                // the weight's own buffer (a weight read)
 	inConst                 // a constant's own buffer, filled once by New
+	inParam                 // the caller's argument, read in place (planned variant)
+	inState                 // an update written over its state's own buffer (planned variant)
 )
 
 // valPlan is where one IR value lives: a buffer. Values that share a
@@ -179,10 +183,11 @@ const (
 type valPlan struct {
 	v     *ir.Value
 	kind  storage
-	off   poly // inArena: offset in MaxBatch, set by planArena
-	size  mono // elements, in the batch
-	w     *weightPlan
-	field string // inConst: generated field name
+	off   poly        // inArena: offset in MaxBatch, set by planArena
+	size  mono        // elements, in the batch
+	w     *weightPlan // inWeight: the weight read; inState: the state updated in place
+	field string      // inConst: generated field name
+	param int         // inParam: the parameter's index
 
 	// Memory planning of an arena buffer (see memplan.go).
 	typ       ir.Type    // the type of what it holds (for plan dumps)
@@ -204,13 +209,32 @@ type fnPlan struct {
 	params  []*valPlan
 	consts  []*valPlan
 	kernels []*kernel
-	bufs    []*valPlan // arena buffers, in the order they are made (by def)
+	bufs    []*valPlan // arena buffers, parameters and updates in place, in order of def
+
+	// mmTargets: the fused matmul nodes whose product is not a region
+	// result and goes to output 0, which the epilogue overwrites.
+	mmTargets map[*ir.Value]*mmTarget
+	// stateReads: the last body index at which each weight's value on
+	// entry is read (len(body) for reads after the kernels); set by
+	// planInPlaceUpdates.
+	stateReads map[*weightPlan]int
 
 	// train_step only.
 	loss, probs *valPlan
 	updates     []updatePlan
 	probsStage  *weightPlan // probs is a weight read: copied to probsSlot before updates
+	probsParam  *valPlan    // probs is a parameter (read in place): copied to probsSlot
 	probsSlot   *valPlan
+}
+
+// mmTarget is a fused matmul node whose product the matmul kernel mk
+// writes into output 0 before the epilogue kernel ek overwrites it. For
+// that output to update a state in place, the product must get a buffer of
+// its own (planInPlaceUpdates); donors are the output's in-place
+// candidates then, as for the node's other outputs.
+type mmTarget struct {
+	mk, ek *kernel
+	donors []*valPlan
 }
 
 // updatePlan is one state update of train_step.
@@ -356,12 +380,19 @@ func perSample(f *ir.Func, what string, t ir.Type) (int64, error) {
 // memory planner lays out, with their lifetimes.
 func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 	f, fused := g.lower(orig)
-	fp := &fnPlan{f: f, fused: fused, prefix: prefix, vals: map[*ir.Value]*valPlan{}, tuples: map[*ir.Value][]*valPlan{}}
+	fp := &fnPlan{f: f, fused: fused, prefix: prefix, vals: map[*ir.Value]*valPlan{}, tuples: map[*ir.Value][]*valPlan{},
+		mmTargets: map[*ir.Value]*mmTarget{}}
 	for i, p := range f.Params {
 		if err := checkType(p.Type); err != nil {
 			return nil, fmt.Errorf("func @%s: parameter %d: %v", f.Name, i, err)
 		}
 		vp := fp.newBuf(p, "arg"+strconv.Itoa(i), p.Type, -1)
+		if !g.noFuse {
+			// The kernels read the caller's slice: no copy into the
+			// arena, and no kernel writes over it (only arena buffers
+			// are donors).
+			vp.kind, vp.param = inParam, i
+		}
 		fp.vals[p] = vp
 		fp.params = append(fp.params, vp)
 	}
@@ -404,9 +435,9 @@ func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 			}
 			continue
 		case ir.OpReshape:
-			// With memory planning a reshape of an arena value is the same
-			// buffer read in another shape: no copy.
-			if src := fp.vals[v.Args[0]]; !g.noFuse && src.kind == inArena {
+			// With memory planning a reshape of an arena value or of a
+			// parameter is the same buffer read in another shape: no copy.
+			if src := fp.vals[v.Args[0]]; !g.noFuse && (src.kind == inArena || src.kind == inParam) {
 				fp.vals[v] = src
 				continue
 			}
@@ -433,6 +464,9 @@ func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 			}
 		}
 	}
+	if !g.noFuse {
+		g.planInPlaceUpdates(fp)
+	}
 	fp.liveness()
 	return fp, nil
 }
@@ -453,26 +487,26 @@ func (fp *fnPlan) newBuf(v *ir.Value, name string, t ir.Type, def int) *valPlan 
 	return vp
 }
 
-// liveness sets the last read of every arena buffer: the last kernel that
-// reads it, or the end of the function for results and update values,
-// which the generated code reads after the kernels (and TrainOutput after
-// the call).
+// liveness sets the last read of every arena buffer (and parameter): the
+// last kernel that reads it, or the end of the function for results and
+// update values, which the generated code reads after the kernels (and
+// TrainOutput after the call).
 func (fp *fnPlan) liveness() {
 	end := len(fp.f.Body)
 	for _, k := range fp.kernels {
 		for _, in := range k.ins {
-			if in.kind == inArena && in.last < k.at {
+			if (in.kind == inArena || in.kind == inParam) && in.last < k.at {
 				in.last = k.at
 			}
 		}
 	}
 	for _, r := range fp.f.Results {
-		if vp := fp.vals[r]; vp.kind == inArena {
+		if vp := fp.vals[r]; vp.kind == inArena || vp.kind == inState || vp.kind == inParam {
 			vp.last = end
 		}
 	}
 	for _, u := range fp.f.Updates {
-		if vp := fp.vals[u.Value]; vp.kind == inArena {
+		if vp := fp.vals[u.Value]; vp.kind == inArena || vp.kind == inState {
 			vp.last = end
 		}
 	}
@@ -517,15 +551,23 @@ func (g *gen) planTrain() error {
 			return err
 		}
 		fp.probs = fp.vals[tf.Results[probs]]
-		fp.probs.persist = true
-		if fp.probs.kind == inWeight { // cannot happen for [N, ...], kept for safety
+		fp.probs.persist = fp.probs.kind == inArena
+		switch fp.probs.kind {
+		case inWeight: // cannot happen for [N, ...], kept for safety
 			fp.probsStage = fp.probs.w
+		case inParam: // y itself: TrainOutput outlives the caller's slice
+			fp.probsParam = fp.probs
+		}
+		if fp.probsStage != nil || fp.probsParam != nil {
 			fp.probsSlot = fp.newBuf(tf.Results[probs], "probs", pt, end)
 			fp.probsSlot.persist = true
 		}
 	}
 	for i, u := range tf.Updates {
 		up := updatePlan{target: g.byName[u.Weight], src: fp.vals[u.Value], field: "trainUpdate" + strconv.Itoa(i)}
+		if up.src.kind == inState && up.src.w == up.target {
+			continue // the kernels wrote the new value in place
+		}
 		if up.src.kind == inWeight {
 			if up.src.w == up.target {
 				continue // the state keeps its value

@@ -58,6 +58,9 @@ var elemFuncs = map[string]elemFunc{
 	ir.OpLog:     mathFunc("Log"),
 	ir.OpSqrt:    mathFunc("Sqrt"),
 	ir.OpTanh:    mathFunc("Tanh"),
+	ir.OpCos:     mathFunc("Cos"),
+	ir.OpSin:     mathFunc("Sin"),
+	ir.OpFloor:   mathFunc("Floor"),
 	ir.OpRelu:    helperCall("relu"),
 	ir.OpSigmoid: helperCall("sigmoid"),
 
@@ -88,6 +91,9 @@ var emitters = map[string]emitFunc{
 	ir.OpLog:     elementwise(elemFuncs[ir.OpLog]),
 	ir.OpSqrt:    elementwise(elemFuncs[ir.OpSqrt]),
 	ir.OpTanh:    elementwise(elemFuncs[ir.OpTanh]),
+	ir.OpCos:     elementwise(elemFuncs[ir.OpCos]),
+	ir.OpSin:     elementwise(elemFuncs[ir.OpSin]),
+	ir.OpFloor:   elementwise(elemFuncs[ir.OpFloor]),
 	ir.OpRelu:    elementwise(elemFuncs[ir.OpRelu]),
 	ir.OpSigmoid: elementwise(elemFuncs[ir.OpSigmoid]),
 

@@ -3,6 +3,7 @@ package golang
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,10 +12,11 @@ import (
 
 // Memory planning.
 //
-// Every arena buffer of a function (parameters, node results, scratch,
-// staging slots) has a lifetime over the function's schedule, the body
-// order: it is written at body index def (-1: before the body, as the
-// parameters are copied in; len(body): after it, as staging slots are)
+// Every arena buffer of a function (node results, scratch, staging slots;
+// the parameters in the NoFuse baseline) has a lifetime over the
+// function's schedule, the body order: it is written at body index def
+// (-1: before the body, as the parameters are copied in; len(body): after
+// it, as staging slots are)
 // and last read at body index last (len(body) for values the generated
 // code reads after the kernels: results, update values). Two buffers may
 // share space when their lifetimes do not overlap; a node's results are
@@ -39,8 +41,32 @@ import (
 // a Predict (planArena). Weights, state and constants have their own
 // buffers and are not planned.
 //
+// Two kinds of values live outside the arena too (planned variant only):
+//
+//   - Parameters: the kernels read x (and y) from the caller's slices,
+//     which the generated code hands to their tasks for the call; nothing
+//     is copied in, and no kernel writes over a parameter (a parameter is
+//     never a donor). The call is synchronous, so the caller cannot modify
+//     them meanwhile.
+//   - Updates in place: the new value V of a state S is written by its
+//     kernel straight into S's own buffer, instead of into an arena slot
+//     copied over S after the kernels (planInPlaceUpdates). The old value
+//     of S lives in that buffer from the start of the call until its last
+//     read, V from its write to the end: legal when every read of the old
+//     value happens before V's node, or at V's node by the kernel writing
+//     V, element for element at the index it writes (S is one of V's
+//     donors: an elementwise op, a fused elementwise loop or a matmul
+//     epilogue, which load every operand of an element before storing).
+//     Reads of the old value after the kernels (a result that is a state
+//     read, an update that copies another state) forbid it, as do a matmul
+//     product, a transpose, a broadcast or a row kernel reading S at V's
+//     node. When V is the output of a fused matmul that also receives the
+//     product (the epilogue overwrites it), the product gets an arena
+//     buffer of its own ("%i.mm"). The order of the nodes does not change.
+//
 // Without reuse (Options.NoFuse, the baseline) every buffer gets space of
-// its own.
+// its own: the parameters are copied into the arena and every update is
+// copied over its state after the kernels.
 
 // span is a free block of a zone: [off, off+size) in the zone's units.
 type span struct{ off, size int64 }
@@ -122,8 +148,9 @@ func (a *allocator) reopen(reserved []span) {
 // then predict in the same space, around the buffers of train_step that
 // must survive the call (persist: what TrainOutput returns). Nothing else
 // outlives a call: Predict copies its result out, TrainStep reads the loss
-// and copies the updates before returning, and a Model is not used
-// concurrently. Without reuse the functions follow one another.
+// and copies the updates it did not write in place before returning, and
+// a Model is not used concurrently. Without reuse the functions follow one
+// another.
 func planArena(fns []*fnPlan, reuse bool) poly {
 	allocs := map[int]*allocator{}
 	order := fns
@@ -144,7 +171,7 @@ func planArena(fns []*fnPlan, reuse bool) poly {
 		}
 		planFn(fp, reuse, allocs)
 		for _, b := range fp.bufs {
-			if b.persist && !b.size.isZero() {
+			if b.kind == inArena && b.persist && !b.size.isZero() {
 				reserved[b.size.p] = append(reserved[b.size.p], span{b.zoneOff, b.size.c})
 			}
 		}
@@ -164,7 +191,7 @@ func planArena(fns []*fnPlan, reuse bool) poly {
 	}
 	for _, fp := range fns {
 		for _, b := range fp.bufs {
-			if b.size.isZero() {
+			if b.kind != inArena || b.size.isZero() {
 				b.off = nil
 				continue
 			}
@@ -193,7 +220,7 @@ func planFn(fp *fnPlan, reuse bool, allocs map[int]*allocator) {
 		b.inPlaceOf, b.zoneOff = nil, 0
 	}
 	for _, b := range bufs {
-		if b.size.isZero() {
+		if b.kind != inArena || b.size.isZero() {
 			continue
 		}
 		if reuse {
@@ -223,6 +250,121 @@ func planFn(fp *fnPlan, reuse bool, allocs map[int]*allocator) {
 	}
 }
 
+// planInPlaceUpdates makes each update value of fp that may be written
+// over its state's buffer (see the comment at the top) a value in that
+// buffer: storage inState. It runs once fp's kernels are emitted, before
+// the arena is planned, and records when each state's value on entry is
+// last read (fp.stateReads).
+func (g *gen) planInPlaceUpdates(fp *fnPlan) {
+	if len(fp.f.Updates) == 0 {
+		return
+	}
+	fp.stateReads = g.stateReads(fp)
+	taken := map[*weightPlan]bool{}
+	for _, u := range fp.f.Updates {
+		s := g.byName[u.Weight]
+		vp := fp.vals[u.Value]
+		if s == nil || taken[s] || vp.kind != inArena || vp.def < 0 || vp.def >= len(fp.f.Body) ||
+			vp.size != constMono(s.size) {
+			continue
+		}
+		node := fp.f.Body[vp.def]
+		mt := fp.mmTargets[node]
+		retarget := mt != nil && mt.mk.outs[0] == vp
+		donors, product := vp.donors, (*kernel)(nil)
+		if retarget {
+			donors, product = mt.donors, mt.mk
+		}
+		if !fp.mayOverwrite(vp, s, donors, product) {
+			continue
+		}
+		if retarget {
+			// The product gets a buffer of its own, which the matmul
+			// kernel writes and the epilogue reads.
+			mm := &valPlan{v: node, typ: mt.mk.v.Type, kind: inArena, size: vp.size,
+				name: "%" + strconv.Itoa(vp.def) + ".mm", def: vp.def, last: vp.def}
+			fp.insertBuf(mm)
+			mt.mk.outs[0] = mm
+			mt.ek.ins[len(mt.ek.ins)-1] = mm
+			vp.donors = donors
+			delete(fp.mmTargets, node)
+		}
+		vp.kind, vp.w = inState, s
+		taken[s] = true
+	}
+}
+
+// stateReads returns, for each weight whose value on entry fp reads, the
+// last body index that reads it: the last kernel that has it as an
+// operand, or len(body) when the generated code reads it after the
+// kernels (a result that is a weight read, an update that copies another
+// weight).
+func (g *gen) stateReads(fp *fnPlan) map[*weightPlan]int {
+	end := len(fp.f.Body)
+	last := map[*weightPlan]int{}
+	read := func(w *weightPlan, at int) {
+		if cur, ok := last[w]; !ok || at > cur {
+			last[w] = at
+		}
+	}
+	for _, k := range fp.kernels {
+		for _, in := range k.ins {
+			if in.kind == inWeight {
+				read(in.w, k.at)
+			}
+		}
+	}
+	for _, r := range fp.f.Results {
+		if vp := fp.vals[r]; vp.kind == inWeight {
+			read(vp.w, end)
+		}
+	}
+	for _, u := range fp.f.Updates {
+		if vp := fp.vals[u.Value]; vp.kind == inWeight && vp.w != g.byName[u.Weight] {
+			read(vp.w, end)
+		}
+	}
+	return last
+}
+
+// mayOverwrite reports whether vp, the new value of state s, may be
+// written over s's buffer: no read of s's value on entry comes after vp's
+// node, and at vp's node only kernels that write vp read s, as one of
+// donors (element for element, at the index they write). product, if not
+// nil, is the kernel that would write the node's matmul product into vp:
+// it gets another buffer, so it does not count as writing vp.
+func (fp *fnPlan) mayOverwrite(vp *valPlan, s *weightPlan, donors []*valPlan, product *kernel) bool {
+	lr, read := fp.stateReads[s]
+	switch {
+	case !read || lr < vp.def:
+		return true
+	case lr > vp.def:
+		return false
+	}
+	for _, k := range fp.kernels {
+		if k.at != vp.def {
+			continue
+		}
+		writes := k != product && slices.Contains(k.outs, vp)
+		for _, in := range k.ins {
+			if in.kind == inWeight && in.w == s && !(writes && slices.Contains(donors, in)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// insertBuf adds b to fp's buffers after those made at or before b.def,
+// keeping them in order of def.
+func (fp *fnPlan) insertBuf(b *valPlan) {
+	i := len(fp.bufs)
+	for i > 0 && fp.bufs[i-1].def > b.def {
+		i--
+	}
+	fp.bufs = slices.Insert(fp.bufs, i, b)
+}
+
 func isLive(live []*valPlan, b *valPlan) bool {
 	for _, l := range live {
 		if l == b {
@@ -243,10 +385,12 @@ func remove(live []*valPlan, b *valPlan) []*valPlan {
 }
 
 // planText prints the arena plan: for each function, each buffer with its
-// type, offset (in MaxBatch: mb), size (in the batch: N) and lifetime (body
-// indices; "in" and "out" for before and after the body), then the values
-// that are another value's buffer, and last the arena's size. It is what the
-// memory planner's golden tests compare.
+// type, place (an offset in MaxBatch: mb; the caller's slice for a
+// parameter read in place; a state's buffer for an update written in
+// place), size (in the batch: N) and lifetime (body indices; "in" and
+// "out" for before and after the body), then the values that are another
+// value's buffer, and last the arena's size. It is what the memory
+// planner's golden tests compare.
 func (g *gen) planText() string {
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
@@ -255,6 +399,7 @@ func (g *gen) planText() string {
 		for _, vp := range fp.bufs {
 			t := vp.typ.String()
 			live := fmt.Sprintf("%s..%s", stepName(vp.def, fp), stepName(vp.last, fp))
+			place := "off " + polyString(vp.off)
 			note := ""
 			if vp.inPlaceOf != nil {
 				note = "in place of " + vp.inPlaceOf.name
@@ -262,12 +407,22 @@ func (g *gen) planText() string {
 			if vp.persist {
 				note = "kept after the call"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\toff %s\tsize %s\tlive %s\t%s\n", vp.name, t, polyString(vp.off), monoString(vp.size, "N"), live, note)
+			switch vp.kind {
+			case inParam:
+				place, note = "caller's", "read in place"
+			case inState:
+				place = "state " + strconv.Quote(vp.w.w.Name)
+				note = "over the old value, not read"
+				if lr, ok := fp.stateReads[vp.w]; ok {
+					note = "over the old value, last read at " + stepName(lr, fp)
+				}
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\tsize %s\tlive %s\t%s\n", vp.name, t, place, monoString(vp.size, "N"), live, note)
 		}
 		// Values that are another's buffer: extracts, reshapes.
 		for i, v := range fp.f.Body {
 			name := "%" + strconv.Itoa(i)
-			if vp := fp.vals[v]; vp != nil && vp.kind == inArena && vp.name != name {
+			if vp := fp.vals[v]; vp != nil && (vp.kind == inArena || vp.kind == inParam || vp.kind == inState) && vp.name != name {
 				fmt.Fprintf(tw, "  %s\t%s\tis %s\t\t\t\n", name, v.Type, vp.name)
 			}
 		}

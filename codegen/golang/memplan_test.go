@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -63,12 +64,12 @@ func TestMemPlanGolden(t *testing.T) {
 }
 
 // checkPlan checks the planner's invariants on g's plan for several
-// MaxBatch values: every buffer lies in the arena; two buffers of one
+// MaxBatch values: every arena buffer lies in the arena; two buffers of one
 // function that overlap in memory are never live at the same time, except
 // a result that took, in place, the space of an operand its node reads
 // element for element and that dies there; a buffer that persists after
 // its function's call (TrainOutput's) overlaps no buffer of another
-// function.
+// function. It then checks the buffers outside the arena (checkOutside).
 func checkPlan(t *testing.T, g *gen) {
 	t.Helper()
 	type owned struct {
@@ -78,7 +79,9 @@ func checkPlan(t *testing.T, g *gen) {
 	var all []owned
 	for _, fp := range g.fns() {
 		for _, b := range fp.bufs {
-			all = append(all, owned{fp, b})
+			if b.kind == inArena {
+				all = append(all, owned{fp, b})
+			}
 		}
 	}
 	for _, mb := range []int64{1, 2, 3, 8, 128} {
@@ -106,6 +109,93 @@ func checkPlan(t *testing.T, g *gen) {
 				default:
 					t.Fatalf("mb=%d: @%s: %s (live %d..%d) and %s (live %d..%d) share memory", mb, x.fp.f.Name,
 						a.name, a.def, a.last, b.name, b.def, b.last)
+				}
+			}
+		}
+	}
+	for _, fp := range g.fns() {
+		checkOutside(t, g, fp)
+	}
+}
+
+// checkOutside checks the buffers of fp outside the arena. Kernels write
+// only arena buffers and state buffers, never a parameter, a weight read
+// or a constant, and only at the node of the value written. Without reuse
+// (NoFuse) the parameters and every value are in the arena; with it, the
+// parameters are the caller's slices. A state's buffer holds its value on
+// entry from the start of the call until its last read (found here from
+// the kernels, the results and the updates, independently of the
+// planner), and the value written in place over it, which must be the
+// state's update, from its node on: the two never overlap except at the
+// node, where only the one kernel writing the new value reads the old one,
+// element for element at the index it writes (as one of its donors).
+func checkOutside(t *testing.T, g *gen, fp *fnPlan) {
+	t.Helper()
+	name := "@" + fp.f.Name
+	for _, p := range fp.params {
+		if want := map[bool]storage{true: inArena, false: inParam}[g.noFuse]; p.kind != want {
+			t.Errorf("%s: %s has storage %d, want %d", name, p.name, p.kind, want)
+		}
+	}
+	writers := map[*valPlan][]*kernel{}
+	for _, k := range fp.kernels {
+		for _, o := range append(append([]*valPlan(nil), k.outs...), k.tmps...) {
+			if o.kind != inArena && o.kind != inState {
+				t.Fatalf("%s: kernel %s writes %s, which is neither in the arena nor an update in place", name, k.name, o.name)
+			}
+			if o.def != k.at {
+				t.Fatalf("%s: kernel %s at %d writes %s, made at %d", name, k.name, k.at, o.name, o.def)
+			}
+			writers[o] = append(writers[o], k)
+		}
+	}
+	// After the kernels the generated code reads the weights that are
+	// results, and those that updates of other weights copy.
+	readAfter := map[*weightPlan]bool{}
+	for _, r := range fp.f.Results {
+		if vp := fp.vals[r]; vp.kind == inWeight {
+			readAfter[vp.w] = true
+		}
+	}
+	updateOf := map[*weightPlan]*valPlan{}
+	for _, u := range fp.f.Updates {
+		target := g.byName[u.Weight]
+		vp := fp.vals[u.Value]
+		updateOf[target] = vp
+		if vp.kind == inWeight && vp.w != target {
+			readAfter[vp.w] = true
+		}
+	}
+	written := map[*weightPlan]*valPlan{}
+	for _, b := range fp.bufs {
+		if b.kind != inState {
+			continue
+		}
+		s := b.w
+		switch {
+		case g.noFuse:
+			t.Fatalf("%s: NoFuse: %s is written over state %q", name, b.name, s.w.Name)
+		case written[s] != nil:
+			t.Fatalf("%s: %s and %s are both written over state %q", name, written[s].name, b.name, s.w.Name)
+		case updateOf[s] != b:
+			t.Fatalf("%s: %s is written over state %q but is not its update", name, b.name, s.w.Name)
+		case b.size != constMono(s.size):
+			t.Fatalf("%s: %s (size %v) is written over state %q of %d elements", name, b.name, b.size, s.w.Name, s.size)
+		case readAfter[s]:
+			t.Fatalf("%s: %s is written over state %q, whose value on entry is read after the kernels", name, b.name, s.w.Name)
+		case len(writers[b]) == 0:
+			t.Fatalf("%s: no kernel writes %s", name, b.name)
+		}
+		written[s] = b
+		for _, k := range fp.kernels {
+			for _, in := range k.ins {
+				if in.kind != inWeight || in.w != s || k.at < b.def {
+					continue
+				}
+				ok := k.at == b.def && len(writers[b]) == 1 && writers[b][0] == k && slices.Contains(b.donors, in)
+				if !ok {
+					t.Fatalf("%s: kernel %s at %d reads the old value of state %q, which %s (written at %d) overwrites",
+						name, k.name, k.at, s.w.Name, b.name, b.def)
 				}
 			}
 		}

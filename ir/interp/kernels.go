@@ -45,6 +45,9 @@ func init() {
 		ir.OpRelu:    unary(relu),
 		ir.OpSigmoid: unary(sigmoid),
 		ir.OpTanh:    unary(math.Tanh),
+		ir.OpCos:     unary(math.Cos),
+		ir.OpSin:     unary(math.Sin),
+		ir.OpFloor:   unary(math.Floor),
 
 		ir.OpGreater:      compare(func(a, b float64) bool { return a > b }),
 		ir.OpGreaterEqual: compare(func(a, b float64) bool { return a >= b }),

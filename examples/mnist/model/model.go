@@ -78,34 +78,11 @@ type Model struct {
 	w19 []float32 // state "adam/v/dense_2/bias" f32[10]
 
 	// Buffers Predict reads and writes outside its kernels.
-	predictX      []float32
 	predictResult []float32
 
 	// Buffers TrainStep reads and writes outside its kernels.
-	trainX        []float32
-	trainY        []float32
-	trainLoss     []float32
-	trainProbs    []float32
-	trainUpdate0  []float32 // new value of state "adam/beta1_power" f32[]
-	trainUpdate1  []float32 // new value of state "adam/beta2_power" f32[]
-	trainUpdate2  []float32 // new value of weight "dense/kernel" f32[784,64]
-	trainUpdate3  []float32 // new value of state "adam/m/dense/kernel" f32[784,64]
-	trainUpdate4  []float32 // new value of state "adam/v/dense/kernel" f32[784,64]
-	trainUpdate5  []float32 // new value of weight "dense/bias" f32[64]
-	trainUpdate6  []float32 // new value of state "adam/m/dense/bias" f32[64]
-	trainUpdate7  []float32 // new value of state "adam/v/dense/bias" f32[64]
-	trainUpdate8  []float32 // new value of weight "dense_1/kernel" f32[64,64]
-	trainUpdate9  []float32 // new value of state "adam/m/dense_1/kernel" f32[64,64]
-	trainUpdate10 []float32 // new value of state "adam/v/dense_1/kernel" f32[64,64]
-	trainUpdate11 []float32 // new value of weight "dense_1/bias" f32[64]
-	trainUpdate12 []float32 // new value of state "adam/m/dense_1/bias" f32[64]
-	trainUpdate13 []float32 // new value of state "adam/v/dense_1/bias" f32[64]
-	trainUpdate14 []float32 // new value of weight "dense_2/kernel" f32[64,10]
-	trainUpdate15 []float32 // new value of state "adam/m/dense_2/kernel" f32[64,10]
-	trainUpdate16 []float32 // new value of state "adam/v/dense_2/kernel" f32[64,10]
-	trainUpdate17 []float32 // new value of weight "dense_2/bias" f32[10]
-	trainUpdate18 []float32 // new value of state "adam/m/dense_2/bias" f32[10]
-	trainUpdate19 []float32 // new value of state "adam/v/dense_2/bias" f32[10]
+	trainLoss  []float32
+	trainProbs []float32
 	// trainN is the batch size of the last TrainStep.
 	trainN int
 }
@@ -139,7 +116,7 @@ func New(opts Options) *Model {
 		maxBatch: mb,
 		pool:     runtime.NewPool(opts.Workers),
 	}
-	arena := make([]float32, 1134*mb+165155)
+	arena := make([]float32, 340*mb+50179)
 	m.arenaLen = len(arena)
 	m.w0 = make([]float32, 50176)
 	m.w1 = make([]float32, 64)
@@ -263,211 +240,188 @@ func New(opts Options) *Model {
 			Shape: []int{10},
 		},
 	}
-	m.predictX = arena[165155 : 784*mb+165155]
-	m.predictResult = arena[1080*mb+165155 : 1090*mb+165155]
-	m.trainX = arena[165155 : 784*mb+165155]
-	m.trainY = arena[784*mb+165155 : 794*mb+165155]
+	m.predictResult = arena[286*mb+50179 : 296*mb+50179]
 	m.trainLoss = arena[0:1]
-	m.trainProbs = arena[1060*mb+165155 : 1070*mb+165155]
-	m.trainUpdate0 = arena[1:2]
-	m.trainUpdate1 = arena[3:4]
-	m.trainUpdate2 = arena[100357:150533]
-	m.trainUpdate3 = arena[5:50181]
-	m.trainUpdate4 = arena[50181:100357]
-	m.trainUpdate5 = arena[150661:150725]
-	m.trainUpdate6 = arena[150533:150597]
-	m.trainUpdate7 = arena[150597:150661]
-	m.trainUpdate8 = arena[158917:163013]
-	m.trainUpdate9 = arena[150725:154821]
-	m.trainUpdate10 = arena[154821:158917]
-	m.trainUpdate11 = arena[163141:163205]
-	m.trainUpdate12 = arena[163013:163077]
-	m.trainUpdate13 = arena[163077:163141]
-	m.trainUpdate14 = arena[164485:165125]
-	m.trainUpdate15 = arena[163205:163845]
-	m.trainUpdate16 = arena[163845:164485]
-	m.trainUpdate17 = arena[165145:165155]
-	m.trainUpdate18 = arena[165125:165135]
-	m.trainUpdate19 = arena[165135:165145]
+	m.trainProbs = arena[266*mb+50179 : 276*mb+50179]
 	m.tasks[0] = task{
 		fn:   predictNode2MatMul,
-		in:   [][]float32{arena[165155 : 784*mb+165155], m.w0},
-		out:  [][]float32{arena[1070*mb+165155 : 1134*mb+165155]},
+		in:   [][]float32{nil, m.w0},
+		out:  [][]float32{arena[276*mb+50179 : 340*mb+50179]},
 		pool: m.pool,
 	}
 	m.tasks[1] = task{
 		fn:  predictNode2,
-		in:  [][]float32{arena[165155 : 784*mb+165155], m.w0, m.w1, arena[1070*mb+165155 : 1134*mb+165155]},
-		out: [][]float32{arena[1070*mb+165155 : 1134*mb+165155]},
+		in:  [][]float32{nil, m.w0, m.w1, arena[276*mb+50179 : 340*mb+50179]},
+		out: [][]float32{arena[276*mb+50179 : 340*mb+50179]},
 	}
 	m.tasks[2] = task{
 		fn:   predictNode5MatMul,
-		in:   [][]float32{arena[1070*mb+165155 : 1134*mb+165155], m.w2},
-		out:  [][]float32{arena[165155 : 64*mb+165155]},
+		in:   [][]float32{arena[276*mb+50179 : 340*mb+50179], m.w2},
+		out:  [][]float32{arena[50179 : 64*mb+50179]},
 		pool: m.pool,
 	}
 	m.tasks[3] = task{
 		fn:  predictNode5,
-		in:  [][]float32{arena[1070*mb+165155 : 1134*mb+165155], m.w2, m.w3, arena[165155 : 64*mb+165155]},
-		out: [][]float32{arena[165155 : 64*mb+165155]},
+		in:  [][]float32{arena[276*mb+50179 : 340*mb+50179], m.w2, m.w3, arena[50179 : 64*mb+50179]},
+		out: [][]float32{arena[50179 : 64*mb+50179]},
 	}
 	m.tasks[4] = task{
 		fn:   predictNode7,
-		in:   [][]float32{arena[165155 : 64*mb+165155], m.w4},
-		out:  [][]float32{arena[1070*mb+165155 : 1080*mb+165155]},
+		in:   [][]float32{arena[50179 : 64*mb+50179], m.w4},
+		out:  [][]float32{arena[276*mb+50179 : 286*mb+50179]},
 		pool: m.pool,
 	}
 	m.tasks[5] = task{
 		fn:  predictNode9,
-		in:  [][]float32{arena[1070*mb+165155 : 1080*mb+165155], m.w5},
-		out: [][]float32{arena[1080*mb+165155 : 1090*mb+165155]},
+		in:  [][]float32{arena[276*mb+50179 : 286*mb+50179], m.w5},
+		out: [][]float32{arena[286*mb+50179 : 296*mb+50179]},
 	}
 	m.tasks[6] = task{
 		fn:   trainNode2MatMul,
-		in:   [][]float32{arena[165155 : 784*mb+165155], m.w0},
-		out:  [][]float32{arena[794*mb+165155 : 858*mb+165155]},
+		in:   [][]float32{nil, m.w0},
+		out:  [][]float32{arena[50179 : 64*mb+50179]},
 		pool: m.pool,
 	}
 	m.tasks[7] = task{
 		fn:  trainNode2,
-		in:  [][]float32{arena[165155 : 784*mb+165155], m.w0, m.w1, arena[794*mb+165155 : 858*mb+165155]},
-		out: [][]float32{arena[794*mb+165155 : 858*mb+165155], arena[858*mb+165155 : 922*mb+165155]},
+		in:  [][]float32{nil, m.w0, m.w1, arena[50179 : 64*mb+50179]},
+		out: [][]float32{arena[50179 : 64*mb+50179], arena[64*mb+50179 : 128*mb+50179]},
 	}
 	m.tasks[8] = task{
 		fn:   trainNode7MatMul,
-		in:   [][]float32{arena[794*mb+165155 : 858*mb+165155], m.w2},
-		out:  [][]float32{arena[922*mb+165155 : 986*mb+165155]},
+		in:   [][]float32{arena[50179 : 64*mb+50179], m.w2},
+		out:  [][]float32{arena[128*mb+50179 : 192*mb+50179]},
 		pool: m.pool,
 	}
 	m.tasks[9] = task{
 		fn:  trainNode7,
-		in:  [][]float32{arena[794*mb+165155 : 858*mb+165155], m.w2, m.w3, arena[922*mb+165155 : 986*mb+165155]},
-		out: [][]float32{arena[922*mb+165155 : 986*mb+165155], arena[986*mb+165155 : 1050*mb+165155]},
+		in:  [][]float32{arena[50179 : 64*mb+50179], m.w2, m.w3, arena[128*mb+50179 : 192*mb+50179]},
+		out: [][]float32{arena[128*mb+50179 : 192*mb+50179], arena[192*mb+50179 : 256*mb+50179]},
 	}
 	m.tasks[10] = task{
 		fn:   trainNode11,
-		in:   [][]float32{arena[922*mb+165155 : 986*mb+165155], m.w4},
-		out:  [][]float32{arena[1050*mb+165155 : 1060*mb+165155]},
+		in:   [][]float32{arena[128*mb+50179 : 192*mb+50179], m.w4},
+		out:  [][]float32{arena[256*mb+50179 : 266*mb+50179]},
 		pool: m.pool,
 	}
 	m.tasks[11] = task{
 		fn:  trainNode13,
-		in:  [][]float32{arena[1050*mb+165155 : 1060*mb+165155], m.w5, arena[784*mb+165155 : 794*mb+165155]},
-		out: [][]float32{arena[1060*mb+165155 : 1070*mb+165155], arena[1070*mb+165155 : 1071*mb+165155], arena[1071*mb+165155 : 1081*mb+165155]},
+		in:  [][]float32{arena[256*mb+50179 : 266*mb+50179], m.w5, nil},
+		out: [][]float32{arena[266*mb+50179 : 276*mb+50179], arena[276*mb+50179 : 277*mb+50179], arena[277*mb+50179 : 287*mb+50179]},
 	}
 	m.tasks[12] = task{
 		fn:  trainNode17,
-		in:  [][]float32{arena[1070*mb+165155 : 1071*mb+165155]},
+		in:  [][]float32{arena[276*mb+50179 : 277*mb+50179]},
 		out: [][]float32{arena[0:1]},
 	}
 	m.tasks[13] = task{
 		fn:  trainNode19,
 		in:  [][]float32{m.w6},
-		out: [][]float32{arena[1:2], arena[2:3]},
+		out: [][]float32{m.w6, arena[1:2]},
 	}
 	m.tasks[14] = task{
 		fn:  trainNode23,
 		in:  [][]float32{m.w7},
-		out: [][]float32{arena[3:4], arena[4:5]},
+		out: [][]float32{m.w7, arena[2:3]},
 	}
 	m.tasks[15] = task{
 		fn:  trainNode26,
-		out: [][]float32{arena[5:6]},
+		out: [][]float32{arena[3:4]},
 	}
 	m.tasks[16] = task{
 		fn:  trainNode27,
-		in:  [][]float32{arena[5:6]},
-		out: [][]float32{arena[1070*mb+165155 : 1071*mb+165155]},
+		in:  [][]float32{arena[3:4]},
+		out: [][]float32{arena[276*mb+50179 : 277*mb+50179]},
 	}
 	m.tasks[17] = task{
 		fn:  trainNode29,
-		in:  [][]float32{arena[1070*mb+165155 : 1071*mb+165155], arena[784*mb+165155 : 794*mb+165155], arena[1071*mb+165155 : 1081*mb+165155]},
-		out: [][]float32{arena[1050*mb+165155 : 1060*mb+165155]},
+		in:  [][]float32{arena[276*mb+50179 : 277*mb+50179], nil, arena[277*mb+50179 : 287*mb+50179]},
+		out: [][]float32{arena[256*mb+50179 : 266*mb+50179]},
 	}
 	m.tasks[18] = task{
 		fn:   trainNode30MatMul,
-		in:   [][]float32{arena[1050*mb+165155 : 1060*mb+165155], m.w4},
-		out:  [][]float32{arena[1070*mb+165155 : 1134*mb+165155]},
+		in:   [][]float32{arena[256*mb+50179 : 266*mb+50179], m.w4},
+		out:  [][]float32{arena[276*mb+50179 : 340*mb+50179]},
 		pool: m.pool,
 	}
 	m.tasks[19] = task{
 		fn:  trainNode30,
-		in:  [][]float32{arena[1050*mb+165155 : 1060*mb+165155], m.w4, arena[986*mb+165155 : 1050*mb+165155], arena[1070*mb+165155 : 1134*mb+165155]},
-		out: [][]float32{arena[1070*mb+165155 : 1134*mb+165155]},
+		in:  [][]float32{arena[256*mb+50179 : 266*mb+50179], m.w4, arena[192*mb+50179 : 256*mb+50179], arena[276*mb+50179 : 340*mb+50179]},
+		out: [][]float32{arena[276*mb+50179 : 340*mb+50179]},
 	}
 	m.tasks[20] = task{
 		fn:   trainNode31MatMul,
-		in:   [][]float32{arena[1070*mb+165155 : 1134*mb+165155], m.w2},
-		out:  [][]float32{arena[986*mb+165155 : 1050*mb+165155]},
+		in:   [][]float32{arena[276*mb+50179 : 340*mb+50179], m.w2},
+		out:  [][]float32{arena[192*mb+50179 : 256*mb+50179]},
 		pool: m.pool,
 	}
 	m.tasks[21] = task{
 		fn:  trainNode31,
-		in:  [][]float32{arena[1070*mb+165155 : 1134*mb+165155], m.w2, arena[858*mb+165155 : 922*mb+165155], arena[986*mb+165155 : 1050*mb+165155]},
-		out: [][]float32{arena[986*mb+165155 : 1050*mb+165155]},
+		in:  [][]float32{arena[276*mb+50179 : 340*mb+50179], m.w2, arena[64*mb+50179 : 128*mb+50179], arena[192*mb+50179 : 256*mb+50179]},
+		out: [][]float32{arena[192*mb+50179 : 256*mb+50179]},
 	}
 	m.tasks[22] = task{
 		fn:   trainNode34MatMul,
-		in:   [][]float32{arena[165155 : 784*mb+165155], arena[986*mb+165155 : 1050*mb+165155]},
-		out:  [][]float32{arena[5:50181]},
+		in:   [][]float32{nil, arena[192*mb+50179 : 256*mb+50179]},
+		out:  [][]float32{arena[3:50179]},
 		pool: m.pool,
 	}
 	m.tasks[23] = task{
 		fn:  trainNode34,
-		in:  [][]float32{arena[165155 : 784*mb+165155], arena[986*mb+165155 : 1050*mb+165155], m.w8, m.w9, arena[4:5], arena[2:3], m.w0, arena[5:50181]},
-		out: [][]float32{arena[5:50181], arena[50181:100357], arena[100357:150533]},
+		in:  [][]float32{nil, arena[192*mb+50179 : 256*mb+50179], m.w8, m.w9, arena[2:3], arena[1:2], m.w0, arena[3:50179]},
+		out: [][]float32{m.w8, m.w9, m.w0},
 	}
 	m.tasks[24] = task{
 		fn:  trainNode39,
-		in:  [][]float32{arena[986*mb+165155 : 1050*mb+165155]},
-		out: [][]float32{arena[150533:150597]},
+		in:  [][]float32{arena[192*mb+50179 : 256*mb+50179]},
+		out: [][]float32{arena[3:67]},
 	}
 	m.tasks[25] = task{
 		fn:  trainNode42,
-		in:  [][]float32{m.w10, arena[150533:150597], m.w11, arena[4:5], arena[2:3], m.w1},
-		out: [][]float32{arena[150533:150597], arena[150597:150661], arena[150661:150725]},
+		in:  [][]float32{m.w10, arena[3:67], m.w11, arena[2:3], arena[1:2], m.w1},
+		out: [][]float32{m.w10, m.w11, m.w1},
 	}
 	m.tasks[26] = task{
 		fn:   trainNode48MatMul,
-		in:   [][]float32{arena[794*mb+165155 : 858*mb+165155], arena[1070*mb+165155 : 1134*mb+165155]},
-		out:  [][]float32{arena[150725:154821]},
+		in:   [][]float32{arena[50179 : 64*mb+50179], arena[276*mb+50179 : 340*mb+50179]},
+		out:  [][]float32{arena[3:4099]},
 		pool: m.pool,
 	}
 	m.tasks[27] = task{
 		fn:  trainNode48,
-		in:  [][]float32{arena[794*mb+165155 : 858*mb+165155], arena[1070*mb+165155 : 1134*mb+165155], m.w12, m.w13, arena[4:5], arena[2:3], m.w2, arena[150725:154821]},
-		out: [][]float32{arena[150725:154821], arena[154821:158917], arena[158917:163013]},
+		in:  [][]float32{arena[50179 : 64*mb+50179], arena[276*mb+50179 : 340*mb+50179], m.w12, m.w13, arena[2:3], arena[1:2], m.w2, arena[3:4099]},
+		out: [][]float32{m.w12, m.w13, m.w2},
 	}
 	m.tasks[28] = task{
 		fn:  trainNode53,
-		in:  [][]float32{arena[1070*mb+165155 : 1134*mb+165155]},
-		out: [][]float32{arena[163013:163077]},
+		in:  [][]float32{arena[276*mb+50179 : 340*mb+50179]},
+		out: [][]float32{arena[3:67]},
 	}
 	m.tasks[29] = task{
 		fn:  trainNode56,
-		in:  [][]float32{m.w14, arena[163013:163077], m.w15, arena[4:5], arena[2:3], m.w3},
-		out: [][]float32{arena[163013:163077], arena[163077:163141], arena[163141:163205]},
+		in:  [][]float32{m.w14, arena[3:67], m.w15, arena[2:3], arena[1:2], m.w3},
+		out: [][]float32{m.w14, m.w15, m.w3},
 	}
 	m.tasks[30] = task{
 		fn:   trainNode62MatMul,
-		in:   [][]float32{arena[922*mb+165155 : 986*mb+165155], arena[1050*mb+165155 : 1060*mb+165155]},
-		out:  [][]float32{arena[163205:163845]},
+		in:   [][]float32{arena[128*mb+50179 : 192*mb+50179], arena[256*mb+50179 : 266*mb+50179]},
+		out:  [][]float32{arena[3:643]},
 		pool: m.pool,
 	}
 	m.tasks[31] = task{
 		fn:  trainNode62,
-		in:  [][]float32{arena[922*mb+165155 : 986*mb+165155], arena[1050*mb+165155 : 1060*mb+165155], m.w16, m.w17, arena[4:5], arena[2:3], m.w4, arena[163205:163845]},
-		out: [][]float32{arena[163205:163845], arena[163845:164485], arena[164485:165125]},
+		in:  [][]float32{arena[128*mb+50179 : 192*mb+50179], arena[256*mb+50179 : 266*mb+50179], m.w16, m.w17, arena[2:3], arena[1:2], m.w4, arena[3:643]},
+		out: [][]float32{m.w16, m.w17, m.w4},
 	}
 	m.tasks[32] = task{
 		fn:  trainNode67,
-		in:  [][]float32{arena[1050*mb+165155 : 1060*mb+165155]},
-		out: [][]float32{arena[165125:165135]},
+		in:  [][]float32{arena[256*mb+50179 : 266*mb+50179]},
+		out: [][]float32{arena[3:13]},
 	}
 	m.tasks[33] = task{
 		fn:  trainNode70,
-		in:  [][]float32{m.w18, arena[165125:165135], m.w19, arena[4:5], arena[2:3], m.w5},
-		out: [][]float32{arena[165125:165135], arena[165135:165145], arena[165145:165155]},
+		in:  [][]float32{m.w18, arena[3:13], m.w19, arena[2:3], arena[1:2], m.w5},
+		out: [][]float32{m.w18, m.w19, m.w5},
 	}
 	m.initWeights(opts.Seed)
 	return m
@@ -592,6 +546,9 @@ func checkLen(name, arg string, got, want int) {
 // Predict runs the model on the first n samples of x (n*InputSize() elements)
 // and writes n*OutputSize() results to out. It does not allocate; it panics if
 // n is negative or above MaxBatch, or if x or out is too short.
+//
+// The kernels read x in place, without copying it: x must not be modified
+// during the call.
 func (m *Model) Predict(out, x []float32, n int) {
 	m.checkBatch("Predict", n, 0)
 	checkLen("Predict", "x", len(x), n*inputSize)
@@ -599,7 +556,7 @@ func (m *Model) Predict(out, x []float32, n int) {
 	if n == 0 {
 		return
 	}
-	copy(m.predictX[:n*inputSize], x)
+	m.tasks[0].in[0] = x[:n*inputSize]
 	m.run(&m.tasks[0], n, 1, 0)
 	m.run(&m.tasks[1], n, n, 64*n)
 	m.run(&m.tasks[2], n, 1, 0)
@@ -607,6 +564,7 @@ func (m *Model) Predict(out, x []float32, n int) {
 	m.run(&m.tasks[4], n, 1, 0)
 	m.run(&m.tasks[5], n, n, 10*n)
 	copy(out[:n*outputSize], m.predictResult)
+	m.tasks[0].in[0] = nil
 }
 
 // TrainStep runs one training step on the first n samples of x and y
@@ -614,12 +572,18 @@ func (m *Model) Predict(out, x []float32, n int) {
 // new weights and optimizer state from the old ones, stores the new ones, and
 // returns the loss. It does not allocate; it panics if n is not in
 // [1, MaxBatch] or if x or y is too short.
+//
+// The kernels read x and y in place, without copying them: they must not be
+// modified during the call, so they must not be views of the model's own
+// memory (TrainOutput's result, Weights' buffers), which the call writes.
 func (m *Model) TrainStep(x, y []float32, n int) float32 {
 	m.checkBatch("TrainStep", n, 1)
 	checkLen("TrainStep", "x", len(x), n*inputSize)
 	checkLen("TrainStep", "y", len(y), n*targetSize)
-	copy(m.trainX[:n*inputSize], x)
-	copy(m.trainY[:n*targetSize], y)
+	m.tasks[6].in[0] = x[:n*inputSize]
+	m.tasks[22].in[0] = x[:n*inputSize]
+	m.tasks[11].in[2] = y[:n*targetSize]
+	m.tasks[17].in[1] = y[:n*targetSize]
 	m.run(&m.tasks[6], n, 1, 0)
 	m.run(&m.tasks[7], n, n, 64*n)
 	m.run(&m.tasks[8], n, 1, 0)
@@ -649,26 +613,10 @@ func (m *Model) TrainStep(x, y []float32, n int) float32 {
 	m.run(&m.tasks[32], n, 10, 10*n)
 	m.run(&m.tasks[33], n, 10, 10)
 	loss := m.trainLoss[0]
-	copy(m.w6, m.trainUpdate0)
-	copy(m.w7, m.trainUpdate1)
-	copy(m.w0, m.trainUpdate2)
-	copy(m.w8, m.trainUpdate3)
-	copy(m.w9, m.trainUpdate4)
-	copy(m.w1, m.trainUpdate5)
-	copy(m.w10, m.trainUpdate6)
-	copy(m.w11, m.trainUpdate7)
-	copy(m.w2, m.trainUpdate8)
-	copy(m.w12, m.trainUpdate9)
-	copy(m.w13, m.trainUpdate10)
-	copy(m.w3, m.trainUpdate11)
-	copy(m.w14, m.trainUpdate12)
-	copy(m.w15, m.trainUpdate13)
-	copy(m.w4, m.trainUpdate14)
-	copy(m.w16, m.trainUpdate15)
-	copy(m.w17, m.trainUpdate16)
-	copy(m.w5, m.trainUpdate17)
-	copy(m.w18, m.trainUpdate18)
-	copy(m.w19, m.trainUpdate19)
+	m.tasks[6].in[0] = nil
+	m.tasks[22].in[0] = nil
+	m.tasks[11].in[2] = nil
+	m.tasks[17].in[1] = nil
 	m.trainN = n
 	return loss
 }
