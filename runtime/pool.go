@@ -80,6 +80,11 @@ type poolCore struct {
 // never deadlocks and never races on the pool's shared state.
 //
 // A nil *Pool is valid and runs every task inline and serially.
+//
+// Workers poll for work for up to 200 µs after each chunk before they park
+// (so a program that calls Run in a loop keeps them busy, as OpenBLAS's
+// threads do), and the caller runs any chunk no worker has started by the
+// time its own is done, so a Run is never much slower than running inline.
 type Pool struct {
 	// mu is held for the whole duration of a parallel Run (and of a
 	// parallel Sgemm, which uses gemm below). TryLock lets concurrent or

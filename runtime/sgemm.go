@@ -17,18 +17,27 @@ import (
 // AVX2, sgemm_generic.go in Go) take their operands through strides, so
 // the same kernel reads packed buffers or the caller's matrices in place:
 //
-//   - B slivers are packed into contiguous kc×nr panels (a copy of row
-//     segments; a transposing copy when transB), unless B is read in place
-//     (small m: the packing would cost as much as the product).
+//   - B is packed into contiguous kc×nr panels (a copy of row segments,
+//     or a transposing copy, 16×16 blocks in registers, when transB) for
+//     large products or long rows; otherwise the kernel reads B in place,
+//     masking the ragged right edge (AVX-512), as for the MLP's shapes,
+//     where packing would cost more than it saves.
 //   - A is read in place (rows of A for A, columns for Aᵀ: the kernel
 //     broadcasts single elements, so either layout streams), or, for large
 //     products, copied row by row into a buffer whose stride avoids cache
 //     set conflicts (Aᵀ: into mr-wide panels). No transpose of A is ever
 //     materialised.
+//   - Edge tiles use kernels specialised for each row count up to mr and
+//     for one or two vectors of columns; tiles too small to hide the FMA
+//     latency (m = 1: a vector-matrix product) accumulate over k in up to
+//     four independent register sets.
 //
 // Threads split C into one rectangle per worker, along n in multiples of
 // nr or along m in multiples of mr, whichever duplicates less packing; each
-// worker packs into its own buffers, so no barrier is needed.
+// worker packs into its own buffers, so no barrier is needed. Products too
+// small to pay for waking a parked worker run on the calling goroutine (see
+// sgemmParMinFlops). Blocking and thresholds were measured on a 2-vCPU AMD
+// EPYC (Zen 5, AVX-512) VM; bench/peers.sh compares with OpenBLAS.
 
 // sgemmVariant is one implementation of the micro-kernel and its packing
 // helpers, with the blocking that suits it.
@@ -78,11 +87,12 @@ var (
 	// take 30-100 µs to start, on cold caches, so below
 	// sgemmParMinFlopsCold the product is then done serially, but the
 	// workers are woken for the calls that follow.
-	sgemmParMinFlops     = 1 << 20
-	sgemmParMinFlopsCold = 1 << 26
-	// sgemmPackMode: 0 chooses per call, 1 packs A and B always, -1
-	// reads both in place wherever the kernel allows.
-	sgemmPackMode = 0
+	sgemmParMinFlops     = float64(1 << 20)
+	sgemmParMinFlopsCold = float64(1 << 26)
+	// sgemmPackA and sgemmPackB override the choice to pack A and B:
+	// 0 chooses per call, 1 packs always, -1 reads in place wherever the
+	// kernel allows it.
+	sgemmPackA, sgemmPackB = 0, 0
 )
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices with
@@ -110,7 +120,7 @@ func Sgemm(p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32
 		return
 	}
 	v := sgemmImpl
-	if flops := 2 * m * n * k; p.Workers() > 1 && flops >= sgemmParMinFlops {
+	if flops := 2 * float64(m) * float64(n) * float64(k); p.Workers() > 1 && flops >= sgemmParMinFlops {
 		if flops >= sgemmParMinFlopsCold || p.pollingWorkers() > 0 {
 			if p.sgemmParallel(v, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 				return
@@ -187,18 +197,26 @@ func (j *sgemmJob) set(v *sgemmVariant, transA, transB bool, m, n, k int, alpha 
 // choosePacking decides whether A and B are packed or read in place.
 func (j *sgemmJob) choosePacking() {
 	v := j.v
-	// B: packing costs one pass over the k×n block, read in place costs
-	// strided rows (and, on some strides, cache set conflicts) every time
-	// a sliver is reused, i.e. once per mr rows of C.
-	j.packB = j.transB || j.m > 2*v.mr || (v.fullB && j.n%v.nr != 0)
-	// A: read in place unless the product is large enough that the
-	// copy is noise and the rows' stride could alias in the caches.
-	j.packA = j.n > 4*v.nr && j.m > v.mc/2 && j.k > 64
-	switch sgemmPackMode {
+	// Packing costs one pass over the operand; reading in place costs
+	// strided access each time a sliver is reused, which on this generation
+	// of cores is nearly free unless the stride is large (each row of a
+	// sliver on its own page, rows in the same cache sets) or the product
+	// is large enough that blocks fall out of L2. Measured (AVX-512, 2
+	// vCPUs): packing loses 5-15% at the MLP's shapes and 256³, is even
+	// at 512³ and wins 3-15% at 1024³ and 2048³, most with two threads.
+	large := j.m >= 512 && j.n >= 512 && j.k >= 256
+	j.packB = j.transB || (v.fullB && j.n%v.nr != 0) || (j.m > 2*v.mr && (large || j.ldb >= 1024))
+	j.packA = j.n > 4*v.nr && j.m > v.mr && (large || j.lda >= 1024)
+	switch sgemmPackA {
 	case 1:
-		j.packA, j.packB = true, true
+		j.packA = true
 	case -1:
 		j.packA = false
+	}
+	switch sgemmPackB {
+	case 1:
+		j.packB = true
+	case -1:
 		j.packB = j.transB || (v.fullB && j.n%v.nr != 0)
 	}
 }
@@ -210,7 +228,7 @@ func (j *sgemmJob) choosePacking() {
 func (j *sgemmJob) partition(workers int) int {
 	v := j.v
 	rowTiles, colTiles := ceilDiv(j.m, v.mr), ceilDiv(j.n, v.nr)
-	best, bestCost := 1, -1
+	bestCost := -1.0
 	for wm := 1; wm <= workers; wm++ {
 		if workers%wm != 0 {
 			continue
@@ -220,19 +238,19 @@ func (j *sgemmJob) partition(workers int) int {
 			continue
 		}
 		// Work of the largest rectangle, in padded tile units...
-		work := ceilDiv(rowTiles, wm) * v.mr * ceilDiv(colTiles, wn) * v.nr * j.k
+		work := float64(ceilDiv(rowTiles, wm)*v.mr) * float64(ceilDiv(colTiles, wn)*v.nr) * float64(j.k)
 		// ... plus the packing each worker repeats: all of A's rows in
 		// its row range for each column rectangle, and vice versa.
-		pack := 0
+		pack := 0.0
 		if j.packA {
-			pack += ceilDiv(j.m, wm) * j.k
+			pack += float64(ceilDiv(j.m, wm)) * float64(j.k)
 		}
 		if j.packB {
-			pack += ceilDiv(j.n, wn) * j.k
+			pack += float64(ceilDiv(j.n, wn)) * float64(j.k)
 		}
 		cost := work/8 + pack // a packed float costs about as much as 8 FMA lanes
 		if bestCost < 0 || cost < bestCost {
-			best, bestCost = wm, cost
+			bestCost = cost
 			j.wm, j.wn = wm, wn
 		}
 	}
@@ -243,9 +261,7 @@ func (j *sgemmJob) partition(workers int) int {
 		} else {
 			j.wm, j.wn = 1, min(workers, colTiles)
 		}
-		best = j.wm
 	}
-	_ = best
 	return j.wm * j.wn
 }
 

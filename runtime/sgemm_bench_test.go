@@ -6,7 +6,10 @@ import (
 	"testing"
 )
 
-var sgemmKernelFlag = flag.String("sgemm.kernel", "", "benchmark this SGEMM kernel (avx512, avx2, go) instead of the default")
+var (
+	sgemmKernelFlag = flag.String("sgemm.kernel", "", "benchmark this SGEMM kernel (avx512, avx2, go) instead of the default")
+	sgemmPackFlag   = flag.String("sgemm.pack", "", "SGEMM packing of A and B for benchmarks, two letters: a(uto), p(ack) or d(irect)")
+)
 
 // sgemmBenchShapes are M×K×N (the peers' naming: C[M,N] = A[M,K]·B[K,N]):
 // the MNIST MLP's layers at batch 128 and 1, then square sizes. Each can
@@ -45,6 +48,12 @@ func BenchmarkSgemm(b *testing.B) {
 		if !found {
 			b.Fatalf("kernel %q not available here", *sgemmKernelFlag)
 		}
+	}
+	if f := *sgemmPackFlag; f != "" {
+		mode := map[byte]int{'a': 0, 'p': 1, 'd': -1}
+		oldA, oldB := sgemmPackA, sgemmPackB
+		sgemmPackA, sgemmPackB = mode[f[0]], mode[f[len(f)-1]]
+		defer func() { sgemmPackA, sgemmPackB = oldA, oldB }()
 	}
 	p := NewPool(2)
 	defer p.Close()
