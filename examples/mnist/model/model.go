@@ -51,7 +51,7 @@ type Model struct {
 	refs []runtime.TensorRef
 	// tasks holds one preallocated call per kernel, so that handing a kernel
 	// to the pool allocates nothing.
-	tasks [34]task
+	tasks [33]task
 	// arenaLen is the number of float32s of the arena.
 	arenaLen int
 
@@ -315,111 +315,106 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[0:1]},
 	}
 	m.tasks[13] = task{
-		fn:  trainNode19,
-		in:  [][]float32{m.w6},
-		out: [][]float32{m.w6, arena[1:2]},
+		fn:  trainNode20,
+		in:  [][]float32{m.w6, m.w7},
+		out: [][]float32{m.w6, m.w7, arena[1:2], arena[2:3]},
 	}
 	m.tasks[14] = task{
-		fn:  trainNode23,
-		in:  [][]float32{m.w7},
-		out: [][]float32{m.w7, arena[2:3]},
+		fn:  trainNode25,
+		out: [][]float32{arena[3:4]},
 	}
 	m.tasks[15] = task{
 		fn:  trainNode26,
-		out: [][]float32{arena[3:4]},
-	}
-	m.tasks[16] = task{
-		fn:  trainNode27,
 		in:  [][]float32{arena[3:4]},
 		out: [][]float32{arena[276*mb+50179 : 277*mb+50179]},
 	}
-	m.tasks[17] = task{
-		fn:  trainNode29,
+	m.tasks[16] = task{
+		fn:  trainNode28,
 		in:  [][]float32{arena[276*mb+50179 : 277*mb+50179], nil, arena[277*mb+50179 : 287*mb+50179]},
 		out: [][]float32{arena[256*mb+50179 : 266*mb+50179]},
 	}
-	m.tasks[18] = task{
-		fn:   trainNode30MatMul,
+	m.tasks[17] = task{
+		fn:   trainNode29MatMul,
 		in:   [][]float32{arena[256*mb+50179 : 266*mb+50179], m.w4},
 		out:  [][]float32{arena[276*mb+50179 : 340*mb+50179]},
 		pool: m.pool,
 	}
-	m.tasks[19] = task{
-		fn:  trainNode30,
+	m.tasks[18] = task{
+		fn:  trainNode29,
 		in:  [][]float32{arena[256*mb+50179 : 266*mb+50179], m.w4, arena[192*mb+50179 : 256*mb+50179], arena[276*mb+50179 : 340*mb+50179]},
 		out: [][]float32{arena[276*mb+50179 : 340*mb+50179]},
 	}
-	m.tasks[20] = task{
-		fn:   trainNode31MatMul,
+	m.tasks[19] = task{
+		fn:   trainNode30MatMul,
 		in:   [][]float32{arena[276*mb+50179 : 340*mb+50179], m.w2},
 		out:  [][]float32{arena[192*mb+50179 : 256*mb+50179]},
 		pool: m.pool,
 	}
-	m.tasks[21] = task{
-		fn:  trainNode31,
+	m.tasks[20] = task{
+		fn:  trainNode30,
 		in:  [][]float32{arena[276*mb+50179 : 340*mb+50179], m.w2, arena[64*mb+50179 : 128*mb+50179], arena[192*mb+50179 : 256*mb+50179]},
 		out: [][]float32{arena[192*mb+50179 : 256*mb+50179]},
 	}
-	m.tasks[22] = task{
-		fn:   trainNode34MatMul,
+	m.tasks[21] = task{
+		fn:   trainNode33MatMul,
 		in:   [][]float32{nil, arena[192*mb+50179 : 256*mb+50179]},
 		out:  [][]float32{arena[3:50179]},
 		pool: m.pool,
 	}
-	m.tasks[23] = task{
-		fn:  trainNode34,
+	m.tasks[22] = task{
+		fn:  trainNode33,
 		in:  [][]float32{nil, arena[192*mb+50179 : 256*mb+50179], m.w8, m.w9, arena[2:3], arena[1:2], m.w0, arena[3:50179]},
 		out: [][]float32{m.w8, m.w9, m.w0},
 	}
-	m.tasks[24] = task{
-		fn:  trainNode39,
+	m.tasks[23] = task{
+		fn:  trainNode38,
 		in:  [][]float32{arena[192*mb+50179 : 256*mb+50179]},
 		out: [][]float32{arena[3:67]},
 	}
-	m.tasks[25] = task{
-		fn:  trainNode42,
+	m.tasks[24] = task{
+		fn:  trainNode41,
 		in:  [][]float32{m.w10, arena[3:67], m.w11, arena[2:3], arena[1:2], m.w1},
 		out: [][]float32{m.w10, m.w11, m.w1},
 	}
-	m.tasks[26] = task{
-		fn:   trainNode48MatMul,
+	m.tasks[25] = task{
+		fn:   trainNode47MatMul,
 		in:   [][]float32{arena[50179 : 64*mb+50179], arena[276*mb+50179 : 340*mb+50179]},
 		out:  [][]float32{arena[3:4099]},
 		pool: m.pool,
 	}
-	m.tasks[27] = task{
-		fn:  trainNode48,
+	m.tasks[26] = task{
+		fn:  trainNode47,
 		in:  [][]float32{arena[50179 : 64*mb+50179], arena[276*mb+50179 : 340*mb+50179], m.w12, m.w13, arena[2:3], arena[1:2], m.w2, arena[3:4099]},
 		out: [][]float32{m.w12, m.w13, m.w2},
 	}
-	m.tasks[28] = task{
-		fn:  trainNode53,
+	m.tasks[27] = task{
+		fn:  trainNode52,
 		in:  [][]float32{arena[276*mb+50179 : 340*mb+50179]},
 		out: [][]float32{arena[3:67]},
 	}
-	m.tasks[29] = task{
-		fn:  trainNode56,
+	m.tasks[28] = task{
+		fn:  trainNode55,
 		in:  [][]float32{m.w14, arena[3:67], m.w15, arena[2:3], arena[1:2], m.w3},
 		out: [][]float32{m.w14, m.w15, m.w3},
 	}
-	m.tasks[30] = task{
-		fn:   trainNode62MatMul,
+	m.tasks[29] = task{
+		fn:   trainNode61MatMul,
 		in:   [][]float32{arena[128*mb+50179 : 192*mb+50179], arena[256*mb+50179 : 266*mb+50179]},
 		out:  [][]float32{arena[3:643]},
 		pool: m.pool,
 	}
-	m.tasks[31] = task{
-		fn:  trainNode62,
+	m.tasks[30] = task{
+		fn:  trainNode61,
 		in:  [][]float32{arena[128*mb+50179 : 192*mb+50179], arena[256*mb+50179 : 266*mb+50179], m.w16, m.w17, arena[2:3], arena[1:2], m.w4, arena[3:643]},
 		out: [][]float32{m.w16, m.w17, m.w4},
 	}
-	m.tasks[32] = task{
-		fn:  trainNode67,
+	m.tasks[31] = task{
+		fn:  trainNode66,
 		in:  [][]float32{arena[256*mb+50179 : 266*mb+50179]},
 		out: [][]float32{arena[3:13]},
 	}
-	m.tasks[33] = task{
-		fn:  trainNode70,
+	m.tasks[32] = task{
+		fn:  trainNode69,
 		in:  [][]float32{m.w18, arena[3:13], m.w19, arena[2:3], arena[1:2], m.w5},
 		out: [][]float32{m.w18, m.w19, m.w5},
 	}
@@ -581,9 +576,9 @@ func (m *Model) TrainStep(x, y []float32, n int) float32 {
 	checkLen("TrainStep", "x", len(x), n*inputSize)
 	checkLen("TrainStep", "y", len(y), n*targetSize)
 	m.tasks[6].in[0] = x[:n*inputSize]
-	m.tasks[22].in[0] = x[:n*inputSize]
+	m.tasks[21].in[0] = x[:n*inputSize]
 	m.tasks[11].in[2] = y[:n*targetSize]
-	m.tasks[17].in[1] = y[:n*targetSize]
+	m.tasks[16].in[1] = y[:n*targetSize]
 	m.run(&m.tasks[6], n, 1, 0)
 	m.run(&m.tasks[7], n, n, 64*n)
 	m.run(&m.tasks[8], n, 1, 0)
@@ -593,30 +588,29 @@ func (m *Model) TrainStep(x, y []float32, n int) float32 {
 	m.run(&m.tasks[12], n, 1, 0)
 	m.run(&m.tasks[13], n, 1, 0)
 	m.run(&m.tasks[14], n, 1, 0)
-	m.run(&m.tasks[15], n, 1, 0)
-	m.run(&m.tasks[16], n, n, n)
-	m.run(&m.tasks[17], n, n, 10*n)
-	m.run(&m.tasks[18], n, 1, 0)
-	m.run(&m.tasks[19], n, 64*n, 64*n)
-	m.run(&m.tasks[20], n, 1, 0)
-	m.run(&m.tasks[21], n, 64*n, 64*n)
-	m.run(&m.tasks[22], n, 1, 0)
-	m.run(&m.tasks[23], n, 50176, 50176)
-	m.run(&m.tasks[24], n, 64, 64*n)
-	m.run(&m.tasks[25], n, 64, 64)
-	m.run(&m.tasks[26], n, 1, 0)
-	m.run(&m.tasks[27], n, 4096, 4096)
-	m.run(&m.tasks[28], n, 64, 64*n)
-	m.run(&m.tasks[29], n, 64, 64)
-	m.run(&m.tasks[30], n, 1, 0)
-	m.run(&m.tasks[31], n, 640, 640)
-	m.run(&m.tasks[32], n, 10, 10*n)
-	m.run(&m.tasks[33], n, 10, 10)
+	m.run(&m.tasks[15], n, n, n)
+	m.run(&m.tasks[16], n, n, 10*n)
+	m.run(&m.tasks[17], n, 1, 0)
+	m.run(&m.tasks[18], n, 64*n, 64*n)
+	m.run(&m.tasks[19], n, 1, 0)
+	m.run(&m.tasks[20], n, 64*n, 64*n)
+	m.run(&m.tasks[21], n, 1, 0)
+	m.run(&m.tasks[22], n, 50176, 50176)
+	m.run(&m.tasks[23], n, 64, 64*n)
+	m.run(&m.tasks[24], n, 64, 64)
+	m.run(&m.tasks[25], n, 1, 0)
+	m.run(&m.tasks[26], n, 4096, 4096)
+	m.run(&m.tasks[27], n, 64, 64*n)
+	m.run(&m.tasks[28], n, 64, 64)
+	m.run(&m.tasks[29], n, 1, 0)
+	m.run(&m.tasks[30], n, 640, 640)
+	m.run(&m.tasks[31], n, 10, 10*n)
+	m.run(&m.tasks[32], n, 10, 10)
 	loss := m.trainLoss[0]
 	m.tasks[6].in[0] = nil
-	m.tasks[22].in[0] = nil
+	m.tasks[21].in[0] = nil
 	m.tasks[11].in[2] = nil
-	m.tasks[17].in[1] = nil
+	m.tasks[16].in[1] = nil
 	m.trainN = n
 	return loss
 }
@@ -868,45 +862,40 @@ func trainNode17(t *task, lo, hi int) {
 	}
 }
 
-// trainNode19 computes %19 = fused %18 {kind="elementwise", region="train_step_fused8"} : (f32[], f32[]).
-func trainNode19(t *task, lo, hi int) {
-	out0, out1, x0 := t.out[0], t.out[1], t.in[0]
+// trainNode20 computes %20 = fused %18, %19 {kind="elementwise", region="train_step_fused9"} : (f32[], f32[], f32[], f32[]).
+func trainNode20(t *task, lo, hi int) {
+	out0, out1, out2, out3, x0, x1 := t.out[0], t.out[1], t.out[2], t.out[3], t.in[0], t.in[1]
 	c0 := float32(0.9)
-	c2 := float32(1)
-	c4 := float32(0.001)
+	c2 := float32(0.999)
+	c4 := float32(1)
+	c8 := float32(0.001)
+	c11 := float32(1e-07)
 	s0 := x0[0]
+	s1 := x1[0]
 	for i0 := lo; i0 < hi; i0++ {
 		v1 := float32(s0 * c0)
-		v3 := float32(c2 - v1)
-		v5 := float32(c4 / v3)
+		v3 := float32(s1 * c2)
+		v5 := float32(c4 - v1)
+		v6 := float32(c4 - v3)
+		v7 := float32(math.Sqrt(float64(v6)))
+		v9 := float32(c8 * v7)
+		v10 := float32(v9 / v5)
+		v12 := float32(c11 * v7)
 		out0[i0] = v1
-		out1[i0] = v5
+		out1[i0] = v3
+		out2[i0] = v10
+		out3[i0] = v12
 	}
 }
 
-// trainNode23 computes %23 = fused %22 {kind="elementwise", region="train_step_fused9"} : (f32[], f32[]).
-func trainNode23(t *task, lo, hi int) {
-	out0, out1, x0 := t.out[0], t.out[1], t.in[0]
-	c0 := float32(0.999)
-	c2 := float32(1)
-	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		v1 := float32(s0 * c0)
-		v3 := float32(c2 - v1)
-		v4 := float32(math.Sqrt(float64(v3)))
-		out0[i0] = v1
-		out1[i0] = v4
-	}
-}
-
-// trainNode26 computes %26 = size %15 {axes=[0], dtype=f32} : f32[].
-func trainNode26(t *task, lo, hi int) {
+// trainNode25 computes %25 = size %15 {axes=[0], dtype=f32} : f32[].
+func trainNode25(t *task, lo, hi int) {
 	n, out := t.n, t.out[0]
 	out[0] = float32(n)
 }
 
-// trainNode27 computes %27 = fused %26 {kind="elementwise", region="train_step_fused4"} : f32[N].
-func trainNode27(t *task, lo, hi int) {
+// trainNode26 computes %26 = fused %25 {kind="elementwise", region="train_step_fused4"} : f32[N].
+func trainNode26(t *task, lo, hi int) {
 	out, x0 := t.out[0], t.in[0]
 	c0 := float32(-1)
 	s0 := x0[0]
@@ -917,8 +906,8 @@ func trainNode27(t *task, lo, hi int) {
 	}
 }
 
-// trainNode29 computes %29 = fused %28, %arg1, %16 {kind="rows", region="train_step_fused5"} : f32[N,10].
-func trainNode29(t *task, lo, hi int) {
+// trainNode28 computes %28 = fused %27, %arg1, %16 {kind="rows", region="train_step_fused5"} : f32[N,10].
+func trainNode28(t *task, lo, hi int) {
 	out, x0, x1, x2 := t.out[0], t.in[0], t.in[1], t.in[2]
 	var buf0 [10]float32
 	for i0 := lo; i0 < hi; i0++ {
@@ -941,13 +930,31 @@ func trainNode29(t *task, lo, hi int) {
 	}
 }
 
-// trainNode30MatMul computes the product of %30 = fused %29, %10, %9 {kind="matmul", region="train_step_fused6"} : f32[N,64].
-func trainNode30MatMul(t *task, lo, hi int) {
+// trainNode29MatMul computes the product of %29 = fused %28, %10, %9 {kind="matmul", region="train_step_fused6"} : f32[N,64].
+func trainNode29MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
 	runtime.Sgemm(t.pool, false, true, n, 64, 10, 1, x0, 10, x1, 10, 0, out, 64)
 }
 
-// trainNode30 computes the epilogue of %30 = fused %29, %10, %9 {kind="matmul", region="train_step_fused6"} : f32[N,64].
+// trainNode29 computes the epilogue of %29 = fused %28, %10, %9 {kind="matmul", region="train_step_fused6"} : f32[N,64].
+func trainNode29(t *task, lo, hi int) {
+	out, x2, x3 := t.out[0], t.in[2], t.in[3]
+	c1 := float32(0)
+	for i0 := lo; i0 < hi; i0++ {
+		a0 := x2[i0]
+		a1 := x3[i0]
+		v2 := sel(a0, a1, c1)
+		out[i0] = v2
+	}
+}
+
+// trainNode30MatMul computes the product of %30 = fused %29, %5, %4 {kind="matmul", region="train_step_fused7"} : f32[N,64].
+func trainNode30MatMul(t *task, lo, hi int) {
+	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
+	runtime.Sgemm(t.pool, false, true, n, 64, 64, 1, x0, 64, x1, 64, 0, out, 64)
+}
+
+// trainNode30 computes the epilogue of %30 = fused %29, %5, %4 {kind="matmul", region="train_step_fused7"} : f32[N,64].
 func trainNode30(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
 	c1 := float32(0)
@@ -959,38 +966,19 @@ func trainNode30(t *task, lo, hi int) {
 	}
 }
 
-// trainNode31MatMul computes the product of %31 = fused %30, %5, %4 {kind="matmul", region="train_step_fused7"} : f32[N,64].
-func trainNode31MatMul(t *task, lo, hi int) {
-	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, true, n, 64, 64, 1, x0, 64, x1, 64, 0, out, 64)
-}
-
-// trainNode31 computes the epilogue of %31 = fused %30, %5, %4 {kind="matmul", region="train_step_fused7"} : f32[N,64].
-func trainNode31(t *task, lo, hi int) {
-	out, x2, x3 := t.out[0], t.in[2], t.in[3]
-	c1 := float32(0)
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x2[i0]
-		a1 := x3[i0]
-		v2 := sel(a0, a1, c1)
-		out[i0] = v2
-	}
-}
-
-// trainNode34MatMul computes the product of %34 = fused %arg0, %31, %32, %33, %25, %21, %0 {kind="matmul", region="train_step_fused10"} : (f32[784,64], f32[784,64], f32[784,64]).
-func trainNode34MatMul(t *task, lo, hi int) {
+// trainNode33MatMul computes the product of %33 = fused %arg0, %30, %31, %32, %24, %23, %0 {kind="matmul", region="train_step_fused10"} : (f32[784,64], f32[784,64], f32[784,64]).
+func trainNode33MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
 	runtime.Sgemm(t.pool, true, false, 784, 64, n, 1, x0, 784, x1, 64, 0, out, 64)
 }
 
-// trainNode34 computes the epilogue of %34 = fused %arg0, %31, %32, %33, %25, %21, %0 {kind="matmul", region="train_step_fused10"} : (f32[784,64], f32[784,64], f32[784,64]).
-func trainNode34(t *task, lo, hi int) {
+// trainNode33 computes the epilogue of %33 = fused %arg0, %30, %31, %32, %24, %23, %0 {kind="matmul", region="train_step_fused10"} : (f32[784,64], f32[784,64], f32[784,64]).
+func trainNode33(t *task, lo, hi int) {
 	out0, out1, out2, x2, x3, x4, x5, x6, x7 := t.out[0], t.out[1], t.out[2], t.in[2], t.in[3], t.in[4], t.in[5], t.in[6], t.in[7]
 	c1 := float32(0.9)
 	c3 := float32(0.1)
 	c6 := float32(0.999)
 	c9 := float32(0.001)
-	c14 := float32(1e-07)
 	s2 := x4[0]
 	s3 := x5[0]
 	for i0 := lo; i0 < hi; i0++ {
@@ -1006,19 +994,18 @@ func trainNode34(t *task, lo, hi int) {
 		v10 := float32(c9 * v8)
 		v11 := float32(v7 + v10)
 		v12 := float32(math.Sqrt(float64(v11)))
-		v13 := float32(v12 / s2)
-		v15 := float32(v13 + c14)
-		v16 := float32(v5 / v15)
-		v17 := float32(s3 * v16)
-		v18 := float32(a4 - v17)
+		v13 := float32(v12 + s2)
+		v14 := float32(v5 / v13)
+		v15 := float32(s3 * v14)
+		v16 := float32(a4 - v15)
 		out0[i0] = v5
 		out1[i0] = v11
-		out2[i0] = v18
+		out2[i0] = v16
 	}
 }
 
-// trainNode39 computes %39 = reduce_sum %31 {axes=[0], keepdims=true} : f32[1,64].
-func trainNode39(t *task, lo, hi int) {
+// trainNode38 computes %38 = reduce_sum %30 {axes=[0], keepdims=true} : f32[1,64].
+func trainNode38(t *task, lo, hi int) {
 	n, out, x0 := t.n, t.out[0], t.in[0]
 	for i0 := lo; i0 < hi; i0++ {
 		acc := 0.0
@@ -1029,14 +1016,13 @@ func trainNode39(t *task, lo, hi int) {
 	}
 }
 
-// trainNode42 computes %42 = fused %38, %40, %41, %25, %21, %1 {kind="elementwise", region="train_step_fused14"} : (f32[64], f32[64], f32[64]).
-func trainNode42(t *task, lo, hi int) {
+// trainNode41 computes %41 = fused %37, %39, %40, %24, %23, %1 {kind="elementwise", region="train_step_fused14"} : (f32[64], f32[64], f32[64]).
+func trainNode41(t *task, lo, hi int) {
 	out0, out1, out2, x0, x1, x2, x3, x4, x5 := t.out[0], t.out[1], t.out[2], t.in[0], t.in[1], t.in[2], t.in[3], t.in[4], t.in[5]
 	c0 := float32(0.9)
 	c2 := float32(0.1)
 	c5 := float32(0.999)
 	c8 := float32(0.001)
-	c13 := float32(1e-07)
 	s3 := x3[0]
 	s4 := x4[0]
 	for i0 := lo; i0 < hi; i0++ {
@@ -1052,31 +1038,29 @@ func trainNode42(t *task, lo, hi int) {
 		v9 := float32(c8 * v7)
 		v10 := float32(v6 + v9)
 		v11 := float32(math.Sqrt(float64(v10)))
-		v12 := float32(v11 / s3)
-		v14 := float32(v12 + c13)
-		v15 := float32(v4 / v14)
-		v16 := float32(s4 * v15)
-		v17 := float32(a5 - v16)
+		v12 := float32(v11 + s3)
+		v13 := float32(v4 / v12)
+		v14 := float32(s4 * v13)
+		v15 := float32(a5 - v14)
 		out0[i0] = v4
 		out1[i0] = v10
-		out2[i0] = v17
+		out2[i0] = v15
 	}
 }
 
-// trainNode48MatMul computes the product of %48 = fused %3, %30, %46, %47, %25, %21, %5 {kind="matmul", region="train_step_fused18"} : (f32[64,64], f32[64,64], f32[64,64]).
-func trainNode48MatMul(t *task, lo, hi int) {
+// trainNode47MatMul computes the product of %47 = fused %3, %29, %45, %46, %24, %23, %5 {kind="matmul", region="train_step_fused18"} : (f32[64,64], f32[64,64], f32[64,64]).
+func trainNode47MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
 	runtime.Sgemm(t.pool, true, false, 64, 64, n, 1, x0, 64, x1, 64, 0, out, 64)
 }
 
-// trainNode48 computes the epilogue of %48 = fused %3, %30, %46, %47, %25, %21, %5 {kind="matmul", region="train_step_fused18"} : (f32[64,64], f32[64,64], f32[64,64]).
-func trainNode48(t *task, lo, hi int) {
+// trainNode47 computes the epilogue of %47 = fused %3, %29, %45, %46, %24, %23, %5 {kind="matmul", region="train_step_fused18"} : (f32[64,64], f32[64,64], f32[64,64]).
+func trainNode47(t *task, lo, hi int) {
 	out0, out1, out2, x2, x3, x4, x5, x6, x7 := t.out[0], t.out[1], t.out[2], t.in[2], t.in[3], t.in[4], t.in[5], t.in[6], t.in[7]
 	c1 := float32(0.9)
 	c3 := float32(0.1)
 	c6 := float32(0.999)
 	c9 := float32(0.001)
-	c14 := float32(1e-07)
 	s2 := x4[0]
 	s3 := x5[0]
 	for i0 := lo; i0 < hi; i0++ {
@@ -1092,19 +1076,18 @@ func trainNode48(t *task, lo, hi int) {
 		v10 := float32(c9 * v8)
 		v11 := float32(v7 + v10)
 		v12 := float32(math.Sqrt(float64(v11)))
-		v13 := float32(v12 / s2)
-		v15 := float32(v13 + c14)
-		v16 := float32(v5 / v15)
-		v17 := float32(s3 * v16)
-		v18 := float32(a4 - v17)
+		v13 := float32(v12 + s2)
+		v14 := float32(v5 / v13)
+		v15 := float32(s3 * v14)
+		v16 := float32(a4 - v15)
 		out0[i0] = v5
 		out1[i0] = v11
-		out2[i0] = v18
+		out2[i0] = v16
 	}
 }
 
-// trainNode53 computes %53 = reduce_sum %30 {axes=[0], keepdims=true} : f32[1,64].
-func trainNode53(t *task, lo, hi int) {
+// trainNode52 computes %52 = reduce_sum %29 {axes=[0], keepdims=true} : f32[1,64].
+func trainNode52(t *task, lo, hi int) {
 	n, out, x0 := t.n, t.out[0], t.in[0]
 	for i0 := lo; i0 < hi; i0++ {
 		acc := 0.0
@@ -1115,14 +1098,13 @@ func trainNode53(t *task, lo, hi int) {
 	}
 }
 
-// trainNode56 computes %56 = fused %52, %54, %55, %25, %21, %6 {kind="elementwise", region="train_step_fused22"} : (f32[64], f32[64], f32[64]).
-func trainNode56(t *task, lo, hi int) {
+// trainNode55 computes %55 = fused %51, %53, %54, %24, %23, %6 {kind="elementwise", region="train_step_fused22"} : (f32[64], f32[64], f32[64]).
+func trainNode55(t *task, lo, hi int) {
 	out0, out1, out2, x0, x1, x2, x3, x4, x5 := t.out[0], t.out[1], t.out[2], t.in[0], t.in[1], t.in[2], t.in[3], t.in[4], t.in[5]
 	c0 := float32(0.9)
 	c2 := float32(0.1)
 	c5 := float32(0.999)
 	c8 := float32(0.001)
-	c13 := float32(1e-07)
 	s3 := x3[0]
 	s4 := x4[0]
 	for i0 := lo; i0 < hi; i0++ {
@@ -1138,31 +1120,29 @@ func trainNode56(t *task, lo, hi int) {
 		v9 := float32(c8 * v7)
 		v10 := float32(v6 + v9)
 		v11 := float32(math.Sqrt(float64(v10)))
-		v12 := float32(v11 / s3)
-		v14 := float32(v12 + c13)
-		v15 := float32(v4 / v14)
-		v16 := float32(s4 * v15)
-		v17 := float32(a5 - v16)
+		v12 := float32(v11 + s3)
+		v13 := float32(v4 / v12)
+		v14 := float32(s4 * v13)
+		v15 := float32(a5 - v14)
 		out0[i0] = v4
 		out1[i0] = v10
-		out2[i0] = v17
+		out2[i0] = v15
 	}
 }
 
-// trainNode62MatMul computes the product of %62 = fused %8, %29, %60, %61, %25, %21, %10 {kind="matmul", region="train_step_fused26"} : (f32[64,10], f32[64,10], f32[64,10]).
-func trainNode62MatMul(t *task, lo, hi int) {
+// trainNode61MatMul computes the product of %61 = fused %8, %28, %59, %60, %24, %23, %10 {kind="matmul", region="train_step_fused26"} : (f32[64,10], f32[64,10], f32[64,10]).
+func trainNode61MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
 	runtime.Sgemm(t.pool, true, false, 64, 10, n, 1, x0, 64, x1, 10, 0, out, 10)
 }
 
-// trainNode62 computes the epilogue of %62 = fused %8, %29, %60, %61, %25, %21, %10 {kind="matmul", region="train_step_fused26"} : (f32[64,10], f32[64,10], f32[64,10]).
-func trainNode62(t *task, lo, hi int) {
+// trainNode61 computes the epilogue of %61 = fused %8, %28, %59, %60, %24, %23, %10 {kind="matmul", region="train_step_fused26"} : (f32[64,10], f32[64,10], f32[64,10]).
+func trainNode61(t *task, lo, hi int) {
 	out0, out1, out2, x2, x3, x4, x5, x6, x7 := t.out[0], t.out[1], t.out[2], t.in[2], t.in[3], t.in[4], t.in[5], t.in[6], t.in[7]
 	c1 := float32(0.9)
 	c3 := float32(0.1)
 	c6 := float32(0.999)
 	c9 := float32(0.001)
-	c14 := float32(1e-07)
 	s2 := x4[0]
 	s3 := x5[0]
 	for i0 := lo; i0 < hi; i0++ {
@@ -1178,19 +1158,18 @@ func trainNode62(t *task, lo, hi int) {
 		v10 := float32(c9 * v8)
 		v11 := float32(v7 + v10)
 		v12 := float32(math.Sqrt(float64(v11)))
-		v13 := float32(v12 / s2)
-		v15 := float32(v13 + c14)
-		v16 := float32(v5 / v15)
-		v17 := float32(s3 * v16)
-		v18 := float32(a4 - v17)
+		v13 := float32(v12 + s2)
+		v14 := float32(v5 / v13)
+		v15 := float32(s3 * v14)
+		v16 := float32(a4 - v15)
 		out0[i0] = v5
 		out1[i0] = v11
-		out2[i0] = v18
+		out2[i0] = v16
 	}
 }
 
-// trainNode67 computes %67 = reduce_sum %29 {axes=[0], keepdims=true} : f32[1,10].
-func trainNode67(t *task, lo, hi int) {
+// trainNode66 computes %66 = reduce_sum %28 {axes=[0], keepdims=true} : f32[1,10].
+func trainNode66(t *task, lo, hi int) {
 	n, out, x0 := t.n, t.out[0], t.in[0]
 	for i0 := lo; i0 < hi; i0++ {
 		acc := 0.0
@@ -1201,14 +1180,13 @@ func trainNode67(t *task, lo, hi int) {
 	}
 }
 
-// trainNode70 computes %70 = fused %66, %68, %69, %25, %21, %12 {kind="elementwise", region="train_step_fused30"} : (f32[10], f32[10], f32[10]).
-func trainNode70(t *task, lo, hi int) {
+// trainNode69 computes %69 = fused %65, %67, %68, %24, %23, %12 {kind="elementwise", region="train_step_fused30"} : (f32[10], f32[10], f32[10]).
+func trainNode69(t *task, lo, hi int) {
 	out0, out1, out2, x0, x1, x2, x3, x4, x5 := t.out[0], t.out[1], t.out[2], t.in[0], t.in[1], t.in[2], t.in[3], t.in[4], t.in[5]
 	c0 := float32(0.9)
 	c2 := float32(0.1)
 	c5 := float32(0.999)
 	c8 := float32(0.001)
-	c13 := float32(1e-07)
 	s3 := x3[0]
 	s4 := x4[0]
 	for i0 := lo; i0 < hi; i0++ {
@@ -1224,14 +1202,13 @@ func trainNode70(t *task, lo, hi int) {
 		v9 := float32(c8 * v7)
 		v10 := float32(v6 + v9)
 		v11 := float32(math.Sqrt(float64(v10)))
-		v12 := float32(v11 / s3)
-		v14 := float32(v12 + c13)
-		v15 := float32(v4 / v14)
-		v16 := float32(s4 * v15)
-		v17 := float32(a5 - v16)
+		v12 := float32(v11 + s3)
+		v13 := float32(v4 / v12)
+		v14 := float32(s4 * v13)
+		v15 := float32(a5 - v14)
 		out0[i0] = v4
 		out1[i0] = v10
-		out2[i0] = v17
+		out2[i0] = v15
 	}
 }
 
