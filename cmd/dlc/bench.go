@@ -22,11 +22,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "worker goroutines (default: GOMAXPROCS)")
 	asJSON := fs.Bool("json", false, `print, as the last line of stdout, one JSON object: {"fused": {...}, "unfused": {...}, "speedup_train_step": x, "speedup_predict_batch1": x, "speedup_predict": x}`)
 	keep := fs.String("keep", "", "build in this directory and keep it (default: a temporary directory)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	path, err := oneModel(fs, pos, stderr)
+	path, err := parseModelArgs(fs, args, stderr)
 	if err != nil {
 		return err
 	}

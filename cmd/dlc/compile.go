@@ -33,11 +33,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("o", "", "output directory of the generated package (required)")
 	pkg := fs.String("pkg", "", "Go package name (default: the output directory's name)")
 	noFuse := fs.Bool("no-fuse", false, "emit one kernel per IR op (the unfused baseline)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	path, err := oneModel(fs, pos, stderr)
+	path, err := parseModelArgs(fs, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -86,11 +82,7 @@ func runIR(args []string, stdout, stderr io.Writer) error {
 	after := fs.String("after", "", "print the IR after this pass instead of after the whole pipeline; \"trace\" prints it as traced, before any pass")
 	dumpDir := fs.String("dump-dir", "", "also write the IR after every pass to DIR as numbered files (00-trace.ir, 01-autodiff.ir, ...)")
 	fn := fs.String("func", "", "print only this function (predict or train_step)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	path, err := oneModel(fs, pos, stderr)
+	path, err := parseModelArgs(fs, args, stderr)
 	if err != nil {
 		return err
 	}

@@ -141,6 +141,16 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseModelArgs parses the flags of a command that takes exactly one MODEL
+// argument and returns that argument.
+func parseModelArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (string, error) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return "", err
+	}
+	return oneModel(fs, pos, stderr)
+}
+
 func oneModel(fs *flag.FlagSet, pos []string, stderr io.Writer) (string, error) {
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "dlc %s: want exactly one MODEL argument, got %d\n", fs.Name(), len(pos))

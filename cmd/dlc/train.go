@@ -29,11 +29,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "worker goroutines (default: GOMAXPROCS)")
 	save := fs.String("save", "", "write the trained weights to this safetensors file")
 	keep := fs.String("keep", "", "build in this directory and keep it (default: a temporary directory, removed afterwards)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	path, err := oneModel(fs, pos, stderr)
+	path, err := parseModelArgs(fs, args, stderr)
 	if err != nil {
 		return err
 	}
