@@ -134,14 +134,19 @@ func Lower(md *frontend.Model, opts Options) (*ir.Module, error) {
 // the baseline: the fuse pass is skipped and the backend emits one kernel
 // and one buffer per IR value.
 func Package(md *frontend.Model, pkg string, noFuse bool, lower Options) (map[string][]byte, *ir.Module, error) {
-	if noFuse {
+	return PackageWith(md, golang.Options{Package: pkg, NoFuse: noFuse}, lower)
+}
+
+// PackageWith is Package with every option of the Go backend.
+func PackageWith(md *frontend.Model, gopts golang.Options, lower Options) (map[string][]byte, *ir.Module, error) {
+	if gopts.NoFuse {
 		lower.Disable = append(append([]string(nil), lower.Disable...), "fuse")
 	}
 	m, err := Lower(md, lower)
 	if err != nil {
 		return nil, nil, err
 	}
-	files, err := golang.Generate(m, golang.Options{Package: pkg, NoFuse: noFuse})
+	files, err := golang.Generate(m, gopts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dlc-project/dlc/codegen/golang"
 	"github.com/dlc-project/dlc/compile"
 	"github.com/dlc-project/dlc/ir"
 	"github.com/dlc-project/dlc/passes"
@@ -33,6 +34,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("o", "", "output directory of the generated package (required)")
 	pkg := fs.String("pkg", "", "Go package name (default: the output directory's name)")
 	noFuse := fs.Bool("no-fuse", false, "emit one kernel per IR op (the unfused baseline)")
+	noVector := fs.Bool("no-vector", false, "keep elementwise loops scalar instead of calling the runtime's vector loops (same results; for measuring)")
 	path, err := parseModelArgs(fs, args, stderr)
 	if err != nil {
 		return err
@@ -50,7 +52,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	files, _, err := compile.Package(md, name, *noFuse, compile.Options{Disable: mf.disable})
+	files, _, err := compile.PackageWith(md, golang.Options{Package: name, NoFuse: *noFuse, NoVector: *noVector}, compile.Options{Disable: mf.disable})
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

@@ -43,7 +43,7 @@ type e2eCase struct {
 
 // Variants of each module.
 const (
-	variantBase    = "base"    // unfused, Options.NoFuse: one kernel and one buffer per value
+	variantBase    = "base"    // unfused, Options.NoFuse and NoVector: one scalar kernel and one buffer per value
 	variantPlanned = "planned" // unfused, with the memory planner
 	variantFused   = "fused"   // after passes.Fuse, with fused kernels and the planner
 )
@@ -251,7 +251,10 @@ func loadCases(t *testing.T) []e2eCase {
 				pkg += variant
 			}
 			cases = append(cases, e2eCase{Name: name, Pkg: pkg, Group: group, Variant: variant, mod: m, In: in,
-				opts: golang.Options{Package: pkg, NoFuse: variant == variantBase}})
+				// The baseline also keeps its loops scalar, so that the
+				// bit-for-bit comparison below checks the vector loops
+				// (runtime.Vec*) of the other variants too.
+				opts: golang.Options{Package: pkg, NoFuse: variant == variantBase, NoVector: variant == variantBase}})
 		}
 	}
 	for i, p := range paths {

@@ -410,6 +410,10 @@ func (k *kernel) emitFusedLoop(l fusedLoop) {
 		sizes[d], vars[d], outStrides[d] = ds[d].size, "i"+strconv.Itoa(d), ds[d].out
 	}
 	k.rows, k.work = ds[0].size, product(sizes)
+	if chunk, ok := vecPlan(l, ds); ok && !k.g.noVector {
+		k.emitFusedLoopVec(l, ds, chunk)
+		return
+	}
 
 	names := map[*ir.Value]string{}
 	var pre, loads, comp, stores []jen.Code

@@ -43,6 +43,10 @@ type Options struct {
 	// fused nodes run as fused kernels and the memory planner reuses the
 	// space of dead values.
 	NoFuse bool
+	// NoVector keeps every fused elementwise loop scalar (one element per
+	// iteration) instead of chunked over runtime.Vec* calls; for measuring
+	// what the vector loops bring. The results are the same bits.
+	NoVector bool
 }
 
 // Paths of the packages the generated code imports.
@@ -102,7 +106,7 @@ func Generate(m *ir.Module, opts Options) (map[string][]byte, error) {
 	if err := ir.Verify(m); err != nil {
 		return nil, fmt.Errorf("codegen/golang: module %q does not verify: %w", m.Name, err)
 	}
-	g := &gen{mod: m, pkg: opts.Package, noFuse: opts.NoFuse, helpers: map[string]bool{}}
+	g := &gen{mod: m, pkg: opts.Package, noFuse: opts.NoFuse, noVector: opts.NoVector, helpers: map[string]bool{}}
 	if err := g.plan(); err != nil {
 		return nil, fmt.Errorf("codegen/golang: module %q: %w", m.Name, err)
 	}
@@ -138,16 +142,17 @@ func checkPackageName(name string) error {
 
 // gen holds everything known about the module being printed.
 type gen struct {
-	mod     *ir.Module
-	pkg     string
-	noFuse  bool
-	weights []*weightPlan // in module order, which is initialisation order
-	byName  map[string]*weightPlan
-	predict *fnPlan
-	train   *fnPlan // nil without train_step
-	arena   poly    // total arena size in MaxBatch, set by planArena
-	ntasks  int
-	helpers map[string]bool // helper functions the kernels call; emitted in a fixed order
+	mod      *ir.Module
+	pkg      string
+	noFuse   bool
+	noVector bool
+	weights  []*weightPlan // in module order, which is initialisation order
+	byName   map[string]*weightPlan
+	predict  *fnPlan
+	train    *fnPlan // nil without train_step
+	arena    poly    // total arena size in MaxBatch, set by planArena
+	ntasks   int
+	helpers  map[string]bool // helper functions the kernels call; emitted in a fixed order
 
 	inputSize, outputSize, targetSize, trainOutSize int64
 }

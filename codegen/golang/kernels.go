@@ -258,6 +258,9 @@ func elementwise(f elemFunc) emitFunc {
 		for i, a := range k.v.Args {
 			strides[i] = broadcastStrides(a.Type.Shape, out)
 		}
+		if f != nil && k.emitMapVec(shapeMonos(out), strides) {
+			return nil
+		}
 		k.emitMap(shapeMonos(out), strides, f)
 		return nil
 	}

@@ -150,6 +150,11 @@ func RunMain(args []string, stdout, stderr io.Writer, model string, variants []V
 		a, b := states[0].stats, states[1].stats
 		fmt.Fprintf(stdout, "\nspeedup %s/%s: train step %.2fx, predict b=1 %.2fx, predict b=%d %.2fx\n",
 			variants[0].Name, variants[1].Name, b.TrainStepMS/a.TrainStepMS, b.PredictBatch1US/a.PredictBatch1US, *batch, b.PredictMS/a.PredictMS)
+		for i := 2; i < len(states); i++ {
+			c := states[i].stats
+			fmt.Fprintf(stdout, "speedup %s/%s: train step %.2fx, predict b=1 %.2fx, predict b=%d %.2fx\n",
+				variants[0].Name, variants[i].Name, c.TrainStepMS/a.TrainStepMS, c.PredictBatch1US/a.PredictBatch1US, *batch, c.PredictMS/a.PredictMS)
+		}
 		if *asJSON {
 			obj := map[string]any{
 				"model": model, "batch": *batch, "rounds": *rounds,
@@ -157,6 +162,9 @@ func RunMain(args []string, stdout, stderr io.Writer, model string, variants []V
 				"speedup_train_step":     b.TrainStepMS / a.TrainStepMS,
 				"speedup_predict_batch1": b.PredictBatch1US / a.PredictBatch1US,
 				"speedup_predict":        b.PredictMS / a.PredictMS,
+			}
+			for i := 2; i < len(states); i++ {
+				obj[variants[i].Name] = states[i].stats
 			}
 			line, _ := json.Marshal(obj)
 			fmt.Fprintln(stdout, string(line))

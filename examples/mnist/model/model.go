@@ -678,13 +678,17 @@ func predictNode2MatMul(t *task, lo, hi int) {
 // predictNode2 computes the epilogue of %2 = fused %arg0, %0, %1 {kind="matmul", region="predict_fused0"} : f32[N,64].
 func predictNode2(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
+	var vb0 [64]float32
 	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 64; i1++ {
-			a0 := x2[i1]
-			a1 := x3[i0*64+i1]
-			v1 := float32(a1 + a0)
-			v2 := relu(v1)
-			out[i0*64+i1] = v2
+		for c := 0; c < 64; c += 64 {
+			w := min(64, 64-c)
+			a0 := x2[c : c+w]
+			a1 := x3[i0*64+c : i0*64+c+w]
+			v1 := vb0[:w]
+			runtime.VecAdd(v1, a1, a0)
+			v2 := vb0[:w]
+			runtime.VecRelu(v2, v1)
+			copy(out[i0*64+c:i0*64+c+w], v2)
 		}
 	}
 }
@@ -698,13 +702,17 @@ func predictNode5MatMul(t *task, lo, hi int) {
 // predictNode5 computes the epilogue of %5 = fused %2, %3, %4 {kind="matmul", region="predict_fused1"} : f32[N,64].
 func predictNode5(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
+	var vb0 [64]float32
 	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 64; i1++ {
-			a0 := x2[i1]
-			a1 := x3[i0*64+i1]
-			v1 := float32(a1 + a0)
-			v2 := relu(v1)
-			out[i0*64+i1] = v2
+		for c := 0; c < 64; c += 64 {
+			w := min(64, 64-c)
+			a0 := x2[c : c+w]
+			a1 := x3[i0*64+c : i0*64+c+w]
+			v1 := vb0[:w]
+			runtime.VecAdd(v1, a1, a0)
+			v2 := vb0[:w]
+			runtime.VecRelu(v2, v1)
+			copy(out[i0*64+c:i0*64+c+w], v2)
 		}
 	}
 }
@@ -753,15 +761,21 @@ func trainNode2MatMul(t *task, lo, hi int) {
 func trainNode2(t *task, lo, hi int) {
 	out0, out1, x2, x3 := t.out[0], t.out[1], t.in[2], t.in[3]
 	c3 := float32(0)
+	var vb0 [64]float32
+	var vb1 [64]float32
 	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 64; i1++ {
-			a0 := x2[i1]
-			a1 := x3[i0*64+i1]
-			v1 := float32(a1 + a0)
-			v2 := relu(v1)
-			v4 := b2f(v1 > c3)
-			out0[i0*64+i1] = v2
-			out1[i0*64+i1] = v4
+		for c := 0; c < 64; c += 64 {
+			w := min(64, 64-c)
+			a0 := x2[c : c+w]
+			a1 := x3[i0*64+c : i0*64+c+w]
+			v1 := vb0[:w]
+			runtime.VecAdd(v1, a1, a0)
+			v2 := vb1[:w]
+			runtime.VecRelu(v2, v1)
+			v4 := vb0[:w]
+			runtime.VecGTS(v4, v1, c3)
+			copy(out0[i0*64+c:i0*64+c+w], v2)
+			copy(out1[i0*64+c:i0*64+c+w], v4)
 		}
 	}
 }
@@ -776,15 +790,21 @@ func trainNode7MatMul(t *task, lo, hi int) {
 func trainNode7(t *task, lo, hi int) {
 	out0, out1, x2, x3 := t.out[0], t.out[1], t.in[2], t.in[3]
 	c3 := float32(0)
+	var vb0 [64]float32
+	var vb1 [64]float32
 	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 64; i1++ {
-			a0 := x2[i1]
-			a1 := x3[i0*64+i1]
-			v1 := float32(a1 + a0)
-			v2 := relu(v1)
-			v4 := b2f(v1 > c3)
-			out0[i0*64+i1] = v2
-			out1[i0*64+i1] = v4
+		for c := 0; c < 64; c += 64 {
+			w := min(64, 64-c)
+			a0 := x2[c : c+w]
+			a1 := x3[i0*64+c : i0*64+c+w]
+			v1 := vb0[:w]
+			runtime.VecAdd(v1, a1, a0)
+			v2 := vb1[:w]
+			runtime.VecRelu(v2, v1)
+			v4 := vb0[:w]
+			runtime.VecGTS(v4, v1, c3)
+			copy(out0[i0*64+c:i0*64+c+w], v2)
+			copy(out1[i0*64+c:i0*64+c+w], v4)
 		}
 	}
 }
@@ -899,10 +919,15 @@ func trainNode26(t *task, lo, hi int) {
 	out, x0 := t.out[0], t.in[0]
 	c0 := float32(-1)
 	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		v1 := c0
-		v2 := float32(v1 / s0)
-		out[i0] = v2
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		v2 := float32(c0 / s0)
+		{
+			dst := out[c : c+w]
+			for j := range dst {
+				dst[j] = v2
+			}
+		}
 	}
 }
 
@@ -940,11 +965,14 @@ func trainNode29MatMul(t *task, lo, hi int) {
 func trainNode29(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
 	c1 := float32(0)
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x2[i0]
-		a1 := x3[i0]
-		v2 := sel(a0, a1, c1)
-		out[i0] = v2
+	var vb0 [512]float32
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		a0 := x2[c : c+w]
+		a1 := x3[c : c+w]
+		v2 := vb0[:w]
+		runtime.VecSelectVS(v2, a0, a1, c1)
+		copy(out[c:c+w], v2)
 	}
 }
 
@@ -958,11 +986,14 @@ func trainNode30MatMul(t *task, lo, hi int) {
 func trainNode30(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
 	c1 := float32(0)
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x2[i0]
-		a1 := x3[i0]
-		v2 := sel(a0, a1, c1)
-		out[i0] = v2
+	var vb0 [512]float32
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		a0 := x2[c : c+w]
+		a1 := x3[c : c+w]
+		v2 := vb0[:w]
+		runtime.VecSelectVS(v2, a0, a1, c1)
+		copy(out[c:c+w], v2)
 	}
 }
 
@@ -981,26 +1012,42 @@ func trainNode33(t *task, lo, hi int) {
 	c9 := float32(0.001)
 	s2 := x4[0]
 	s3 := x5[0]
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x2[i0]
-		a1 := x3[i0]
-		a4 := x6[i0]
-		a5 := x7[i0]
-		v2 := float32(c1 * a0)
-		v4 := float32(c3 * a5)
-		v5 := float32(v2 + v4)
-		v7 := float32(c6 * a1)
-		v8 := float32(a5 * a5)
-		v10 := float32(c9 * v8)
-		v11 := float32(v7 + v10)
-		v12 := float32(math.Sqrt(float64(v11)))
-		v13 := float32(v12 + s2)
-		v14 := float32(v5 / v13)
-		v15 := float32(s3 * v14)
-		v16 := float32(a4 - v15)
-		out0[i0] = v5
-		out1[i0] = v11
-		out2[i0] = v16
+	var vb0 [512]float32
+	var vb1 [512]float32
+	var vb2 [512]float32
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		a0 := x2[c : c+w]
+		a1 := x3[c : c+w]
+		a4 := x6[c : c+w]
+		a5 := x7[c : c+w]
+		v2 := vb0[:w]
+		runtime.VecMulS(v2, a0, c1)
+		v4 := vb1[:w]
+		runtime.VecMulS(v4, a5, c3)
+		v5 := vb1[:w]
+		runtime.VecAdd(v5, v2, v4)
+		v7 := vb0[:w]
+		runtime.VecMulS(v7, a1, c6)
+		v8 := vb2[:w]
+		runtime.VecMul(v8, a5, a5)
+		v10 := vb2[:w]
+		runtime.VecMulS(v10, v8, c9)
+		v11 := vb2[:w]
+		runtime.VecAdd(v11, v7, v10)
+		v12 := vb0[:w]
+		runtime.VecSqrt(v12, v11)
+		v13 := vb0[:w]
+		runtime.VecAddS(v13, v12, s2)
+		v14 := vb0[:w]
+		runtime.VecDiv(v14, v5, v13)
+		v15 := vb0[:w]
+		runtime.VecMulS(v15, v14, s3)
+		v16 := vb0[:w]
+		runtime.VecSub(v16, a4, v15)
+		copy(out0[c:c+w], v5)
+		copy(out1[c:c+w], v11)
+		copy(out2[c:c+w], v16)
 	}
 }
 
@@ -1025,26 +1072,42 @@ func trainNode41(t *task, lo, hi int) {
 	c8 := float32(0.001)
 	s3 := x3[0]
 	s4 := x4[0]
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x0[i0]
-		a1 := x1[i0]
-		a2 := x2[i0]
-		a5 := x5[i0]
-		v1 := float32(c0 * a0)
-		v3 := float32(c2 * a1)
-		v4 := float32(v1 + v3)
-		v6 := float32(c5 * a2)
-		v7 := float32(a1 * a1)
-		v9 := float32(c8 * v7)
-		v10 := float32(v6 + v9)
-		v11 := float32(math.Sqrt(float64(v10)))
-		v12 := float32(v11 + s3)
-		v13 := float32(v4 / v12)
-		v14 := float32(s4 * v13)
-		v15 := float32(a5 - v14)
-		out0[i0] = v4
-		out1[i0] = v10
-		out2[i0] = v15
+	var vb0 [64]float32
+	var vb1 [64]float32
+	var vb2 [64]float32
+	for c := lo; c < hi; c += 64 {
+		w := min(64, hi-c)
+		a0 := x0[c : c+w]
+		a1 := x1[c : c+w]
+		a2 := x2[c : c+w]
+		a5 := x5[c : c+w]
+		v1 := vb0[:w]
+		runtime.VecMulS(v1, a0, c0)
+		v3 := vb1[:w]
+		runtime.VecMulS(v3, a1, c2)
+		v4 := vb1[:w]
+		runtime.VecAdd(v4, v1, v3)
+		v6 := vb0[:w]
+		runtime.VecMulS(v6, a2, c5)
+		v7 := vb2[:w]
+		runtime.VecMul(v7, a1, a1)
+		v9 := vb2[:w]
+		runtime.VecMulS(v9, v7, c8)
+		v10 := vb2[:w]
+		runtime.VecAdd(v10, v6, v9)
+		v11 := vb0[:w]
+		runtime.VecSqrt(v11, v10)
+		v12 := vb0[:w]
+		runtime.VecAddS(v12, v11, s3)
+		v13 := vb0[:w]
+		runtime.VecDiv(v13, v4, v12)
+		v14 := vb0[:w]
+		runtime.VecMulS(v14, v13, s4)
+		v15 := vb0[:w]
+		runtime.VecSub(v15, a5, v14)
+		copy(out0[c:c+w], v4)
+		copy(out1[c:c+w], v10)
+		copy(out2[c:c+w], v15)
 	}
 }
 
@@ -1063,26 +1126,42 @@ func trainNode47(t *task, lo, hi int) {
 	c9 := float32(0.001)
 	s2 := x4[0]
 	s3 := x5[0]
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x2[i0]
-		a1 := x3[i0]
-		a4 := x6[i0]
-		a5 := x7[i0]
-		v2 := float32(c1 * a0)
-		v4 := float32(c3 * a5)
-		v5 := float32(v2 + v4)
-		v7 := float32(c6 * a1)
-		v8 := float32(a5 * a5)
-		v10 := float32(c9 * v8)
-		v11 := float32(v7 + v10)
-		v12 := float32(math.Sqrt(float64(v11)))
-		v13 := float32(v12 + s2)
-		v14 := float32(v5 / v13)
-		v15 := float32(s3 * v14)
-		v16 := float32(a4 - v15)
-		out0[i0] = v5
-		out1[i0] = v11
-		out2[i0] = v16
+	var vb0 [512]float32
+	var vb1 [512]float32
+	var vb2 [512]float32
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		a0 := x2[c : c+w]
+		a1 := x3[c : c+w]
+		a4 := x6[c : c+w]
+		a5 := x7[c : c+w]
+		v2 := vb0[:w]
+		runtime.VecMulS(v2, a0, c1)
+		v4 := vb1[:w]
+		runtime.VecMulS(v4, a5, c3)
+		v5 := vb1[:w]
+		runtime.VecAdd(v5, v2, v4)
+		v7 := vb0[:w]
+		runtime.VecMulS(v7, a1, c6)
+		v8 := vb2[:w]
+		runtime.VecMul(v8, a5, a5)
+		v10 := vb2[:w]
+		runtime.VecMulS(v10, v8, c9)
+		v11 := vb2[:w]
+		runtime.VecAdd(v11, v7, v10)
+		v12 := vb0[:w]
+		runtime.VecSqrt(v12, v11)
+		v13 := vb0[:w]
+		runtime.VecAddS(v13, v12, s2)
+		v14 := vb0[:w]
+		runtime.VecDiv(v14, v5, v13)
+		v15 := vb0[:w]
+		runtime.VecMulS(v15, v14, s3)
+		v16 := vb0[:w]
+		runtime.VecSub(v16, a4, v15)
+		copy(out0[c:c+w], v5)
+		copy(out1[c:c+w], v11)
+		copy(out2[c:c+w], v16)
 	}
 }
 
@@ -1107,26 +1186,42 @@ func trainNode55(t *task, lo, hi int) {
 	c8 := float32(0.001)
 	s3 := x3[0]
 	s4 := x4[0]
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x0[i0]
-		a1 := x1[i0]
-		a2 := x2[i0]
-		a5 := x5[i0]
-		v1 := float32(c0 * a0)
-		v3 := float32(c2 * a1)
-		v4 := float32(v1 + v3)
-		v6 := float32(c5 * a2)
-		v7 := float32(a1 * a1)
-		v9 := float32(c8 * v7)
-		v10 := float32(v6 + v9)
-		v11 := float32(math.Sqrt(float64(v10)))
-		v12 := float32(v11 + s3)
-		v13 := float32(v4 / v12)
-		v14 := float32(s4 * v13)
-		v15 := float32(a5 - v14)
-		out0[i0] = v4
-		out1[i0] = v10
-		out2[i0] = v15
+	var vb0 [64]float32
+	var vb1 [64]float32
+	var vb2 [64]float32
+	for c := lo; c < hi; c += 64 {
+		w := min(64, hi-c)
+		a0 := x0[c : c+w]
+		a1 := x1[c : c+w]
+		a2 := x2[c : c+w]
+		a5 := x5[c : c+w]
+		v1 := vb0[:w]
+		runtime.VecMulS(v1, a0, c0)
+		v3 := vb1[:w]
+		runtime.VecMulS(v3, a1, c2)
+		v4 := vb1[:w]
+		runtime.VecAdd(v4, v1, v3)
+		v6 := vb0[:w]
+		runtime.VecMulS(v6, a2, c5)
+		v7 := vb2[:w]
+		runtime.VecMul(v7, a1, a1)
+		v9 := vb2[:w]
+		runtime.VecMulS(v9, v7, c8)
+		v10 := vb2[:w]
+		runtime.VecAdd(v10, v6, v9)
+		v11 := vb0[:w]
+		runtime.VecSqrt(v11, v10)
+		v12 := vb0[:w]
+		runtime.VecAddS(v12, v11, s3)
+		v13 := vb0[:w]
+		runtime.VecDiv(v13, v4, v12)
+		v14 := vb0[:w]
+		runtime.VecMulS(v14, v13, s4)
+		v15 := vb0[:w]
+		runtime.VecSub(v15, a5, v14)
+		copy(out0[c:c+w], v4)
+		copy(out1[c:c+w], v10)
+		copy(out2[c:c+w], v15)
 	}
 }
 
@@ -1145,26 +1240,42 @@ func trainNode61(t *task, lo, hi int) {
 	c9 := float32(0.001)
 	s2 := x4[0]
 	s3 := x5[0]
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x2[i0]
-		a1 := x3[i0]
-		a4 := x6[i0]
-		a5 := x7[i0]
-		v2 := float32(c1 * a0)
-		v4 := float32(c3 * a5)
-		v5 := float32(v2 + v4)
-		v7 := float32(c6 * a1)
-		v8 := float32(a5 * a5)
-		v10 := float32(c9 * v8)
-		v11 := float32(v7 + v10)
-		v12 := float32(math.Sqrt(float64(v11)))
-		v13 := float32(v12 + s2)
-		v14 := float32(v5 / v13)
-		v15 := float32(s3 * v14)
-		v16 := float32(a4 - v15)
-		out0[i0] = v5
-		out1[i0] = v11
-		out2[i0] = v16
+	var vb0 [512]float32
+	var vb1 [512]float32
+	var vb2 [512]float32
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		a0 := x2[c : c+w]
+		a1 := x3[c : c+w]
+		a4 := x6[c : c+w]
+		a5 := x7[c : c+w]
+		v2 := vb0[:w]
+		runtime.VecMulS(v2, a0, c1)
+		v4 := vb1[:w]
+		runtime.VecMulS(v4, a5, c3)
+		v5 := vb1[:w]
+		runtime.VecAdd(v5, v2, v4)
+		v7 := vb0[:w]
+		runtime.VecMulS(v7, a1, c6)
+		v8 := vb2[:w]
+		runtime.VecMul(v8, a5, a5)
+		v10 := vb2[:w]
+		runtime.VecMulS(v10, v8, c9)
+		v11 := vb2[:w]
+		runtime.VecAdd(v11, v7, v10)
+		v12 := vb0[:w]
+		runtime.VecSqrt(v12, v11)
+		v13 := vb0[:w]
+		runtime.VecAddS(v13, v12, s2)
+		v14 := vb0[:w]
+		runtime.VecDiv(v14, v5, v13)
+		v15 := vb0[:w]
+		runtime.VecMulS(v15, v14, s3)
+		v16 := vb0[:w]
+		runtime.VecSub(v16, a4, v15)
+		copy(out0[c:c+w], v5)
+		copy(out1[c:c+w], v11)
+		copy(out2[c:c+w], v16)
 	}
 }
 
@@ -1210,28 +1321,4 @@ func trainNode69(t *task, lo, hi int) {
 		out1[i0] = v10
 		out2[i0] = v15
 	}
-}
-
-// b2f stores a bool as 0 or 1.
-func b2f(c bool) float32 {
-	if c {
-		return 1
-	}
-	return 0
-}
-
-// sel is c ? a : b for a bool c stored as 0 or 1.
-func sel(c, a, b float32) float32 {
-	if c != 0 {
-		return a
-	}
-	return b
-}
-
-// relu is max(x, 0), keeping NaN as the interpreter does.
-func relu(x float32) float32 {
-	if x < 0 {
-		return 0
-	}
-	return x
 }
