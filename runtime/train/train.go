@@ -57,6 +57,17 @@ type Config struct {
 	// default when empty) or "mse". Training loss is whatever TrainStep
 	// returns.
 	Loss string
+	// StartEpoch is the number of epochs already done (a resumed run: the
+	// model holds the weights and optimizer state after them). Fit runs
+	// epochs StartEpoch+1 … Epochs, after replaying the shuffles of the
+	// finished ones, so that it sees the batches the uninterrupted run sees.
+	StartEpoch int
+	// OnEpoch, if set, is called after each epoch (checkpoints, logs); an
+	// error stops training and is returned.
+	OnEpoch func(EpochStats) error
+	// EvalEachEpoch evaluates the test set after every epoch (into
+	// EpochStats.TestLoss and TestAccuracy), not only at the end.
+	EvalEachEpoch bool
 }
 
 // EpochStats summarizes one training epoch.
@@ -66,6 +77,9 @@ type EpochStats struct {
 	Accuracy      float64 `json:"accuracy"`
 	Seconds       float64 `json:"seconds"`
 	SamplesPerSec float64 `json:"samples_per_sec"`
+	// Test-set figures after the epoch (Config.EvalEachEpoch; nil without).
+	TestLoss     *float64 `json:"test_loss,omitempty"`
+	TestAccuracy *float64 `json:"test_accuracy,omitempty"`
 }
 
 // Result summarizes a Fit run.
@@ -128,6 +142,9 @@ func Fit(m Model, trainSet, testSet *runtime.Dataset, cfg Config) (*Result, erro
 	if cfg.Epochs <= 0 {
 		return nil, fmt.Errorf("train: epochs = %d must be positive", cfg.Epochs)
 	}
+	if cfg.StartEpoch < 0 || cfg.StartEpoch >= cfg.Epochs {
+		return nil, fmt.Errorf("train: resuming after epoch %d of %d: nothing left to train (give more epochs)", cfg.StartEpoch, cfg.Epochs)
+	}
 	if _, err := lossFunc(cfg.Loss); err != nil {
 		return nil, err
 	}
@@ -153,7 +170,12 @@ func Fit(m Model, trainSet, testSet *runtime.Dataset, cfg Config) (*Result, erro
 	res := &Result{BatchSize: bs}
 	var trainSeconds float64
 
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+	if cfg.Shuffle {
+		for range cfg.StartEpoch {
+			rng.Shuffle(order)
+		}
+	}
+	for epoch := cfg.StartEpoch + 1; epoch <= cfg.Epochs; epoch++ {
 		if cfg.Shuffle {
 			rng.Shuffle(order)
 		}
@@ -181,9 +203,21 @@ func Fit(m Model, trainSet, testSet *runtime.Dataset, cfg Config) (*Result, erro
 			SamplesPerSec: float64(seen) / secs,
 		}
 		bar.finish(st.Loss, st.Accuracy, st.SamplesPerSec)
+		if cfg.EvalEachEpoch && testSet != nil {
+			loss, acc, err := EvaluateLoss(m, testSet, bs, cfg.Loss)
+			if err != nil {
+				return nil, err
+			}
+			st.TestLoss, st.TestAccuracy = &loss, &acc
+		}
 		res.Epochs = append(res.Epochs, st)
+		if cfg.OnEpoch != nil {
+			if err := cfg.OnEpoch(st); err != nil {
+				return nil, err
+			}
+		}
 	}
-	res.TrainSamplesPerSec = float64(trainSet.N*cfg.Epochs) / trainSeconds
+	res.TrainSamplesPerSec = float64(trainSet.N*(cfg.Epochs-cfg.StartEpoch)) / trainSeconds
 
 	if testSet != nil {
 		loss, acc, err := EvaluateLoss(m, testSet, bs, cfg.Loss)
