@@ -18,10 +18,11 @@ type gradCase struct {
 	params []ir.Shape
 	// positive makes inputs lie in [0.5, 2] (log, sqrt, div's divisor).
 	positive bool
+	build    func(b *ir.Builder, p []*ir.Value) *ir.Value
+
 	// input, when set, draws each element of parameter p instead, for ops
 	// with another domain (acosh, atanh) or kinks elsewhere (mod).
 	input func(r *rand.Rand, p int) float64
-	build    func(b *ir.Builder, p []*ir.Value) *ir.Value
 }
 
 func sh(d ...int64) ir.Shape { return ir.ShapeOf(d...) }
