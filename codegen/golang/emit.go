@@ -1,7 +1,9 @@
 package golang
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -733,7 +735,19 @@ func (g *gen) emitHelpers(f *jen.File) {
 		)
 		f.Line()
 	}
+	for _, name := range slices.Sorted(maps.Keys(opHelpers)) {
+		if g.helpers[name] {
+			opHelpers[name](f)
+			f.Line()
+		}
+	}
 }
+
+// opHelpers holds the helpers that the kernels of an op file
+// (kernels_<topic>.go) call, by name, each emitting its declaration;
+// emitHelpers emits those some kernel calls, sorted by name, after the
+// ones above.
+var opHelpers = map[string]func(f *jen.File){}
 
 // emitData emits the package-level literals holding weight data and
 // constant tensors, eight values a line.
