@@ -6,14 +6,14 @@ import (
 	"github.com/dlc-project/dlc/ir"
 )
 
-// uniform draws inputs in [lo, hi], for every parameter.
-func uniform(lo, hi float64) func(r *rand.Rand, p int) float64 {
+// elemUniform draws inputs in [lo, hi], for every parameter.
+func elemUniform(lo, hi float64) func(r *rand.Rand, p int) float64 {
 	return func(r *rand.Rand, _ int) float64 { return lo + (hi-lo)*r.Float64() }
 }
 
-// modInputs keeps a/b within ±[2.09, 2.7], away from the integers where
+// elemModInputs keeps a/b within ±[2.09, 2.7], away from the integers where
 // mod jumps: a in ±[2.3, 2.7], b in ±[1, 1.1].
-func modInputs(r *rand.Rand, p int) float64 {
+func elemModInputs(r *rand.Rand, p int) float64 {
 	s := float64(1 - 2*r.IntN(2))
 	if p == 0 {
 		return s * (2.3 + 0.4*r.Float64())
@@ -27,14 +27,14 @@ func init() {
 		gradCase{name: "abs", op: ir.OpAbs, params: []ir.Shape{sh(2, 3)}, build: unary(ir.OpAbs)},
 		gradCase{name: "erf", op: ir.OpErf, params: []ir.Shape{sh(2, 3)}, build: unary(ir.OpErf)},
 		gradCase{name: "tan", op: ir.OpTan, params: []ir.Shape{sh(2, 3)}, build: unary(ir.OpTan)},
-		gradCase{name: "asin", op: ir.OpAsin, params: []ir.Shape{sh(2, 3)}, input: uniform(-0.9, 0.9), build: unary(ir.OpAsin)},
-		gradCase{name: "acos", op: ir.OpAcos, params: []ir.Shape{sh(2, 3)}, input: uniform(-0.9, 0.9), build: unary(ir.OpAcos)},
+		gradCase{name: "asin", op: ir.OpAsin, params: []ir.Shape{sh(2, 3)}, input: elemUniform(-0.9, 0.9), build: unary(ir.OpAsin)},
+		gradCase{name: "acos", op: ir.OpAcos, params: []ir.Shape{sh(2, 3)}, input: elemUniform(-0.9, 0.9), build: unary(ir.OpAcos)},
 		gradCase{name: "atan", op: ir.OpAtan, params: []ir.Shape{sh(2, 3)}, build: unary(ir.OpAtan)},
 		gradCase{name: "sinh", op: ir.OpSinh, params: []ir.Shape{sh(2, 3)}, build: unary(ir.OpSinh)},
 		gradCase{name: "cosh", op: ir.OpCosh, params: []ir.Shape{sh(2, 3)}, build: unary(ir.OpCosh)},
 		gradCase{name: "asinh", op: ir.OpAsinh, params: []ir.Shape{sh(2, 3)}, build: unary(ir.OpAsinh)},
-		gradCase{name: "acosh", op: ir.OpAcosh, params: []ir.Shape{sh(2, 3)}, input: uniform(1.2, 3), build: unary(ir.OpAcosh)},
-		gradCase{name: "atanh", op: ir.OpAtanh, params: []ir.Shape{sh(2, 3)}, input: uniform(-0.9, 0.9), build: unary(ir.OpAtanh)},
+		gradCase{name: "acosh", op: ir.OpAcosh, params: []ir.Shape{sh(2, 3)}, input: elemUniform(1.2, 3), build: unary(ir.OpAcosh)},
+		gradCase{name: "atanh", op: ir.OpAtanh, params: []ir.Shape{sh(2, 3)}, input: elemUniform(-0.9, 0.9), build: unary(ir.OpAtanh)},
 		gradCase{name: "reciprocal", op: ir.OpReciprocal, params: []ir.Shape{sh(2, 3)}, build: unary(ir.OpReciprocal)},
 		gradCase{name: "pow", op: ir.OpPow, params: []ir.Shape{sh(2, 3), sh(2, 3)}, build: binary(ir.OpPow),
 			input: func(r *rand.Rand, p int) float64 {
@@ -59,8 +59,8 @@ func init() {
 		gradCase{name: "minimum_tie", op: ir.OpMinimum, params: []ir.Shape{sh(2, 3)}, build: func(b *ir.Builder, p []*ir.Value) *ir.Value {
 			return b.Op(ir.OpMinimum, nil, p[0], p[0])
 		}},
-		gradCase{name: "mod", op: ir.OpMod, params: []ir.Shape{sh(2, 3), sh(2, 3)}, input: modInputs, build: binary(ir.OpMod)},
-		gradCase{name: "mod_fmod", op: ir.OpMod, params: []ir.Shape{sh(2, 3), sh(3)}, input: modInputs,
+		gradCase{name: "mod", op: ir.OpMod, params: []ir.Shape{sh(2, 3), sh(2, 3)}, input: elemModInputs, build: binary(ir.OpMod)},
+		gradCase{name: "mod_fmod", op: ir.OpMod, params: []ir.Shape{sh(2, 3), sh(3)}, input: elemModInputs,
 			build: withAttrs(ir.OpMod, ir.Attrs{"fmod": true})},
 	)
 }
