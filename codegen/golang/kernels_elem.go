@@ -96,11 +96,12 @@ func init() {
 	}
 
 	opHelpers["sign"] = func(f *jen.File) {
-		f.Comment("sign is -1, 0 or 1 by the sign of x; zeros and NaN are returned as they are,")
-		f.Comment("as the interpreter (and NumPy) do.")
+		f.Comment("sign is -1, 0 or 1 by the sign of x, +0 for either zero and NaN for NaN, as")
+		f.Comment("the interpreter (and NumPy) do.")
 		f.Func().Id("sign").Params(jen.Id("x").Float32()).Float32().Block(
 			jen.If(jen.Id("x").Op(">").Lit(0)).Block(jen.Return(jen.Lit(1))),
 			jen.If(jen.Id("x").Op("<").Lit(0)).Block(jen.Return(jen.Lit(-1))),
+			jen.If(jen.Id("x").Op("==").Lit(0)).Block(jen.Return(jen.Lit(0))),
 			jen.Return(jen.Id("x")),
 		)
 	}

@@ -48,14 +48,16 @@ func init() {
 	}
 }
 
-// sign is -1, 0 or 1 by the sign of x; a zero (of either sign) and NaN are
-// returned unchanged, as NumPy's sign does.
+// sign is -1, 0 or 1 by the sign of x, +0 for either zero and NaN for
+// NaN, as NumPy's sign (x > 0 ? 1 : x < 0 ? -1 : x == 0 ? 0 : x).
 func sign(x float64) float64 {
 	switch {
 	case x > 0:
 		return 1
 	case x < 0:
 		return -1
+	case x == 0:
+		return 0
 	}
 	return x
 }

@@ -24,12 +24,13 @@ func TestElemOps(t *testing.T) {
 		{"abs i32", ir.OpAbs, nil, []*Tensor{tt(ir.I32, sh(3), -3, 0, 4)}, tt(ir.I32, sh(3), 3, 0, 4)},
 		{"abs i8 wraps", ir.OpAbs, nil, []*Tensor{tt(ir.I8, sh(1), -128)}, tt(ir.I8, sh(1), -128)},
 		{"sign", ir.OpSign, nil, []*Tensor{tf(sh(5), -2.5, 0, 0.1, nan, -inf)}, tf(sh(5), -1, 0, 1, nan, -1)},
+		{"sign of -0 is +0", ir.OpSign, nil, []*Tensor{f64(sh(1), math.Copysign(0, -1))}, f64(sh(1), 0)},
 		{"sign i64", ir.OpSign, nil, []*Tensor{tt(ir.I64, sh(3), -7, 0, 9)}, tt(ir.I64, sh(3), -1, 0, 1)},
 		{"sign u8", ir.OpSign, nil, []*Tensor{tt(ir.U8, sh(2), 0, 200)}, tt(ir.U8, sh(2), 0, 1)},
-		{"ceil", ir.OpCeil, nil, []*Tensor{tf(sh(5), 2.5, -2.5, 3, -0.5, nan)}, tf(sh(5), 3, -2, 3, 0, nan)},
+		{"ceil", ir.OpCeil, nil, []*Tensor{tf(sh(5), 2.5, -2.5, 3, -0.5, nan)}, tf(sh(5), 3, -2, 3, math.Copysign(0, -1), nan)},
 		{"round half to even", ir.OpRound, nil,
 			[]*Tensor{tf(sh(8), 0.5, 1.5, 2.5, -0.5, -1.5, 2.4999, -2.6, nan)},
-			tf(sh(8), 0, 2, 2, 0, -2, 2, -3, nan)},
+			tf(sh(8), 0, 2, 2, math.Copysign(0, -1), -2, 2, -3, nan)},
 		{"erf", ir.OpErf, nil, []*Tensor{f64(sh(3), 0, 1, -inf)}, f64(sh(3), 0, math.Erf(1), -1)},
 		{"tan", ir.OpTan, nil, []*Tensor{f64(sh(2), 0, 1)}, f64(sh(2), 0, math.Tan(1))},
 		{"asin", ir.OpAsin, nil, []*Tensor{f64(sh(3), 1, -0.5, 2)}, f64(sh(3), math.Pi/2, math.Asin(-0.5), nan)},
@@ -61,6 +62,10 @@ func TestElemOps(t *testing.T) {
 			f64(sh(5), 1, -1, 1, -1, -1.5)},
 		{"mod fmod i64", ir.OpMod, ir.Attrs{"fmod": true}, []*Tensor{tt(ir.I64, sh(2), -7, 7), tt(ir.I64, sh(2), 3, -3)},
 			tt(ir.I64, sh(2), -1, 1)},
+		{"mod zeros", ir.OpMod, nil, []*Tensor{f64(sh(4), 4, -4, 0, math.Copysign(0, -1)), f64(sh(4), -2, 2, -3, 3)},
+			f64(sh(4), math.Copysign(0, -1), 0, math.Copysign(0, -1), 0)},
+		{"fmod zeros", ir.OpMod, ir.Attrs{"fmod": true}, []*Tensor{f64(sh(2), 4, -4), f64(sh(2), -2, 2)},
+			f64(sh(2), 0, math.Copysign(0, -1))},
 		{"mod float by zero", ir.OpMod, nil, []*Tensor{f64(sh(1), 1), f64(sh(1), 0)}, f64(sh(1), nan)},
 
 		{"not", ir.OpNot, nil, []*Tensor{tt(ir.Bool, sh(2), 0, 1)}, tt(ir.Bool, sh(2), 1, 0)},
@@ -84,6 +89,11 @@ func TestElemOps(t *testing.T) {
 			// the formula given; everything else exactly.
 			if d := sameTensor(got, c.want, 4e-16*math.Max(1, maxAbs(c.want))); d != "" {
 				t.Fatal(d)
+			}
+			for i, w := range c.want.Data {
+				if w == 0 && math.Signbit(w) != math.Signbit(got.Data[i]) {
+					t.Errorf("element %d is %v, want %v", i, got.Data[i], w)
+				}
 			}
 		})
 	}
