@@ -26,6 +26,7 @@ func init() {
 		{"train", "MODEL [flags]", "compile, build and train a model, then evaluate it on the test set", runTrain},
 		{"ir", "MODEL [flags]", "print the model's IR (after the whole pipeline, or after one pass)", runIR},
 		{"bench", "MODEL [flags]", "time the fused against the unfused generated code, side by side", runBench},
+		{"onnx-test", "[--backend interp|go] [--json] PATH...", "run ONNX test cases (model.onnx with input/output .pb files) and compare", runONNXTest},
 	}
 }
 
@@ -90,7 +91,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dlc %s: %v\n", name, err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "dlc: unknown command %q (commands: compile, train, ir, bench; see dlc --help)\n", name)
+	fmt.Fprintf(stderr, "dlc: unknown command %q (commands: compile, train, ir, bench, onnx-test; see dlc --help)\n", name)
 	return 2
 }
 
