@@ -456,8 +456,14 @@ func pool(n *node, isMax bool) ([]*ir.Value, error) {
 		if so, _ := n.int("storage_order", 0); so != 0 {
 			return nil, unsupported("storage_order 1 is not supported")
 		}
-		return []*ir.Value{c.op("max_pool", ir.Attrs{"kernel_shape": k, "strides": s.strides, "pads": s.pads,
-			"dilations": s.dilations, "ceil_mode": ceil != 0}, x)}, nil
+		dt := x.Type.DType
+		if dt.IsInt() {
+			// max_pool is a float op; the max of integers is exact in f64.
+			x = c.cast(x, ir.F64)
+		}
+		y := c.op("max_pool", ir.Attrs{"kernel_shape": k, "strides": s.strides, "pads": s.pads,
+			"dilations": s.dilations, "ceil_mode": ceil != 0}, x)
+		return []*ir.Value{c.cast(y, dt)}, nil
 	}
 	cip, err := n.int("count_include_pad", 0)
 	if err != nil {
