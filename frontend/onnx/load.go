@@ -172,7 +172,8 @@ func ImportWith(mp *onnxpb.ModelProto, opts Options) (*Model, error) {
 	}
 	m := &ir.Module{Name: name}
 	c := &ctx{b: ir.NewFunc(m, PredictFunc), opset: opset, vals: map[string]*ir.Value{}, consts: map[*ir.Value]*interp.Tensor{},
-		symOf: map[string]string{}, bind: opts.Bind}
+		symOf: map[string]string{}, bind: opts.Bind,
+		weightVals: map[*ir.Value]*interp.Tensor{}}
 	model := &Model{Module: m, Opset: opset}
 	for t := range types {
 		model.OpTypes = append(model.OpTypes, t)
@@ -284,7 +285,10 @@ type ctx struct {
 	consts map[*ir.Value]*interp.Tensor
 	symOf  map[string]string // ONNX dim_param -> IR symbol
 	bind   map[string]*interp.Tensor
-	nsyms  int
+	// weightVals holds the data of initializer weights, for nodes that
+	// read an initializer as an attribute-like input.
+	weightVals map[*ir.Value]*interp.Tensor
+	nsyms      int
 	// haveBatch: N is taken.
 	haveBatch bool
 }
@@ -293,7 +297,7 @@ type ctx struct {
 // largest result constant folding makes: shape arithmetic is small, while
 // folding a large weight's transpose would copy it into the IR text.
 const (
-	smallConst = 16
+	smallConst = 8
 	foldLimit  = 1 << 16
 )
 
@@ -308,6 +312,7 @@ func (c *ctx) initializer(name string, t *interp.Tensor) (*ir.Value, error) {
 		return nil, err
 	}
 	v := c.b.Weight(name)
+	c.weightVals[v] = t
 	return v, c.b.Err()
 }
 

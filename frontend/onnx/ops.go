@@ -158,6 +158,9 @@ func (n *node) constIn(i int, what string) (*interp.Tensor, error) {
 		return nil, fmt.Errorf("input %d (%s) is missing", i, what)
 	}
 	t, ok := n.c.consts[v]
+	if !ok {
+		t, ok = n.c.weightVals[v]
+	}
 	if !ok && n.c.bind != nil {
 		var err error
 		if t, err = n.c.evalBound(v); err != nil {
