@@ -42,7 +42,8 @@ Commands:
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, `
-MODEL is a dlc model.json (docs/model-json.md) or a Keras model.to_json() file.
+MODEL is a dlc model.json (docs/model-json.md) or a Keras model.to_json() file;
+dlc compile also takes an ONNX model (.onnx), compiled for inference.
 Run "dlc help COMMAND" or "dlc COMMAND -h" for a command's flags.
 `)
 }

@@ -48,11 +48,7 @@ func runGoCases(cases []*loadedCase, keep string) ([]caseResult, error) {
 			results[i] = caseResult{Name: lc.name, Status: "unsupported", Detail: "go backend: " + err.Error()}
 			continue
 		}
-		if err := passes.Run(pm, &passes.Config{}, passes.Options{}); err != nil {
-			results[i] = caseResult{Name: lc.name, Status: "fail", Detail: "go backend: passes: " + err.Error()}
-			continue
-		}
-		files, err := golang.Generate(pm, golang.Options{Package: pkg})
+		files, err := generateCase(pm, pkg)
 		if err != nil {
 			results[i] = caseResult{Name: lc.name, Status: "fail", Detail: "go backend: " + err.Error()}
 			continue
@@ -214,4 +210,18 @@ func unpackOutputs(raw []byte, want []onnx.Port) ([]*interp.Tensor, error) {
 		return nil, fmt.Errorf("the generated code returned %d values, the outputs hold %d", len(vals), off)
 	}
 	return out, nil
+}
+
+// generateCase runs the pipeline and the Go backend on one packed case. A
+// panic there is a compiler bug; it fails the one case, not the run.
+func generateCase(m *ir.Module, pkg string) (files map[string][]byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the compiler panicked (a bug): %v", r)
+		}
+	}()
+	if err := passes.Run(m, &passes.Config{}, passes.Options{}); err != nil {
+		return nil, fmt.Errorf("passes: %w", err)
+	}
+	return golang.Generate(m, golang.Options{Package: pkg})
 }
