@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dlc-project/dlc/frontend/onnx/onnxpb"
 	"github.com/dlc-project/dlc/ir"
 	"github.com/dlc-project/dlc/ir/interp"
 )
@@ -86,14 +87,19 @@ func LoadCase(dir string) (*Model, []TestSet, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
+	sets, err := readTestSets(dir)
+	if err != nil {
+		// An unsupported model is reported as such, whatever its data.
+		if _, ierr := Import(mp); ierr != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, ierr)
+		}
+		return nil, nil, err
+	}
+	specialise(mp, sets[0].Inputs)
 	m, err := Import(mp)
 	var nc *NeedsConstantError
 	if err != nil && !errors.As(err, &nc) {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	sets, rerr := readTestSets(dir)
-	if rerr != nil {
-		return nil, nil, rerr
 	}
 	if err != nil {
 		// Bind every graph input that is not an initializer, by position.
@@ -133,6 +139,36 @@ func LoadCase(dir string) (*Model, []TestSet, error) {
 		}
 	}
 	return m, sets, nil
+}
+
+// specialise gives the graph inputs' symbolic dims the sizes the test
+// data has (test cases run with static shapes, as the Go backend's packed
+// form wants them); inputs whose rank differs are left for CheckInputs.
+func specialise(mp *onnxpb.ModelProto, inputs []*interp.Tensor) {
+	inits := map[string]bool{}
+	for _, t := range mp.GetGraph().GetInitializer() {
+		inits[t.GetName()] = true
+	}
+	i := 0
+	for _, in := range mp.GetGraph().GetInput() {
+		if inits[in.GetName()] {
+			continue
+		}
+		if i >= len(inputs) {
+			return
+		}
+		t := inputs[i]
+		i++
+		dims := in.GetType().GetTensorType().GetShape().GetDim()
+		if len(dims) != len(t.Shape) {
+			continue
+		}
+		for j, d := range dims {
+			if _, ok := d.GetValue().(*onnxpb.TensorShapeProto_Dimension_DimValue); !ok {
+				d.Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: int64(t.Shape[j])}
+			}
+		}
+	}
 }
 
 // readTestSets reads the test_data_set_* folders of a case.
