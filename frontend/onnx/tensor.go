@@ -263,3 +263,8 @@ func ReadTensorFile(path string) (*interp.Tensor, string, error) {
 	}
 	return t, name, nil
 }
+
+// MarshalTensor serializes t as a TensorProto (a .pb test file).
+func MarshalTensor(name string, t *interp.Tensor) ([]byte, error) {
+	return proto.Marshal(TensorToProto(name, t))
+}
