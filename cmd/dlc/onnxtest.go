@@ -46,6 +46,7 @@ func runONNXTest(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, `print, as the last line of stdout, one JSON object {"passed", "failed", "unsupported", "cases": [{"name", "status", "max_abs_err", "max_rel_err", "detail"}]}`)
 	verbose := fs.Bool("v", false, "print passing cases too")
 	keep := fs.String("keep", "", "go backend: build in this directory and keep it")
+	doc := fs.String("doc", "", "run the cases on both backends and write the support table (docs/onnx-support.md) to this file")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -61,6 +62,9 @@ func runONNXTest(args []string, stdout, stderr io.Writer) error {
 	cases, err := onnx.FindCases(paths)
 	if err != nil {
 		return err
+	}
+	if *doc != "" {
+		return writeONNXDoc(*doc, cases)
 	}
 	sum, err := runONNXCases(cases, *backend, *keep)
 	if err != nil {

@@ -441,3 +441,12 @@ func supported(n *onnxpb.NodeProto) string {
 	}
 	return ""
 }
+
+// ParseFile reads and decodes an .onnx file without importing it.
+func ParseFile(path string) (*onnxpb.ModelProto, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data)
+}
