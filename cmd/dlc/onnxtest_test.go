@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlc-project/dlc/codegen/golang"
 	"github.com/dlc-project/dlc/compile"
 	"github.com/dlc-project/dlc/frontend/onnx"
 	"github.com/dlc-project/dlc/ir"
@@ -83,7 +84,7 @@ func TestTorchModels(t *testing.T) {
 			t.Logf("%s: not importable in this build: %v", path, err)
 			continue
 		}
-		files, _, err := compile.PackageONNX(path, "model", false, compile.Options{})
+		files, _, err := compile.PackageONNX(path, golang.Options{Package: "model"}, compile.Options{})
 		if err != nil {
 			t.Errorf("dlc compile %s: %v", path, err)
 			continue
