@@ -20,3 +20,7 @@ require (
 	golang.org/x/image v0.30.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
 )
+
+require google.golang.org/protobuf v1.36.12
+
+tool google.golang.org/protobuf/cmd/protoc-gen-go

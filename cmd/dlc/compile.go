@@ -48,13 +48,21 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	if name == "" {
 		name = packageName(filepath.Base(filepath.Clean(*out)))
 	}
-	md, err := compile.Load(path, mf.ov)
-	if err != nil {
-		return err
-	}
-	files, _, err := compile.PackageWith(md, golang.Options{Package: name, NoFuse: *noFuse, NoVector: *noVector}, compile.Options{Disable: mf.disable})
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	var files map[string][]byte
+	gopts := golang.Options{Package: name, NoFuse: *noFuse, NoVector: *noVector}
+	if strings.HasSuffix(strings.ToLower(path), ".onnx") {
+		// An ONNX model is inference only: a Predict package.
+		if files, _, err = compile.PackageONNX(path, gopts, compile.Options{Disable: mf.disable}); err != nil {
+			return err
+		}
+	} else {
+		md, err := compile.Load(path, mf.ov)
+		if err != nil {
+			return err
+		}
+		if files, _, err = compile.PackageWith(md, gopts, compile.Options{Disable: mf.disable}); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	if err := compile.WriteFiles(*out, files); err != nil {
 		return err

@@ -26,6 +26,7 @@ func init() {
 		{"train", "MODEL [flags]", "compile, build and train a model, then evaluate it on the test set", runTrain},
 		{"ir", "MODEL [flags]", "print the model's IR (after the whole pipeline, or after one pass)", runIR},
 		{"bench", "MODEL [flags]", "time the fused against the unfused generated code, side by side", runBench},
+		{"onnx-test", "[--backend interp|go] [--json] PATH...", "run ONNX test cases (model.onnx with input/output .pb files) and compare", runONNXTest},
 	}
 }
 
@@ -41,7 +42,8 @@ Commands:
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, `
-MODEL is a dlc model.json (docs/model-json.md) or a Keras model.to_json() file.
+MODEL is a dlc model.json (docs/model-json.md) or a Keras model.to_json() file;
+dlc compile also takes an ONNX model (.onnx), compiled for inference.
 Run "dlc help COMMAND" or "dlc COMMAND -h" for a command's flags.
 `)
 }
@@ -90,7 +92,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dlc %s: %v\n", name, err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "dlc: unknown command %q (commands: compile, train, ir, bench; see dlc --help)\n", name)
+	fmt.Fprintf(stderr, "dlc: unknown command %q (commands: compile, train, ir, bench, onnx-test; see dlc --help)\n", name)
 	return 2
 }
 
