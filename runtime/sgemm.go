@@ -136,6 +136,76 @@ func Sgemm(p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32
 	putSerialScratch(s)
 }
 
+// Epilogue is work to do on rows of a product as soon as the GEMM has
+// finished them (generated code passes its epilogue task): bias,
+// activation, an optimizer update. Epilogue(r0, r1) is called once for
+// every row of C, on the goroutine that computed rows [r0, r1) (all
+// columns), while they are still in cache; calls for disjoint ranges may
+// run concurrently.
+type Epilogue interface {
+	Epilogue(r0, r1 int)
+}
+
+// SgemmEpilogue is Sgemm followed by epi over every row of C, interleaved:
+// each block of rows of C is handed to epi right after its last k slice,
+// on the worker that computed it. Work is split over the pool along m
+// only, so that every block spans all columns. A product wider than one
+// column block runs whole first, then epi(0, m).
+func SgemmEpilogue(p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, epi Epilogue) {
+	if msg := checkSgemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc); msg != "" {
+		panic("runtime.SgemmEpilogue: " + msg)
+	}
+	v := sgemmImpl
+	if m == 0 {
+		return
+	}
+	if n == 0 || k == 0 || alpha == 0 || n > v.nc {
+		Sgemm(p, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		epi.Epilogue(0, m)
+		return
+	}
+	if flops := 2 * float64(m) * float64(n) * float64(k); p.Workers() > 1 && flops >= sgemmParMinFlops {
+		if flops >= sgemmParMinFlopsCold || p.pollingWorkers() > 0 {
+			if p.sgemmParallelEpi(v, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epi) {
+				return
+			}
+		} else {
+			p.wake()
+		}
+	}
+	var j sgemmJob
+	j.set(v, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	j.epi = epi
+	s := getSerialScratch()
+	j.compute(s, 0, m, 0, n)
+	putSerialScratch(s)
+}
+
+func (p *Pool) sgemmParallelEpi(v *sgemmVariant, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, epi Epilogue) bool {
+	if !p.mu.TryLock() {
+		return false
+	}
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	j := &p.gemm
+	j.set(v, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	j.epi = epi
+	defer j.set(nil, false, false, 0, 0, 0, 0, nil, 0, nil, 0, 0, nil, 0)
+	parts := j.partition(p.workers)
+	if parts < 2 {
+		return false
+	}
+	if len(p.gemmScratch) < parts {
+		p.gemmScratch = make([]sgemmScratch, p.workers)
+	}
+	j.scratch = p.gemmScratch
+	defer func() { j.scratch = nil }()
+	p.runLocked(parts, j)
+	return true
+}
+
 // sgemmParallel runs the job on the pool using its preallocated job and
 // per-worker buffers. It reports false, doing nothing, when the pool is
 // busy (a concurrent or nested call) or closed, or when the product has
@@ -179,6 +249,7 @@ type sgemmJob struct {
 
 	wm, wn  int // rectangles of C: wm along m times wn along n
 	scratch []sgemmScratch
+	epi     Epilogue // nil, or run on each block of rows once final (split along m only)
 }
 
 func (j *sgemmJob) set(v *sgemmVariant, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -189,6 +260,7 @@ func (j *sgemmJob) set(v *sgemmVariant, transA, transB bool, m, n, k int, alpha 
 	j.a, j.b, j.c = a, b, c
 	j.lda, j.ldb, j.ldc = lda, ldb, ldc
 	j.wm, j.wn = 1, 1
+	j.epi = nil
 	if v != nil {
 		j.choosePacking()
 	}
@@ -229,6 +301,11 @@ func (j *sgemmJob) partition(workers int) int {
 	v := j.v
 	rowTiles, colTiles := ceilDiv(j.m, v.mr), ceilDiv(j.n, v.nr)
 	bestCost := -1.0
+	if j.epi != nil {
+		// Every rectangle spans all columns, so that its rows are final.
+		j.wm, j.wn = min(workers, rowTiles), 1
+		return j.wm
+	}
 	for wm := 1; wm <= workers; wm++ {
 		if workers%wm != 0 {
 			continue
@@ -344,6 +421,11 @@ func (j *sgemmJob) compute(s *sgemmScratch, i0, i1, j0, j1 int) {
 						}
 						v.tile(kc, as, off, ars, aks, bs, boff, bks, j.c, co+ir*j.ldc, j.ldc, tmr, tnr, j.alpha, beta, accum)
 					}
+				}
+				if j.epi != nil && pc+kc >= k {
+					// SgemmEpilogue keeps n within one column block and
+					// splits along m only: these rows are final.
+					j.epi.Epilogue(ic, ic+mc)
 				}
 			}
 		}

@@ -188,20 +188,38 @@ func (g *gen) emitModel(f *jen.File) {
 	f.Comment("task is one kernel call: the kernel, its buffers and the batch size. It")
 	f.Comment("implements runtime.Task so that the pool can split the kernel's outermost")
 	f.Comment("loop; kernels are top-level functions, not closures, so nothing escapes.")
-	f.Type().Id("task").Struct(
+	taskFields := []jen.Code{
 		jen.Id("fn").Func().Params(jen.Id("t").Op("*").Id("task"), jen.List(jen.Id("lo"), jen.Id("hi")).Int()),
 		jen.Id("pool").Op("*").Qual(runtimePath, "Pool"),
 		jen.Id("n").Int(),
 		jen.Comment("in, out and tmp are slices of the arena (or weight and constant buffers):"),
 		jen.Comment("the operands, the results and scratch space."),
 		jen.List(jen.Id("in"), jen.Id("out"), jen.Id("tmp")).Index().Index().Float32(),
-	)
+	}
+	if g.gemmEpi {
+		taskFields = append(taskFields,
+			jen.Comment("epi is the epilogue a matmul task's GEMM runs on each block of finished"),
+			jen.Comment("rows; a product row is epiRows indices of the epilogue's outermost loop."),
+			jen.Id("epi").Op("*").Id("task"),
+			jen.Id("epiRows").Int(),
+		)
+	}
+	f.Type().Id("task").Struct(taskFields...)
 	f.Line()
 	f.Comment("RunRange runs the kernel on indices [lo, hi) of its outermost loop.")
 	f.Func().Params(jen.Id("t").Op("*").Id("task")).Id("RunRange").Params(jen.List(jen.Id("lo"), jen.Id("hi")).Int()).Block(
 		jen.Id("t").Dot("fn").Call(jen.Id("t"), jen.Id("lo"), jen.Id("hi")),
 	)
 	f.Line()
+	if g.gemmEpi {
+		f.Comment("Epilogue runs the epilogue of a matmul task on rows [r0, r1) of its product,")
+		f.Comment("which the GEMM has just finished (runtime.SgemmEpilogue).")
+		f.Func().Params(jen.Id("t").Op("*").Id("task")).Id("Epilogue").Params(jen.List(jen.Id("r0"), jen.Id("r1")).Int()).Block(
+			jen.Id("e").Op(":=").Id("t").Dot("epi"),
+			jen.Id("e").Dot("fn").Call(jen.Id("e"), jen.Id("r0").Op("*").Id("t").Dot("epiRows"), jen.Id("r1").Op("*").Id("t").Dot("epiRows")),
+		)
+		f.Line()
+	}
 }
 
 // buf renders, inside New, the buffer of value vp: a slice of the arena,
@@ -305,6 +323,10 @@ func (g *gen) emitNew(f *jen.File) {
 			}
 			if len(k.tmps) > 0 {
 				d[jen.Id("tmp")] = bufs(k.tmps)
+			}
+			if k.epi != nil {
+				d[jen.Id("epi")] = jen.Op("&").Id("m").Dot("tasks").Index(jen.Lit(k.epi.task))
+				d[jen.Id("epiRows")] = jen.Lit(int(k.epiRows))
 			}
 			body = append(body, jen.Id("m").Dot("tasks").Index(jen.Lit(k.task)).Op("=").Id("task").Values(d))
 		}
@@ -480,6 +502,9 @@ func (g *gen) emitAccessors(f *jen.File) {
 func calls(fp *fnPlan) []jen.Code {
 	var out []jen.Code
 	for _, k := range fp.kernels {
+		if k.inGemm {
+			continue // its GEMM runs it
+		}
 		work := k.work.code("n")
 		if k.rows.isOne() {
 			work = jen.Lit(0)

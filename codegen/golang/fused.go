@@ -260,13 +260,14 @@ func (g *gen) planFused(fp *fnPlan, i int, v *ir.Value) error {
 		if err := emitMatMul(mk); err != nil {
 			return err
 		}
-		// The epilogue: a separate loop over the product. (Issue 6 folds
-		// it into the GEMM's store; this is the hook.)
+		// The epilogue: a loop over the product, run by the GEMM on each
+		// block of rows it finishes (fuseEpilogue), or after it.
 		readByMatMul := map[*ir.Value]bool{fn.mm.Args[0]: true, fn.mm.Args[1]: true}
 		if loop, ok := fn.epilogueLoop(len(ins)); ok {
 			k := g.newKernel(fp, i, v, name, "the epilogue of "+desc)
 			k.ins, k.outs, k.nOut = append(append([]*valPlan(nil), ins...), target), outs, len(outs)
 			k.emitFusedLoop(loop)
+			g.fuseEpilogue(mk, k)
 			if !isResult {
 				fp.mmTargets[v] = &mmTarget{mk: mk, ek: k, donors: loopDonors(readByMatMul)}
 			}

@@ -153,6 +153,7 @@ type gen struct {
 	arena    poly    // total arena size in MaxBatch, set by planArena
 	ntasks   int
 	helpers  map[string]bool // helper functions the kernels call; emitted in a fixed order
+	gemmEpi  bool            // some epilogue runs inside a GEMM: task has epi fields and an Epilogue method
 
 	inputSize, outputSize, targetSize, trainOutSize int64
 }

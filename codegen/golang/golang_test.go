@@ -303,8 +303,9 @@ func @predict(%x: f32[N,3]) -> (f32[N,3]) {
 	// }
 }
 
-// ExampleGenerate_fused shows a fused dense layer: runtime.Sgemm writes the
-// product into the output buffer, then one loop nest adds the bias and
+// ExampleGenerate_fused shows a fused dense layer: runtime.SgemmEpilogue
+// writes the product into the output buffer and, on each block of rows it
+// finishes, runs the epilogue: one loop nest that adds the bias and
 // applies the activation in place, each member a local.
 func ExampleGenerate_fused() {
 	m, err := ir.ParseModule(`module "dense"
@@ -340,7 +341,8 @@ region @dense(%in0: f32[N,3], %in1: f32[3,2], %in2: f32[2]) -> (f32[N,2]) {
 	// // predictNode2MatMul computes the product of %2 = fused %arg0, %0, %1 {kind="matmul", region="dense"} : f32[N,2].
 	// func predictNode2MatMul(t *task, lo, hi int) {
 	// 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	// 	runtime.Sgemm(t.pool, false, false, n, 2, 3, 1, x0, 3, x1, 2, 0, out, 2)
+	// 	t.epi.n = t.n
+	// 	runtime.SgemmEpilogue(t.pool, false, false, n, 2, 3, 1, x0, 3, x1, 2, 0, out, 2, t)
 	// }
 	//
 	// // predictNode2 computes the epilogue of %2 = fused %arg0, %0, %1 {kind="matmul", region="dense"} : f32[N,2].

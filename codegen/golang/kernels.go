@@ -30,6 +30,14 @@ type kernel struct {
 	tmps []*valPlan
 	pool bool // the kernel calls runtime.Sgemm, which splits work over t.pool
 
+	// A matmul kernel whose epilogue runs inside the GEMM
+	// (runtime.SgemmEpilogue) on each block of finished rows: epi is the
+	// epilogue kernel, and a product row is epiRows of its outermost loop.
+	// The epilogue kernel has inGemm set and no call of its own.
+	epi     *kernel
+	epiRows int64
+	inGemm  bool
+
 	tmpSizes []mono // scratch buffers the emitter asks for (become tmps)
 	body     []jen.Code
 	rows     mono // extent of the outermost loop: what the pool splits
@@ -654,12 +662,18 @@ func emitMatMul(k *kernel) error {
 		return buf.Index(off.Op(":"))
 	}
 	call := func(rows mono, aoff, boff, coff *jen.Statement, az, bz, cz bool) jen.Code {
-		return jen.Qual(runtimePath, "Sgemm").Call(
-			jen.Id("t").Dot("pool"), jen.Lit(ta), jen.Lit(tb), k.n(rows), k.n(n), k.n(kk), jen.Lit(1),
+		args := []jen.Code{jen.Id("t").Dot("pool"), jen.Lit(ta), jen.Lit(tb), k.n(rows), k.n(n), k.n(kk), jen.Lit(1),
 			sub(k.x(0), aoff, az), k.n(lda), sub(k.x(1), boff, bz), k.n(ldb), jen.Lit(0),
-			sub(k.o(), coff, cz), k.n(n))
+			sub(k.o(), coff, cz), k.n(n)}
+		if k.epi != nil {
+			// The epilogue task reads the batch size; set here, on the
+			// calling goroutine, before the workers run it.
+			return jen.Id("t").Dot("epi").Dot("n").Op("=").Id("t").Dot("n").Line().
+				Qual(runtimePath, "SgemmEpilogue").Call(append(args, jen.Id("t"))...)
+		}
+		return jen.Qual(runtimePath, "Sgemm").Call(args...)
 	}
-	if len(batch) == 0 || (rb == 2 && !ta) {
+	if tallMatMul(k.v) {
 		// The batch dims of a (if any) are rows of one tall product.
 		rows := product(shapeMonos(a.Shape[:ra-1]))
 		if ta {
@@ -696,4 +710,53 @@ func emitMatMul(k *kernel) error {
 	}
 	k.body = append(k.body, stmt)
 	return nil
+}
+
+// tallMatMul reports whether matmul v is one product (its batch dims, if
+// any, rows of a tall A), and tallRows gives that product's rows.
+func tallMatMul(v *ir.Value) bool {
+	a, b := v.Args[0].Type, v.Args[1].Type
+	ta, tb := v.Attrs.Bool("transpose_a", false), v.Attrs.Bool("transpose_b", false)
+	batch, _, _, _, err := ir.MatMulDims(a, b, ta, tb)
+	return err == nil && (len(batch) == 0 || (len(b.Shape) == 2 && !ta))
+}
+
+func tallRows(v *ir.Value) mono {
+	a, b := v.Args[0].Type, v.Args[1].Type
+	ta, tb := v.Attrs.Bool("transpose_a", false), v.Attrs.Bool("transpose_b", false)
+	_, md, _, _, _ := ir.MatMulDims(a, b, ta, tb)
+	if ta {
+		return dimMono(md)
+	}
+	return product(shapeMonos(a.Shape[:len(a.Shape)-1]))
+}
+
+// fuseEpilogue moves epilogue kernel ek into matmul kernel mk's GEMM when
+// ek's outermost loop walks the product's rows (epiRows 1) or its
+// elements (epiRows = the product's columns), and reports whether it did.
+func (g *gen) fuseEpilogue(mk, ek *kernel) bool {
+	if g.noFuse || !tallMatMul(mk.v) {
+		return false
+	}
+	a, b := mk.v.Args[0].Type, mk.v.Args[1].Type
+	_, _, _, nd, _ := ir.MatMulDims(a, b, mk.v.Attrs.Bool("transpose_a", false), mk.v.Attrs.Bool("transpose_b", false))
+	if nd.Sym != "" {
+		return false
+	}
+	rows := tallRows(mk.v)
+	switch {
+	case ek.rows == rows:
+		mk.epiRows = 1
+	case ek.rows == rows.mul(constMono(nd.Size)):
+		mk.epiRows = nd.Size
+	default:
+		return false
+	}
+	mk.epi, ek.inGemm = ek, true
+	mk.body = nil
+	if err := emitMatMul(mk); err != nil {
+		panic("internal error: re-emitting a matmul: " + err.Error())
+	}
+	g.gemmEpi = true
+	return true
 }

@@ -97,11 +97,22 @@ type task struct {
 	// in, out and tmp are slices of the arena (or weight and constant buffers):
 	// the operands, the results and scratch space.
 	in, out, tmp [][]float32
+	// epi is the epilogue a matmul task's GEMM runs on each block of finished
+	// rows; a product row is epiRows indices of the epilogue's outermost loop.
+	epi     *task
+	epiRows int
 }
 
 // RunRange runs the kernel on indices [lo, hi) of its outermost loop.
 func (t *task) RunRange(lo, hi int) {
 	t.fn(t, lo, hi)
+}
+
+// Epilogue runs the epilogue of a matmul task on rows [r0, r1) of its product,
+// which the GEMM has just finished (runtime.SgemmEpilogue).
+func (t *task) Epilogue(r0, r1 int) {
+	e := t.epi
+	e.fn(e, r0*t.epiRows, r1*t.epiRows)
 }
 
 // New allocates a model for batches of up to opts.MaxBatch samples (the whole
@@ -244,10 +255,12 @@ func New(opts Options) *Model {
 	m.trainLoss = arena[0:1]
 	m.trainProbs = arena[266*mb+50179 : 276*mb+50179]
 	m.tasks[0] = task{
-		fn:   predictNode2MatMul,
-		in:   [][]float32{nil, m.w0},
-		out:  [][]float32{arena[276*mb+50179 : 340*mb+50179]},
-		pool: m.pool,
+		epi:     &m.tasks[1],
+		epiRows: 1,
+		fn:      predictNode2MatMul,
+		in:      [][]float32{nil, m.w0},
+		out:     [][]float32{arena[276*mb+50179 : 340*mb+50179]},
+		pool:    m.pool,
 	}
 	m.tasks[1] = task{
 		fn:  predictNode2,
@@ -255,10 +268,12 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[276*mb+50179 : 340*mb+50179]},
 	}
 	m.tasks[2] = task{
-		fn:   predictNode5MatMul,
-		in:   [][]float32{arena[276*mb+50179 : 340*mb+50179], m.w2},
-		out:  [][]float32{arena[50179 : 64*mb+50179]},
-		pool: m.pool,
+		epi:     &m.tasks[3],
+		epiRows: 1,
+		fn:      predictNode5MatMul,
+		in:      [][]float32{arena[276*mb+50179 : 340*mb+50179], m.w2},
+		out:     [][]float32{arena[50179 : 64*mb+50179]},
+		pool:    m.pool,
 	}
 	m.tasks[3] = task{
 		fn:  predictNode5,
@@ -277,10 +292,12 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[286*mb+50179 : 296*mb+50179]},
 	}
 	m.tasks[6] = task{
-		fn:   trainNode2MatMul,
-		in:   [][]float32{nil, m.w0},
-		out:  [][]float32{arena[50179 : 64*mb+50179]},
-		pool: m.pool,
+		epi:     &m.tasks[7],
+		epiRows: 1,
+		fn:      trainNode2MatMul,
+		in:      [][]float32{nil, m.w0},
+		out:     [][]float32{arena[50179 : 64*mb+50179]},
+		pool:    m.pool,
 	}
 	m.tasks[7] = task{
 		fn:  trainNode2,
@@ -288,10 +305,12 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[50179 : 64*mb+50179], arena[64*mb+50179 : 128*mb+50179]},
 	}
 	m.tasks[8] = task{
-		fn:   trainNode7MatMul,
-		in:   [][]float32{arena[50179 : 64*mb+50179], m.w2},
-		out:  [][]float32{arena[128*mb+50179 : 192*mb+50179]},
-		pool: m.pool,
+		epi:     &m.tasks[9],
+		epiRows: 1,
+		fn:      trainNode7MatMul,
+		in:      [][]float32{arena[50179 : 64*mb+50179], m.w2},
+		out:     [][]float32{arena[128*mb+50179 : 192*mb+50179]},
+		pool:    m.pool,
 	}
 	m.tasks[9] = task{
 		fn:  trainNode7,
@@ -334,10 +353,12 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[256*mb+50179 : 266*mb+50179]},
 	}
 	m.tasks[17] = task{
-		fn:   trainNode29MatMul,
-		in:   [][]float32{arena[256*mb+50179 : 266*mb+50179], m.w4},
-		out:  [][]float32{arena[276*mb+50179 : 340*mb+50179]},
-		pool: m.pool,
+		epi:     &m.tasks[18],
+		epiRows: 64,
+		fn:      trainNode29MatMul,
+		in:      [][]float32{arena[256*mb+50179 : 266*mb+50179], m.w4},
+		out:     [][]float32{arena[276*mb+50179 : 340*mb+50179]},
+		pool:    m.pool,
 	}
 	m.tasks[18] = task{
 		fn:  trainNode29,
@@ -345,10 +366,12 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[276*mb+50179 : 340*mb+50179]},
 	}
 	m.tasks[19] = task{
-		fn:   trainNode30MatMul,
-		in:   [][]float32{arena[276*mb+50179 : 340*mb+50179], m.w2},
-		out:  [][]float32{arena[192*mb+50179 : 256*mb+50179]},
-		pool: m.pool,
+		epi:     &m.tasks[20],
+		epiRows: 64,
+		fn:      trainNode30MatMul,
+		in:      [][]float32{arena[276*mb+50179 : 340*mb+50179], m.w2},
+		out:     [][]float32{arena[192*mb+50179 : 256*mb+50179]},
+		pool:    m.pool,
 	}
 	m.tasks[20] = task{
 		fn:  trainNode30,
@@ -356,10 +379,12 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[192*mb+50179 : 256*mb+50179]},
 	}
 	m.tasks[21] = task{
-		fn:   trainNode33MatMul,
-		in:   [][]float32{nil, arena[192*mb+50179 : 256*mb+50179]},
-		out:  [][]float32{arena[3:50179]},
-		pool: m.pool,
+		epi:     &m.tasks[22],
+		epiRows: 64,
+		fn:      trainNode33MatMul,
+		in:      [][]float32{nil, arena[192*mb+50179 : 256*mb+50179]},
+		out:     [][]float32{arena[3:50179]},
+		pool:    m.pool,
 	}
 	m.tasks[22] = task{
 		fn:  trainNode33,
@@ -377,10 +402,12 @@ func New(opts Options) *Model {
 		out: [][]float32{m.w10, m.w11, m.w1},
 	}
 	m.tasks[25] = task{
-		fn:   trainNode47MatMul,
-		in:   [][]float32{arena[50179 : 64*mb+50179], arena[276*mb+50179 : 340*mb+50179]},
-		out:  [][]float32{arena[3:4099]},
-		pool: m.pool,
+		epi:     &m.tasks[26],
+		epiRows: 64,
+		fn:      trainNode47MatMul,
+		in:      [][]float32{arena[50179 : 64*mb+50179], arena[276*mb+50179 : 340*mb+50179]},
+		out:     [][]float32{arena[3:4099]},
+		pool:    m.pool,
 	}
 	m.tasks[26] = task{
 		fn:  trainNode47,
@@ -398,10 +425,12 @@ func New(opts Options) *Model {
 		out: [][]float32{m.w14, m.w15, m.w3},
 	}
 	m.tasks[29] = task{
-		fn:   trainNode61MatMul,
-		in:   [][]float32{arena[128*mb+50179 : 192*mb+50179], arena[256*mb+50179 : 266*mb+50179]},
-		out:  [][]float32{arena[3:643]},
-		pool: m.pool,
+		epi:     &m.tasks[30],
+		epiRows: 10,
+		fn:      trainNode61MatMul,
+		in:      [][]float32{arena[128*mb+50179 : 192*mb+50179], arena[256*mb+50179 : 266*mb+50179]},
+		out:     [][]float32{arena[3:643]},
+		pool:    m.pool,
 	}
 	m.tasks[30] = task{
 		fn:  trainNode61,
@@ -553,9 +582,7 @@ func (m *Model) Predict(out, x []float32, n int) {
 	}
 	m.tasks[0].in[0] = x[:n*inputSize]
 	m.run(&m.tasks[0], n, 1, 0)
-	m.run(&m.tasks[1], n, n, 64*n)
 	m.run(&m.tasks[2], n, 1, 0)
-	m.run(&m.tasks[3], n, n, 64*n)
 	m.run(&m.tasks[4], n, 1, 0)
 	m.run(&m.tasks[5], n, n, 10*n)
 	copy(out[:n*outputSize], m.predictResult)
@@ -580,9 +607,7 @@ func (m *Model) TrainStep(x, y []float32, n int) float32 {
 	m.tasks[11].in[2] = y[:n*targetSize]
 	m.tasks[16].in[1] = y[:n*targetSize]
 	m.run(&m.tasks[6], n, 1, 0)
-	m.run(&m.tasks[7], n, n, 64*n)
 	m.run(&m.tasks[8], n, 1, 0)
-	m.run(&m.tasks[9], n, n, 64*n)
 	m.run(&m.tasks[10], n, 1, 0)
 	m.run(&m.tasks[11], n, n, 10*n)
 	m.run(&m.tasks[12], n, 1, 0)
@@ -591,19 +616,14 @@ func (m *Model) TrainStep(x, y []float32, n int) float32 {
 	m.run(&m.tasks[15], n, n, n)
 	m.run(&m.tasks[16], n, n, 10*n)
 	m.run(&m.tasks[17], n, 1, 0)
-	m.run(&m.tasks[18], n, 64*n, 64*n)
 	m.run(&m.tasks[19], n, 1, 0)
-	m.run(&m.tasks[20], n, 64*n, 64*n)
 	m.run(&m.tasks[21], n, 1, 0)
-	m.run(&m.tasks[22], n, 50176, 50176)
 	m.run(&m.tasks[23], n, 64, 64*n)
 	m.run(&m.tasks[24], n, 64, 64)
 	m.run(&m.tasks[25], n, 1, 0)
-	m.run(&m.tasks[26], n, 4096, 4096)
 	m.run(&m.tasks[27], n, 64, 64*n)
 	m.run(&m.tasks[28], n, 64, 64)
 	m.run(&m.tasks[29], n, 1, 0)
-	m.run(&m.tasks[30], n, 640, 640)
 	m.run(&m.tasks[31], n, 10, 10*n)
 	m.run(&m.tasks[32], n, 10, 10)
 	loss := m.trainLoss[0]
@@ -672,7 +692,8 @@ func (m *Model) run(t *task, n, rows, work int) {
 // predictNode2MatMul computes the product of %2 = fused %arg0, %0, %1 {kind="matmul", region="predict_fused0"} : f32[N,64].
 func predictNode2MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, false, n, 64, 784, 1, x0, 784, x1, 64, 0, out, 64)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, false, false, n, 64, 784, 1, x0, 784, x1, 64, 0, out, 64, t)
 }
 
 // predictNode2 computes the epilogue of %2 = fused %arg0, %0, %1 {kind="matmul", region="predict_fused0"} : f32[N,64].
@@ -696,7 +717,8 @@ func predictNode2(t *task, lo, hi int) {
 // predictNode5MatMul computes the product of %5 = fused %2, %3, %4 {kind="matmul", region="predict_fused1"} : f32[N,64].
 func predictNode5MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, false, n, 64, 64, 1, x0, 64, x1, 64, 0, out, 64)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, false, false, n, 64, 64, 1, x0, 64, x1, 64, 0, out, 64, t)
 }
 
 // predictNode5 computes the epilogue of %5 = fused %2, %3, %4 {kind="matmul", region="predict_fused1"} : f32[N,64].
@@ -754,7 +776,8 @@ func predictNode9(t *task, lo, hi int) {
 // trainNode2MatMul computes the product of %2 = fused %arg0, %0, %1 {kind="matmul", region="train_step_fused0"} : (f32[N,64], bool[N,64]).
 func trainNode2MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, false, n, 64, 784, 1, x0, 784, x1, 64, 0, out, 64)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, false, false, n, 64, 784, 1, x0, 784, x1, 64, 0, out, 64, t)
 }
 
 // trainNode2 computes the epilogue of %2 = fused %arg0, %0, %1 {kind="matmul", region="train_step_fused0"} : (f32[N,64], bool[N,64]).
@@ -783,7 +806,8 @@ func trainNode2(t *task, lo, hi int) {
 // trainNode7MatMul computes the product of %7 = fused %3, %5, %6 {kind="matmul", region="train_step_fused1"} : (f32[N,64], bool[N,64]).
 func trainNode7MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, false, n, 64, 64, 1, x0, 64, x1, 64, 0, out, 64)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, false, false, n, 64, 64, 1, x0, 64, x1, 64, 0, out, 64, t)
 }
 
 // trainNode7 computes the epilogue of %7 = fused %3, %5, %6 {kind="matmul", region="train_step_fused1"} : (f32[N,64], bool[N,64]).
@@ -958,7 +982,8 @@ func trainNode28(t *task, lo, hi int) {
 // trainNode29MatMul computes the product of %29 = fused %28, %10, %9 {kind="matmul", region="train_step_fused6"} : f32[N,64].
 func trainNode29MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, true, n, 64, 10, 1, x0, 10, x1, 10, 0, out, 64)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, false, true, n, 64, 10, 1, x0, 10, x1, 10, 0, out, 64, t)
 }
 
 // trainNode29 computes the epilogue of %29 = fused %28, %10, %9 {kind="matmul", region="train_step_fused6"} : f32[N,64].
@@ -979,7 +1004,8 @@ func trainNode29(t *task, lo, hi int) {
 // trainNode30MatMul computes the product of %30 = fused %29, %5, %4 {kind="matmul", region="train_step_fused7"} : f32[N,64].
 func trainNode30MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, true, n, 64, 64, 1, x0, 64, x1, 64, 0, out, 64)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, false, true, n, 64, 64, 1, x0, 64, x1, 64, 0, out, 64, t)
 }
 
 // trainNode30 computes the epilogue of %30 = fused %29, %5, %4 {kind="matmul", region="train_step_fused7"} : f32[N,64].
@@ -1000,7 +1026,8 @@ func trainNode30(t *task, lo, hi int) {
 // trainNode33MatMul computes the product of %33 = fused %arg0, %30, %31, %32, %24, %23, %0 {kind="matmul", region="train_step_fused10"} : (f32[784,64], f32[784,64], f32[784,64]).
 func trainNode33MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, true, false, 784, 64, n, 1, x0, 784, x1, 64, 0, out, 64)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, true, false, 784, 64, n, 1, x0, 784, x1, 64, 0, out, 64, t)
 }
 
 // trainNode33 computes the epilogue of %33 = fused %arg0, %30, %31, %32, %24, %23, %0 {kind="matmul", region="train_step_fused10"} : (f32[784,64], f32[784,64], f32[784,64]).
@@ -1114,7 +1141,8 @@ func trainNode41(t *task, lo, hi int) {
 // trainNode47MatMul computes the product of %47 = fused %3, %29, %45, %46, %24, %23, %5 {kind="matmul", region="train_step_fused18"} : (f32[64,64], f32[64,64], f32[64,64]).
 func trainNode47MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, true, false, 64, 64, n, 1, x0, 64, x1, 64, 0, out, 64)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, true, false, 64, 64, n, 1, x0, 64, x1, 64, 0, out, 64, t)
 }
 
 // trainNode47 computes the epilogue of %47 = fused %3, %29, %45, %46, %24, %23, %5 {kind="matmul", region="train_step_fused18"} : (f32[64,64], f32[64,64], f32[64,64]).
@@ -1228,7 +1256,8 @@ func trainNode55(t *task, lo, hi int) {
 // trainNode61MatMul computes the product of %61 = fused %8, %28, %59, %60, %24, %23, %10 {kind="matmul", region="train_step_fused26"} : (f32[64,10], f32[64,10], f32[64,10]).
 func trainNode61MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, true, false, 64, 10, n, 1, x0, 64, x1, 10, 0, out, 10)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, true, false, 64, 10, n, 1, x0, 64, x1, 10, 0, out, 10, t)
 }
 
 // trainNode61 computes the epilogue of %61 = fused %8, %28, %59, %60, %24, %23, %10 {kind="matmul", region="train_step_fused26"} : (f32[64,10], f32[64,10], f32[64,10]).
