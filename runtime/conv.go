@@ -120,40 +120,54 @@ func SwapOuter(src, dst []float32, a, b, inner int) {
 
 // windowMax returns the index in plane of the first maximum of the window
 // at (oh, ow), or -1 when the window holds padding only. A NaN wins and
-// stays, as in ir/interp's reduce_max.
-func windowMax(g *ConvGeom, plane []float32, oh, ow int) int {
-	at := -1
-	var best float32
-	for kh := 0; kh < g.KH; kh++ {
-		ih := oh*g.SH - g.PadT + kh*g.DH
-		if ih < 0 || ih >= g.H {
-			continue
-		}
-		row := plane[ih*g.W : (ih+1)*g.W]
-		for kw := 0; kw < g.KW; kw++ {
-			iw := ow*g.SW - g.PadL + kw*g.DW
-			if iw < 0 || iw >= g.W {
-				continue
-			}
-			if v := row[iw]; at < 0 || v > best || (v != v && best == best) {
-				best, at = v, ih*g.W+iw
+// stays, as in ir/interp's reduce_max. The kernel offsets that fall inside
+// the plane are found once (outRange; every offset when the caller knows
+// that all windows are inside), so the scan has no bounds tests.
+func windowMax(g *ConvGeom, plane []float32, oh, ow int, inside bool) int {
+	h0, w0 := oh*g.SH-g.PadT, ow*g.SW-g.PadL
+	kh0, kh1, kw0, kw1 := 0, g.KH, 0, g.KW
+	if !inside {
+		kh0, kh1 = outRange(g.KH, g.DH, h0, g.H)
+		kw0, kw1 = outRange(g.KW, g.DW, w0, g.W)
+	}
+	if kh0 >= kh1 || kw0 >= kw1 {
+		return -1
+	}
+	at := (h0+kh0*g.DH)*g.W + w0 + kw0*g.DW
+	best := plane[at]
+	for kh := kh0; kh < kh1; kh++ {
+		row := (h0+kh*g.DH)*g.W + w0
+		for kw := kw0; kw < kw1; kw++ {
+			i := row + kw*g.DW
+			if v := plane[i]; v > best || (v != v && best == best) {
+				best, at = v, i
 			}
 		}
 	}
 	return at
 }
 
+// allInside reports whether every window lies inside the plane (no
+// padding is ever met), as for the usual unpadded pools.
+func allInside(g *ConvGeom) bool {
+	return g.PadT == 0 && g.PadL == 0 && (g.OH-1)*g.SH+(g.KH-1)*g.DH < g.H && (g.OW-1)*g.SW+(g.KW-1)*g.DW < g.W
+}
+
 // MaxPool2D sets each element of planes output planes y [planes, OH, OW]
 // to the max of its window over the input planes x [planes, H, W]
 // (padding never wins; a window of padding only gives -Inf).
 func MaxPool2D(g ConvGeom, planes int, x, y []float32) {
-	hw, ohw := g.H*g.W, g.OH*g.OW
+	hw, ohw, inside := g.H*g.W, g.OH*g.OW, allInside(&g)
 	for p := 0; p < planes; p++ {
 		plane, out := x[p*hw:(p+1)*hw], y[p*ohw:(p+1)*ohw]
+		if inside {
+			maxPlaneInside(&g, plane, out)
+			continue
+		}
 		for oh := 0; oh < g.OH; oh++ {
 			for ow := 0; ow < g.OW; ow++ {
 				v := float32(math.Inf(-1))
-				if at := windowMax(&g, plane, oh, ow); at >= 0 {
+				if at := windowMax(&g, plane, oh, ow, inside); at >= 0 {
 					v = plane[at]
 				}
 				out[oh*g.OW+ow] = v
@@ -162,17 +176,37 @@ func MaxPool2D(g ConvGeom, planes int, x, y []float32) {
 	}
 }
 
+// maxPlaneInside is MaxPool2D on one plane whose windows all lie inside
+// it: the common unpadded pool, without windowMax's call and clipping.
+func maxPlaneInside(g *ConvGeom, plane, out []float32) {
+	for oh := 0; oh < g.OH; oh++ {
+		for ow := 0; ow < g.OW; ow++ {
+			base := oh*g.SH*g.W + ow*g.SW
+			best := plane[base]
+			for kh := 0; kh < g.KH; kh++ {
+				row := plane[base+kh*g.DH*g.W:]
+				for kw := 0; kw < g.KW; kw++ {
+					if v := row[kw*g.DW]; v > best || (v != v && best == best) {
+						best = v
+					}
+				}
+			}
+			out[oh*g.OW+ow] = best
+		}
+	}
+}
+
 // MaxPool2DGrad sets dx [planes, H, W] to max pooling's input gradient:
 // each element of dy [planes, OH, OW] added at the first max of its
 // window in x (as PyTorch does).
 func MaxPool2DGrad(g ConvGeom, planes int, x, dy, dx []float32) {
-	hw, ohw := g.H*g.W, g.OH*g.OW
+	hw, ohw, inside := g.H*g.W, g.OH*g.OW, allInside(&g)
 	clear(dx[:planes*hw])
 	for p := 0; p < planes; p++ {
 		plane, d, out := x[p*hw:(p+1)*hw], dy[p*ohw:(p+1)*ohw], dx[p*hw:(p+1)*hw]
 		for oh := 0; oh < g.OH; oh++ {
 			for ow := 0; ow < g.OW; ow++ {
-				if at := windowMax(&g, plane, oh, ow); at >= 0 {
+				if at := windowMax(&g, plane, oh, ow, inside); at >= 0 {
 					out[at] += d[oh*g.OW+ow]
 				}
 			}
