@@ -1054,14 +1054,18 @@ func predictNode4(t *task, lo, hi int) {
 // predictNode5 computes %5 = fused %2, %4 {kind="elementwise", region="predict_fused0"} : f32[N,6,28,28].
 func predictNode5(t *task, lo, hi int) {
 	out, x0, x1 := t.out[0], t.in[0], t.in[1]
+	var vb0 [512]float32
 	for i0 := lo; i0 < hi; i0++ {
 		for i1 := 0; i1 < 6; i1++ {
-			for i2 := 0; i2 < 784; i2++ {
-				a0 := x0[i0*4704+i1*784+i2]
+			for c := 0; c < 784; c += 512 {
+				w := min(512, 784-c)
+				a0 := x0[i0*4704+i1*784+c : i0*4704+i1*784+c+w]
 				a1 := x1[i1]
-				v0 := float32(a0 + a1)
-				v1 := relu(v0)
-				out[i0*4704+i1*784+i2] = v1
+				v0 := vb0[:w]
+				runtime.VecAddS(v0, a0, a1)
+				v1 := vb0[:w]
+				runtime.VecRelu(v1, v0)
+				copy(out[i0*4704+i1*784+c:i0*4704+i1*784+c+w], v1)
 			}
 		}
 	}
@@ -1126,14 +1130,18 @@ func predictNode10(t *task, lo, hi int) {
 // predictNode11 computes %11 = fused %8, %10 {kind="elementwise", region="predict_fused1"} : f32[N,16,10,10].
 func predictNode11(t *task, lo, hi int) {
 	out, x0, x1 := t.out[0], t.in[0], t.in[1]
+	var vb0 [100]float32
 	for i0 := lo; i0 < hi; i0++ {
 		for i1 := 0; i1 < 16; i1++ {
-			for i2 := 0; i2 < 100; i2++ {
-				a0 := x0[i0*1600+i1*100+i2]
+			for c := 0; c < 100; c += 100 {
+				w := min(100, 100-c)
+				a0 := x0[i0*1600+i1*100+c : i0*1600+i1*100+c+w]
 				a1 := x1[i1]
-				v0 := float32(a0 + a1)
-				v1 := relu(v0)
-				out[i0*1600+i1*100+i2] = v1
+				v0 := vb0[:w]
+				runtime.VecAddS(v0, a0, a1)
+				v1 := vb0[:w]
+				runtime.VecRelu(v1, v0)
+				copy(out[i0*1600+i1*100+c:i0*1600+i1*100+c+w], v1)
 			}
 		}
 	}
@@ -1183,13 +1191,17 @@ func predictNode17MatMul(t *task, lo, hi int) {
 // predictNode17 computes the epilogue of %17 = fused %14, %15, %16 {kind="matmul", region="predict_fused2"} : f32[N,120].
 func predictNode17(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
+	var vb0 [120]float32
 	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 120; i1++ {
-			a0 := x2[i1]
-			a1 := x3[i0*120+i1]
-			v1 := float32(a1 + a0)
-			v2 := relu(v1)
-			out[i0*120+i1] = v2
+		for c := 0; c < 120; c += 120 {
+			w := min(120, 120-c)
+			a0 := x2[c : c+w]
+			a1 := x3[i0*120+c : i0*120+c+w]
+			v1 := vb0[:w]
+			runtime.VecAdd(v1, a1, a0)
+			v2 := vb0[:w]
+			runtime.VecRelu(v2, v1)
+			copy(out[i0*120+c:i0*120+c+w], v2)
 		}
 	}
 }
@@ -1203,13 +1215,17 @@ func predictNode20MatMul(t *task, lo, hi int) {
 // predictNode20 computes the epilogue of %20 = fused %17, %18, %19 {kind="matmul", region="predict_fused3"} : f32[N,84].
 func predictNode20(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
+	var vb0 [84]float32
 	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 84; i1++ {
-			a0 := x2[i1]
-			a1 := x3[i0*84+i1]
-			v1 := float32(a1 + a0)
-			v2 := relu(v1)
-			out[i0*84+i1] = v2
+		for c := 0; c < 84; c += 84 {
+			w := min(84, 84-c)
+			a0 := x2[c : c+w]
+			a1 := x3[i0*84+c : i0*84+c+w]
+			v1 := vb0[:w]
+			runtime.VecAdd(v1, a1, a0)
+			v2 := vb0[:w]
+			runtime.VecRelu(v2, v1)
+			copy(out[i0*84+c:i0*84+c+w], v2)
 		}
 	}
 }
@@ -1291,16 +1307,22 @@ func trainNode4(t *task, lo, hi int) {
 func trainNode5(t *task, lo, hi int) {
 	out0, out1, x0, x1 := t.out[0], t.out[1], t.in[0], t.in[1]
 	c2 := float32(0)
+	var vb0 [512]float32
+	var vb1 [512]float32
 	for i0 := lo; i0 < hi; i0++ {
 		for i1 := 0; i1 < 6; i1++ {
-			for i2 := 0; i2 < 784; i2++ {
-				a0 := x0[i0*4704+i1*784+i2]
+			for c := 0; c < 784; c += 512 {
+				w := min(512, 784-c)
+				a0 := x0[i0*4704+i1*784+c : i0*4704+i1*784+c+w]
 				a1 := x1[i1]
-				v0 := float32(a0 + a1)
-				v1 := relu(v0)
-				v3 := b2f(v0 > c2)
-				out0[i0*4704+i1*784+i2] = v1
-				out1[i0*4704+i1*784+i2] = v3
+				v0 := vb0[:w]
+				runtime.VecAddS(v0, a0, a1)
+				v1 := vb1[:w]
+				runtime.VecRelu(v1, v0)
+				v3 := vb0[:w]
+				runtime.VecGTS(v3, v0, c2)
+				copy(out0[i0*4704+i1*784+c:i0*4704+i1*784+c+w], v1)
+				copy(out1[i0*4704+i1*784+c:i0*4704+i1*784+c+w], v3)
 			}
 		}
 	}
@@ -1366,16 +1388,22 @@ func trainNode12(t *task, lo, hi int) {
 func trainNode13(t *task, lo, hi int) {
 	out0, out1, x0, x1 := t.out[0], t.out[1], t.in[0], t.in[1]
 	c2 := float32(0)
+	var vb0 [100]float32
+	var vb1 [100]float32
 	for i0 := lo; i0 < hi; i0++ {
 		for i1 := 0; i1 < 16; i1++ {
-			for i2 := 0; i2 < 100; i2++ {
-				a0 := x0[i0*1600+i1*100+i2]
+			for c := 0; c < 100; c += 100 {
+				w := min(100, 100-c)
+				a0 := x0[i0*1600+i1*100+c : i0*1600+i1*100+c+w]
 				a1 := x1[i1]
-				v0 := float32(a0 + a1)
-				v1 := relu(v0)
-				v3 := b2f(v0 > c2)
-				out0[i0*1600+i1*100+i2] = v1
-				out1[i0*1600+i1*100+i2] = v3
+				v0 := vb0[:w]
+				runtime.VecAddS(v0, a0, a1)
+				v1 := vb1[:w]
+				runtime.VecRelu(v1, v0)
+				v3 := vb0[:w]
+				runtime.VecGTS(v3, v0, c2)
+				copy(out0[i0*1600+i1*100+c:i0*1600+i1*100+c+w], v1)
+				copy(out1[i0*1600+i1*100+c:i0*1600+i1*100+c+w], v3)
 			}
 		}
 	}
@@ -1426,15 +1454,21 @@ func trainNode21MatMul(t *task, lo, hi int) {
 func trainNode21(t *task, lo, hi int) {
 	out0, out1, x2, x3 := t.out[0], t.out[1], t.in[2], t.in[3]
 	c3 := float32(0)
+	var vb0 [120]float32
+	var vb1 [120]float32
 	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 120; i1++ {
-			a0 := x2[i1]
-			a1 := x3[i0*120+i1]
-			v1 := float32(a1 + a0)
-			v2 := relu(v1)
-			v4 := b2f(v1 > c3)
-			out0[i0*120+i1] = v2
-			out1[i0*120+i1] = v4
+		for c := 0; c < 120; c += 120 {
+			w := min(120, 120-c)
+			a0 := x2[c : c+w]
+			a1 := x3[i0*120+c : i0*120+c+w]
+			v1 := vb0[:w]
+			runtime.VecAdd(v1, a1, a0)
+			v2 := vb1[:w]
+			runtime.VecRelu(v2, v1)
+			v4 := vb0[:w]
+			runtime.VecGTS(v4, v1, c3)
+			copy(out0[i0*120+c:i0*120+c+w], v2)
+			copy(out1[i0*120+c:i0*120+c+w], v4)
 		}
 	}
 }
@@ -1449,15 +1483,21 @@ func trainNode26MatMul(t *task, lo, hi int) {
 func trainNode26(t *task, lo, hi int) {
 	out0, out1, x2, x3 := t.out[0], t.out[1], t.in[2], t.in[3]
 	c3 := float32(0)
+	var vb0 [84]float32
+	var vb1 [84]float32
 	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 84; i1++ {
-			a0 := x2[i1]
-			a1 := x3[i0*84+i1]
-			v1 := float32(a1 + a0)
-			v2 := relu(v1)
-			v4 := b2f(v1 > c3)
-			out0[i0*84+i1] = v2
-			out1[i0*84+i1] = v4
+		for c := 0; c < 84; c += 84 {
+			w := min(84, 84-c)
+			a0 := x2[c : c+w]
+			a1 := x3[i0*84+c : i0*84+c+w]
+			v1 := vb0[:w]
+			runtime.VecAdd(v1, a1, a0)
+			v2 := vb1[:w]
+			runtime.VecRelu(v2, v1)
+			v4 := vb0[:w]
+			runtime.VecGTS(v4, v1, c3)
+			copy(out0[i0*84+c:i0*84+c+w], v2)
+			copy(out1[i0*84+c:i0*84+c+w], v4)
 		}
 	}
 }
@@ -1572,10 +1612,15 @@ func trainNode46(t *task, lo, hi int) {
 	out, x0 := t.out[0], t.in[0]
 	c0 := float32(-1)
 	s0 := x0[0]
-	for i0 := lo; i0 < hi; i0++ {
-		v1 := c0
-		v2 := float32(v1 / s0)
-		out[i0] = v2
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		v2 := float32(c0 / s0)
+		{
+			dst := out[c : c+w]
+			for j := range dst {
+				dst[j] = v2
+			}
+		}
 	}
 }
 
@@ -1613,11 +1658,14 @@ func trainNode49MatMul(t *task, lo, hi int) {
 func trainNode49(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
 	c1 := float32(0)
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x2[i0]
-		a1 := x3[i0]
-		v2 := sel(a0, a1, c1)
-		out[i0] = v2
+	var vb0 [512]float32
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		a0 := x2[c : c+w]
+		a1 := x3[c : c+w]
+		v2 := vb0[:w]
+		runtime.VecSelectVS(v2, a0, a1, c1)
+		copy(out[c:c+w], v2)
 	}
 }
 
@@ -1631,11 +1679,14 @@ func trainNode50MatMul(t *task, lo, hi int) {
 func trainNode50(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
 	c1 := float32(0)
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x2[i0]
-		a1 := x3[i0]
-		v2 := sel(a0, a1, c1)
-		out[i0] = v2
+	var vb0 [512]float32
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		a0 := x2[c : c+w]
+		a1 := x3[c : c+w]
+		v2 := vb0[:w]
+		runtime.VecSelectVS(v2, a0, a1, c1)
+		copy(out[c:c+w], v2)
 	}
 }
 
@@ -1684,11 +1735,14 @@ func trainNode54(t *task, lo, hi int) {
 func trainNode55(t *task, lo, hi int) {
 	out, x0, x1 := t.out[0], t.in[0], t.in[1]
 	c0 := float32(0)
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x0[i0]
-		a1 := x1[i0]
-		v1 := sel(a0, a1, c0)
-		out[i0] = v1
+	var vb0 [512]float32
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		a0 := x0[c : c+w]
+		a1 := x1[c : c+w]
+		v1 := vb0[:w]
+		runtime.VecSelectVS(v1, a0, a1, c0)
+		copy(out[c:c+w], v1)
 	}
 }
 
@@ -1746,11 +1800,14 @@ func trainNode57(t *task, lo, hi int) {
 func trainNode58(t *task, lo, hi int) {
 	out, x0, x1 := t.out[0], t.in[0], t.in[1]
 	c0 := float32(0)
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x0[i0]
-		a1 := x1[i0]
-		v1 := sel(a0, a1, c0)
-		out[i0] = v1
+	var vb0 [512]float32
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		a0 := x0[c : c+w]
+		a1 := x1[c : c+w]
+		v1 := vb0[:w]
+		runtime.VecSelectVS(v1, a0, a1, c0)
+		copy(out[c:c+w], v1)
 	}
 }
 
@@ -1790,26 +1847,42 @@ func trainNode61(t *task, lo, hi int) {
 	c8 := float32(0.001)
 	s3 := x3[0]
 	s4 := x4[0]
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x0[i0]
-		a1 := x1[i0]
-		a2 := x2[i0]
-		a5 := x5[i0]
-		v1 := float32(c0 * a0)
-		v3 := float32(c2 * a1)
-		v4 := float32(v1 + v3)
-		v6 := float32(c5 * a2)
-		v7 := float32(a1 * a1)
-		v9 := float32(c8 * v7)
-		v10 := float32(v6 + v9)
-		v11 := float32(math.Sqrt(float64(v10)))
-		v12 := float32(v11 + s3)
-		v13 := float32(v4 / v12)
-		v14 := float32(s4 * v13)
-		v15 := float32(a5 - v14)
-		out0[i0] = v4
-		out1[i0] = v10
-		out2[i0] = v15
+	var vb0 [150]float32
+	var vb1 [150]float32
+	var vb2 [150]float32
+	for c := lo; c < hi; c += 150 {
+		w := min(150, hi-c)
+		a0 := x0[c : c+w]
+		a1 := x1[c : c+w]
+		a2 := x2[c : c+w]
+		a5 := x5[c : c+w]
+		v1 := vb0[:w]
+		runtime.VecMulS(v1, a0, c0)
+		v3 := vb1[:w]
+		runtime.VecMulS(v3, a1, c2)
+		v4 := vb1[:w]
+		runtime.VecAdd(v4, v1, v3)
+		v6 := vb0[:w]
+		runtime.VecMulS(v6, a2, c5)
+		v7 := vb2[:w]
+		runtime.VecMul(v7, a1, a1)
+		v9 := vb2[:w]
+		runtime.VecMulS(v9, v7, c8)
+		v10 := vb2[:w]
+		runtime.VecAdd(v10, v6, v9)
+		v11 := vb0[:w]
+		runtime.VecSqrt(v11, v10)
+		v12 := vb0[:w]
+		runtime.VecAddS(v12, v11, s3)
+		v13 := vb0[:w]
+		runtime.VecDiv(v13, v4, v12)
+		v14 := vb0[:w]
+		runtime.VecMulS(v14, v13, s4)
+		v15 := vb0[:w]
+		runtime.VecSub(v15, a5, v14)
+		copy(out0[c:c+w], v4)
+		copy(out1[c:c+w], v10)
+		copy(out2[c:c+w], v15)
 	}
 }
 
@@ -1895,26 +1968,42 @@ func trainNode76(t *task, lo, hi int) {
 	c8 := float32(0.001)
 	s3 := x3[0]
 	s4 := x4[0]
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x0[i0]
-		a1 := x1[i0]
-		a2 := x2[i0]
-		a5 := x5[i0]
-		v1 := float32(c0 * a0)
-		v3 := float32(c2 * a1)
-		v4 := float32(v1 + v3)
-		v6 := float32(c5 * a2)
-		v7 := float32(a1 * a1)
-		v9 := float32(c8 * v7)
-		v10 := float32(v6 + v9)
-		v11 := float32(math.Sqrt(float64(v10)))
-		v12 := float32(v11 + s3)
-		v13 := float32(v4 / v12)
-		v14 := float32(s4 * v13)
-		v15 := float32(a5 - v14)
-		out0[i0] = v4
-		out1[i0] = v10
-		out2[i0] = v15
+	var vb0 [512]float32
+	var vb1 [512]float32
+	var vb2 [512]float32
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		a0 := x0[c : c+w]
+		a1 := x1[c : c+w]
+		a2 := x2[c : c+w]
+		a5 := x5[c : c+w]
+		v1 := vb0[:w]
+		runtime.VecMulS(v1, a0, c0)
+		v3 := vb1[:w]
+		runtime.VecMulS(v3, a1, c2)
+		v4 := vb1[:w]
+		runtime.VecAdd(v4, v1, v3)
+		v6 := vb0[:w]
+		runtime.VecMulS(v6, a2, c5)
+		v7 := vb2[:w]
+		runtime.VecMul(v7, a1, a1)
+		v9 := vb2[:w]
+		runtime.VecMulS(v9, v7, c8)
+		v10 := vb2[:w]
+		runtime.VecAdd(v10, v6, v9)
+		v11 := vb0[:w]
+		runtime.VecSqrt(v11, v10)
+		v12 := vb0[:w]
+		runtime.VecAddS(v12, v11, s3)
+		v13 := vb0[:w]
+		runtime.VecDiv(v13, v4, v12)
+		v14 := vb0[:w]
+		runtime.VecMulS(v14, v13, s4)
+		v15 := vb0[:w]
+		runtime.VecSub(v15, a5, v14)
+		copy(out0[c:c+w], v4)
+		copy(out1[c:c+w], v10)
+		copy(out2[c:c+w], v15)
 	}
 }
 
@@ -1979,26 +2068,42 @@ func trainNode90(t *task, lo, hi int) {
 	c9 := float32(0.001)
 	s2 := x4[0]
 	s3 := x5[0]
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x2[i0]
-		a1 := x3[i0]
-		a4 := x6[i0]
-		a5 := x7[i0]
-		v2 := float32(c1 * a0)
-		v4 := float32(c3 * a5)
-		v5 := float32(v2 + v4)
-		v7 := float32(c6 * a1)
-		v8 := float32(a5 * a5)
-		v10 := float32(c9 * v8)
-		v11 := float32(v7 + v10)
-		v12 := float32(math.Sqrt(float64(v11)))
-		v13 := float32(v12 + s2)
-		v14 := float32(v5 / v13)
-		v15 := float32(s3 * v14)
-		v16 := float32(a4 - v15)
-		out0[i0] = v5
-		out1[i0] = v11
-		out2[i0] = v16
+	var vb0 [512]float32
+	var vb1 [512]float32
+	var vb2 [512]float32
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		a0 := x2[c : c+w]
+		a1 := x3[c : c+w]
+		a4 := x6[c : c+w]
+		a5 := x7[c : c+w]
+		v2 := vb0[:w]
+		runtime.VecMulS(v2, a0, c1)
+		v4 := vb1[:w]
+		runtime.VecMulS(v4, a5, c3)
+		v5 := vb1[:w]
+		runtime.VecAdd(v5, v2, v4)
+		v7 := vb0[:w]
+		runtime.VecMulS(v7, a1, c6)
+		v8 := vb2[:w]
+		runtime.VecMul(v8, a5, a5)
+		v10 := vb2[:w]
+		runtime.VecMulS(v10, v8, c9)
+		v11 := vb2[:w]
+		runtime.VecAdd(v11, v7, v10)
+		v12 := vb0[:w]
+		runtime.VecSqrt(v12, v11)
+		v13 := vb0[:w]
+		runtime.VecAddS(v13, v12, s2)
+		v14 := vb0[:w]
+		runtime.VecDiv(v14, v5, v13)
+		v15 := vb0[:w]
+		runtime.VecMulS(v15, v14, s3)
+		v16 := vb0[:w]
+		runtime.VecSub(v16, a4, v15)
+		copy(out0[c:c+w], v5)
+		copy(out1[c:c+w], v11)
+		copy(out2[c:c+w], v16)
 	}
 }
 
@@ -2023,26 +2128,42 @@ func trainNode98(t *task, lo, hi int) {
 	c8 := float32(0.001)
 	s3 := x3[0]
 	s4 := x4[0]
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x0[i0]
-		a1 := x1[i0]
-		a2 := x2[i0]
-		a5 := x5[i0]
-		v1 := float32(c0 * a0)
-		v3 := float32(c2 * a1)
-		v4 := float32(v1 + v3)
-		v6 := float32(c5 * a2)
-		v7 := float32(a1 * a1)
-		v9 := float32(c8 * v7)
-		v10 := float32(v6 + v9)
-		v11 := float32(math.Sqrt(float64(v10)))
-		v12 := float32(v11 + s3)
-		v13 := float32(v4 / v12)
-		v14 := float32(s4 * v13)
-		v15 := float32(a5 - v14)
-		out0[i0] = v4
-		out1[i0] = v10
-		out2[i0] = v15
+	var vb0 [120]float32
+	var vb1 [120]float32
+	var vb2 [120]float32
+	for c := lo; c < hi; c += 120 {
+		w := min(120, hi-c)
+		a0 := x0[c : c+w]
+		a1 := x1[c : c+w]
+		a2 := x2[c : c+w]
+		a5 := x5[c : c+w]
+		v1 := vb0[:w]
+		runtime.VecMulS(v1, a0, c0)
+		v3 := vb1[:w]
+		runtime.VecMulS(v3, a1, c2)
+		v4 := vb1[:w]
+		runtime.VecAdd(v4, v1, v3)
+		v6 := vb0[:w]
+		runtime.VecMulS(v6, a2, c5)
+		v7 := vb2[:w]
+		runtime.VecMul(v7, a1, a1)
+		v9 := vb2[:w]
+		runtime.VecMulS(v9, v7, c8)
+		v10 := vb2[:w]
+		runtime.VecAdd(v10, v6, v9)
+		v11 := vb0[:w]
+		runtime.VecSqrt(v11, v10)
+		v12 := vb0[:w]
+		runtime.VecAddS(v12, v11, s3)
+		v13 := vb0[:w]
+		runtime.VecDiv(v13, v4, v12)
+		v14 := vb0[:w]
+		runtime.VecMulS(v14, v13, s4)
+		v15 := vb0[:w]
+		runtime.VecSub(v15, a5, v14)
+		copy(out0[c:c+w], v4)
+		copy(out1[c:c+w], v10)
+		copy(out2[c:c+w], v15)
 	}
 }
 
@@ -2061,26 +2182,42 @@ func trainNode104(t *task, lo, hi int) {
 	c9 := float32(0.001)
 	s2 := x4[0]
 	s3 := x5[0]
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x2[i0]
-		a1 := x3[i0]
-		a4 := x6[i0]
-		a5 := x7[i0]
-		v2 := float32(c1 * a0)
-		v4 := float32(c3 * a5)
-		v5 := float32(v2 + v4)
-		v7 := float32(c6 * a1)
-		v8 := float32(a5 * a5)
-		v10 := float32(c9 * v8)
-		v11 := float32(v7 + v10)
-		v12 := float32(math.Sqrt(float64(v11)))
-		v13 := float32(v12 + s2)
-		v14 := float32(v5 / v13)
-		v15 := float32(s3 * v14)
-		v16 := float32(a4 - v15)
-		out0[i0] = v5
-		out1[i0] = v11
-		out2[i0] = v16
+	var vb0 [512]float32
+	var vb1 [512]float32
+	var vb2 [512]float32
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		a0 := x2[c : c+w]
+		a1 := x3[c : c+w]
+		a4 := x6[c : c+w]
+		a5 := x7[c : c+w]
+		v2 := vb0[:w]
+		runtime.VecMulS(v2, a0, c1)
+		v4 := vb1[:w]
+		runtime.VecMulS(v4, a5, c3)
+		v5 := vb1[:w]
+		runtime.VecAdd(v5, v2, v4)
+		v7 := vb0[:w]
+		runtime.VecMulS(v7, a1, c6)
+		v8 := vb2[:w]
+		runtime.VecMul(v8, a5, a5)
+		v10 := vb2[:w]
+		runtime.VecMulS(v10, v8, c9)
+		v11 := vb2[:w]
+		runtime.VecAdd(v11, v7, v10)
+		v12 := vb0[:w]
+		runtime.VecSqrt(v12, v11)
+		v13 := vb0[:w]
+		runtime.VecAddS(v13, v12, s2)
+		v14 := vb0[:w]
+		runtime.VecDiv(v14, v5, v13)
+		v15 := vb0[:w]
+		runtime.VecMulS(v15, v14, s3)
+		v16 := vb0[:w]
+		runtime.VecSub(v16, a4, v15)
+		copy(out0[c:c+w], v5)
+		copy(out1[c:c+w], v11)
+		copy(out2[c:c+w], v16)
 	}
 }
 
@@ -2105,26 +2242,42 @@ func trainNode112(t *task, lo, hi int) {
 	c8 := float32(0.001)
 	s3 := x3[0]
 	s4 := x4[0]
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x0[i0]
-		a1 := x1[i0]
-		a2 := x2[i0]
-		a5 := x5[i0]
-		v1 := float32(c0 * a0)
-		v3 := float32(c2 * a1)
-		v4 := float32(v1 + v3)
-		v6 := float32(c5 * a2)
-		v7 := float32(a1 * a1)
-		v9 := float32(c8 * v7)
-		v10 := float32(v6 + v9)
-		v11 := float32(math.Sqrt(float64(v10)))
-		v12 := float32(v11 + s3)
-		v13 := float32(v4 / v12)
-		v14 := float32(s4 * v13)
-		v15 := float32(a5 - v14)
-		out0[i0] = v4
-		out1[i0] = v10
-		out2[i0] = v15
+	var vb0 [84]float32
+	var vb1 [84]float32
+	var vb2 [84]float32
+	for c := lo; c < hi; c += 84 {
+		w := min(84, hi-c)
+		a0 := x0[c : c+w]
+		a1 := x1[c : c+w]
+		a2 := x2[c : c+w]
+		a5 := x5[c : c+w]
+		v1 := vb0[:w]
+		runtime.VecMulS(v1, a0, c0)
+		v3 := vb1[:w]
+		runtime.VecMulS(v3, a1, c2)
+		v4 := vb1[:w]
+		runtime.VecAdd(v4, v1, v3)
+		v6 := vb0[:w]
+		runtime.VecMulS(v6, a2, c5)
+		v7 := vb2[:w]
+		runtime.VecMul(v7, a1, a1)
+		v9 := vb2[:w]
+		runtime.VecMulS(v9, v7, c8)
+		v10 := vb2[:w]
+		runtime.VecAdd(v10, v6, v9)
+		v11 := vb0[:w]
+		runtime.VecSqrt(v11, v10)
+		v12 := vb0[:w]
+		runtime.VecAddS(v12, v11, s3)
+		v13 := vb0[:w]
+		runtime.VecDiv(v13, v4, v12)
+		v14 := vb0[:w]
+		runtime.VecMulS(v14, v13, s4)
+		v15 := vb0[:w]
+		runtime.VecSub(v15, a5, v14)
+		copy(out0[c:c+w], v4)
+		copy(out1[c:c+w], v10)
+		copy(out2[c:c+w], v15)
 	}
 }
 
@@ -2143,26 +2296,42 @@ func trainNode118(t *task, lo, hi int) {
 	c9 := float32(0.001)
 	s2 := x4[0]
 	s3 := x5[0]
-	for i0 := lo; i0 < hi; i0++ {
-		a0 := x2[i0]
-		a1 := x3[i0]
-		a4 := x6[i0]
-		a5 := x7[i0]
-		v2 := float32(c1 * a0)
-		v4 := float32(c3 * a5)
-		v5 := float32(v2 + v4)
-		v7 := float32(c6 * a1)
-		v8 := float32(a5 * a5)
-		v10 := float32(c9 * v8)
-		v11 := float32(v7 + v10)
-		v12 := float32(math.Sqrt(float64(v11)))
-		v13 := float32(v12 + s2)
-		v14 := float32(v5 / v13)
-		v15 := float32(s3 * v14)
-		v16 := float32(a4 - v15)
-		out0[i0] = v5
-		out1[i0] = v11
-		out2[i0] = v16
+	var vb0 [512]float32
+	var vb1 [512]float32
+	var vb2 [512]float32
+	for c := lo; c < hi; c += 512 {
+		w := min(512, hi-c)
+		a0 := x2[c : c+w]
+		a1 := x3[c : c+w]
+		a4 := x6[c : c+w]
+		a5 := x7[c : c+w]
+		v2 := vb0[:w]
+		runtime.VecMulS(v2, a0, c1)
+		v4 := vb1[:w]
+		runtime.VecMulS(v4, a5, c3)
+		v5 := vb1[:w]
+		runtime.VecAdd(v5, v2, v4)
+		v7 := vb0[:w]
+		runtime.VecMulS(v7, a1, c6)
+		v8 := vb2[:w]
+		runtime.VecMul(v8, a5, a5)
+		v10 := vb2[:w]
+		runtime.VecMulS(v10, v8, c9)
+		v11 := vb2[:w]
+		runtime.VecAdd(v11, v7, v10)
+		v12 := vb0[:w]
+		runtime.VecSqrt(v12, v11)
+		v13 := vb0[:w]
+		runtime.VecAddS(v13, v12, s2)
+		v14 := vb0[:w]
+		runtime.VecDiv(v14, v5, v13)
+		v15 := vb0[:w]
+		runtime.VecMulS(v15, v14, s3)
+		v16 := vb0[:w]
+		runtime.VecSub(v16, a4, v15)
+		copy(out0[c:c+w], v5)
+		copy(out1[c:c+w], v11)
+		copy(out2[c:c+w], v16)
 	}
 }
 
@@ -2208,28 +2377,4 @@ func trainNode126(t *task, lo, hi int) {
 		out1[i0] = v10
 		out2[i0] = v15
 	}
-}
-
-// b2f stores a bool as 0 or 1.
-func b2f(c bool) float32 {
-	if c {
-		return 1
-	}
-	return 0
-}
-
-// sel is c ? a : b for a bool c stored as 0 or 1.
-func sel(c, a, b float32) float32 {
-	if c != 0 {
-		return a
-	}
-	return b
-}
-
-// relu is max(x, 0), keeping NaN as the interpreter does.
-func relu(x float32) float32 {
-	if x < 0 {
-		return 0
-	}
-	return x
 }
