@@ -179,6 +179,19 @@ func MaxPool2D(g ConvGeom, planes int, x, y []float32) {
 // maxPlaneInside is MaxPool2D on one plane whose windows all lie inside
 // it: the common unpadded pool, without windowMax's call and clipping.
 func maxPlaneInside(g *ConvGeom, plane, out []float32) {
+	if g.KH == 2 && g.KW == 2 && g.DH == 1 && g.DW == 1 {
+		// The usual 2×2 pool, unrolled.
+		for oh := 0; oh < g.OH; oh++ {
+			r0 := plane[oh*g.SH*g.W : (oh*g.SH+1)*g.W]
+			r1 := plane[(oh*g.SH+1)*g.W : (oh*g.SH+2)*g.W]
+			o := out[oh*g.OW : (oh+1)*g.OW]
+			for ow := range o {
+				c := ow * g.SW
+				o[ow] = max(r0[c], r0[c+1], r1[c], r1[c+1])
+			}
+		}
+		return
+	}
 	for oh := 0; oh < g.OH; oh++ {
 		for ow := 0; ow < g.OW; ow++ {
 			base := oh*g.SH*g.W + ow*g.SW
@@ -186,9 +199,10 @@ func maxPlaneInside(g *ConvGeom, plane, out []float32) {
 			for kh := 0; kh < g.KH; kh++ {
 				row := plane[base+kh*g.DH*g.W:]
 				for kw := 0; kw < g.KW; kw++ {
-					if v := row[kw*g.DW]; v > best || (v != v && best == best) {
-						best = v
-					}
+					// The builtin max is branch-free and keeps a NaN, as
+					// windowMax does; only the sign of a zero max may
+					// differ (max(-0, +0) is +0, the first max -0).
+					best = max(best, row[kw*g.DW])
 				}
 			}
 			out[oh*g.OW+ow] = best
@@ -204,12 +218,43 @@ func MaxPool2DGrad(g ConvGeom, planes int, x, dy, dx []float32) {
 	clear(dx[:planes*hw])
 	for p := 0; p < planes; p++ {
 		plane, d, out := x[p*hw:(p+1)*hw], dy[p*ohw:(p+1)*ohw], dx[p*hw:(p+1)*hw]
+		if inside && g.KH == 2 && g.KW == 2 && g.DH == 1 && g.DW == 1 {
+			maxGrad2x2(&g, plane, d, out)
+			continue
+		}
 		for oh := 0; oh < g.OH; oh++ {
 			for ow := 0; ow < g.OW; ow++ {
 				if at := windowMax(&g, plane, oh, ow, inside); at >= 0 {
 					out[at] += d[oh*g.OW+ow]
 				}
 			}
+		}
+	}
+}
+
+// maxGrad2x2 is MaxPool2DGrad on one plane for an unpadded 2×2 pool: the
+// first max is the first element equal to the builtin max of the four (or,
+// when that is NaN, the first NaN), as windowMax finds it.
+func maxGrad2x2(g *ConvGeom, plane, dy, dx []float32) {
+	for oh := 0; oh < g.OH; oh++ {
+		i0 := oh * g.SH * g.W
+		r0, r1 := plane[i0:i0+g.W], plane[i0+g.W:i0+2*g.W]
+		d := dy[oh*g.OW : (oh+1)*g.OW]
+		for ow := range d {
+			c := ow * g.SW
+			a, b, e, f := r0[c], r0[c+1], r1[c], r1[c+1]
+			m := max(a, b, e, f)
+			at := i0 + c
+			switch {
+			case a == m || a != a:
+			case b == m || b != b:
+				at++
+			case e == m || e != e:
+				at += g.W
+			default:
+				at += g.W + 1
+			}
+			dx[at] += d[ow]
 		}
 	}
 }

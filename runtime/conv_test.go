@@ -21,6 +21,8 @@ func convGeoms() []ConvGeom {
 		mk(3, 1, 9, 1, 3, 1, 3, 1, 1, 0, 2, 0, 1),
 		mk(2, 4, 4, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0),
 		mk(1, 7, 6, 2, 2, 3, 2, 2, 1, 1, 1, 1, 1),
+		mk(2, 6, 5, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0), // the unrolled 2×2 pools
+		mk(1, 4, 4, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0),
 	}
 }
 
@@ -180,4 +182,53 @@ func TestPool2D(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMaxPoolTiesAndNaN: the gradient goes to the first max of a window,
+// a NaN wins (the first NaN), on the unrolled 2×2 path and the general one.
+func TestMaxPoolTiesAndNaN(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, g := range []ConvGeom{
+		{C: 1, H: 2, W: 2, OH: 1, OW: 1, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1},
+		{C: 1, H: 2, W: 2, OH: 1, OW: 1, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1, PadB: 1}, // PadB only: still inside
+	} {
+		for _, tc := range []struct {
+			x    []float32
+			want int
+		}{
+			{[]float32{3, 3, 1, 3}, 0},
+			{[]float32{1, 3, 3, 2}, 1},
+			{[]float32{1, 2, 3, 3}, 2},
+			{[]float32{1, nan, 5, nan}, 1},
+			{[]float32{1, 2, 0, 7}, 3},
+		} {
+			dx := make([]float32, 4)
+			MaxPool2DGrad(g, 1, tc.x, []float32{1}, dx)
+			for i, v := range dx {
+				if want := float32(convB2i(i == tc.want)); v != want {
+					t.Errorf("%+v: x %v: dx %v, want the gradient at %d", g, tc.x, dx, tc.want)
+					break
+				}
+			}
+			y := make([]float32, 1)
+			MaxPool2D(g, 1, tc.x, y)
+			if w := tc.x[tc.want]; y[0] != w && !(w != w && y[0] != y[0]) {
+				t.Errorf("x %v: max %v, want %v", tc.x, y[0], w)
+			}
+		}
+	}
+	// The general path: a padded window.
+	g := ConvGeom{C: 1, H: 2, W: 2, OH: 1, OW: 1, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadT: 1, PadL: 1}
+	dx := make([]float32, 4)
+	MaxPool2DGrad(g, 1, []float32{2, 1, 2, nan}, []float32{1}, dx)
+	if dx[3] != 1 || dx[0] != 0 {
+		t.Errorf("padded window: dx %v, want the gradient at the NaN", dx)
+	}
+}
+
+func convB2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
