@@ -4,16 +4,18 @@ import "testing"
 
 // LeNet's first pool and conv over a batch of 128: the shapes that
 // examples/lenet spends its time on.
-var lenetPool = ConvGeom{C: 6, H: 28, W: 28, OH: 14, OW: 14, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1}
-var lenetConv = ConvGeom{C: 1, H: 28, W: 28, OH: 28, OW: 28, KH: 5, KW: 5, SH: 1, SW: 1, DH: 1, DW: 1, PadT: 2, PadL: 2, PadB: 2, PadR: 2}
+var (
+	lenetPool = mkGeom(6, geom3{1, 1, 1, 1, 0, 0}, geom3{28, 2, 2, 1, 0, 0}, geom3{28, 2, 2, 1, 0, 0})
+	lenetConv = mkGeom(1, geom3{1, 1, 1, 1, 0, 0}, geom3{28, 5, 1, 1, 2, 2}, geom3{28, 5, 1, 1, 2, 2})
+)
 
-func BenchmarkMaxPool2D(b *testing.B) {
+func BenchmarkMaxPool(b *testing.B) {
 	x, y := make([]float32, 128*6*28*28), make([]float32, 128*6*14*14)
 	for i := range x {
 		x[i] = float32((i * 7919) % 101) // no order a branch predictor could learn
 	}
 	for b.Loop() {
-		MaxPool2D(lenetPool, 128*6, x, y)
+		MaxPool(lenetPool, 128*6, x, y)
 	}
 }
 
@@ -26,12 +28,12 @@ func BenchmarkIm2col(b *testing.B) {
 	}
 }
 
-func BenchmarkMaxPool2DGrad(b *testing.B) {
+func BenchmarkMaxPoolGrad(b *testing.B) {
 	x, dy, dx := make([]float32, 128*6*28*28), make([]float32, 128*6*14*14), make([]float32, 128*6*28*28)
 	for i := range x {
 		x[i] = float32((i * 7919) % 101)
 	}
 	for b.Loop() {
-		MaxPool2DGrad(lenetPool, 128*6, x, dy, dx)
+		MaxPoolGrad(lenetPool, 128*6, x, dy, dx)
 	}
 }

@@ -6,23 +6,33 @@ import (
 	"testing"
 )
 
+// geom3 is one dim of a test geometry: input size, kernel, stride,
+// dilation, padding before and after.
+type geom3 struct{ in, k, s, d, p0, p1 int }
+
+func (a geom3) out() int { return (a.in+a.p0+a.p1-(a.k-1)*a.d-1)/a.s + 1 }
+
+func mkGeom(c int, d, h, w geom3) ConvGeom {
+	return ConvGeom{C: c, D: d.in, H: h.in, W: w.in, OD: d.out(), OH: h.out(), OW: w.out(),
+		KD: d.k, KH: h.k, KW: w.k, SD: d.s, SH: h.s, SW: w.s, DD: d.d, DH: h.d, DW: w.d,
+		PadD0: d.p0, PadH0: h.p0, PadW0: w.p0, PadD1: d.p1, PadH1: h.p1, PadW1: w.p1}
+}
+
 // convGeoms are geometries with every feature the helpers handle:
-// strides, dilations, asymmetric padding, a 1-D case, a 1×1 kernel.
+// strides, dilations, asymmetric padding, 1-D, 2-D and 3-D cases, a 1×1
+// kernel, and the unrolled 2×2 pools.
 func convGeoms() []ConvGeom {
-	mk := func(c, h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr int) ConvGeom {
-		g := ConvGeom{C: c, H: h, W: w, KH: kh, KW: kw, SH: sh, SW: sw, DH: dh, DW: dw, PadT: pt, PadL: pl, PadB: pb, PadR: pr}
-		g.OH = (h+pt+pb-(kh-1)*dh-1)/sh + 1
-		g.OW = (w+pl+pr-(kw-1)*dw-1)/sw + 1
-		return g
-	}
+	one := geom3{1, 1, 1, 1, 0, 0}
 	return []ConvGeom{
-		mk(1, 5, 5, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0),
-		mk(2, 6, 7, 3, 2, 2, 1, 1, 2, 1, 0, 2, 1),
-		mk(3, 1, 9, 1, 3, 1, 3, 1, 1, 0, 2, 0, 1),
-		mk(2, 4, 4, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0),
-		mk(1, 7, 6, 2, 2, 3, 2, 2, 1, 1, 1, 1, 1),
-		mk(2, 6, 5, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0), // the unrolled 2×2 pools
-		mk(1, 4, 4, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0),
+		mkGeom(1, one, geom3{5, 3, 1, 1, 0, 0}, geom3{5, 3, 1, 1, 0, 0}),
+		mkGeom(2, one, geom3{6, 3, 2, 1, 1, 2}, geom3{7, 2, 1, 2, 0, 1}),
+		mkGeom(3, one, one, geom3{9, 3, 3, 1, 2, 1}),
+		mkGeom(2, one, geom3{4, 1, 1, 1, 0, 0}, geom3{4, 1, 1, 1, 0, 0}),
+		mkGeom(1, one, geom3{7, 2, 3, 2, 1, 1}, geom3{6, 2, 2, 1, 1, 1}),
+		mkGeom(2, one, geom3{6, 2, 2, 1, 0, 0}, geom3{5, 2, 2, 1, 0, 0}),
+		mkGeom(1, one, geom3{4, 2, 1, 1, 0, 0}, geom3{4, 2, 1, 1, 0, 0}),
+		mkGeom(2, geom3{4, 2, 1, 1, 0, 0}, geom3{3, 2, 1, 1, 0, 0}, geom3{3, 2, 2, 1, 0, 0}),
+		mkGeom(1, geom3{5, 2, 2, 2, 1, 1}, geom3{4, 3, 1, 1, 1, 1}, geom3{3, 1, 1, 1, 0, 0}),
 	}
 }
 
@@ -34,43 +44,59 @@ func convRand(r *rand.Rand, n int) []float32 {
 	return s
 }
 
-// at reads x[c, ih, iw], zero in the padding.
-func at(g ConvGeom, x []float32, c, ih, iw int) (float32, bool) {
-	if ih < 0 || ih >= g.H || iw < 0 || iw >= g.W {
+// at reads x[c, id, ih, iw], zero in the padding.
+func at(g ConvGeom, x []float32, c, id, ih, iw int) (float32, bool) {
+	if id < 0 || id >= g.D || ih < 0 || ih >= g.H || iw < 0 || iw >= g.W {
 		return 0, false
 	}
-	return x[(c*g.H+ih)*g.W+iw], true
+	return x[((c*g.D+id)*g.H+ih)*g.W+iw], true
+}
+
+// forWindows calls fn for every output position and kernel offset with the
+// flat output index, the flat kernel index and the input position.
+func forWindows(g ConvGeom, fn func(o, k, id, ih, iw int)) {
+	o := 0
+	for od := 0; od < g.OD; od++ {
+		for oh := 0; oh < g.OH; oh++ {
+			for ow := 0; ow < g.OW; ow++ {
+				k := 0
+				for kd := 0; kd < g.KD; kd++ {
+					for kh := 0; kh < g.KH; kh++ {
+						for kw := 0; kw < g.KW; kw++ {
+							fn(o, k, od*g.SD-g.PadD0+kd*g.DD, oh*g.SH-g.PadH0+kh*g.DH, ow*g.SW-g.PadW0+kw*g.DW)
+							k++
+						}
+					}
+				}
+				o++
+			}
+		}
+	}
 }
 
 func TestIm2colCol2im(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for gi, g := range convGeoms() {
-		k, p := g.C*g.KH*g.KW, g.OH*g.OW
-		x := convRand(r, g.C*g.H*g.W)
+		kk, p := g.KD*g.KH*g.KW, g.OD*g.OH*g.OW
+		x := convRand(r, g.C*g.D*g.H*g.W)
 		// Two samples side by side: this one's patches at column p.
 		ldc := 2 * p
-		col := convRand(r, k*ldc)
+		col := convRand(r, g.C*kk*ldc)
 		Im2col(g, x, col[p:], ldc)
 		for c := 0; c < g.C; c++ {
-			for kh := 0; kh < g.KH; kh++ {
-				for kw := 0; kw < g.KW; kw++ {
-					for oh := 0; oh < g.OH; oh++ {
-						for ow := 0; ow < g.OW; ow++ {
-							want, _ := at(g, x, c, oh*g.SH-g.PadT+kh*g.DH, ow*g.SW-g.PadL+kw*g.DW)
-							if got := col[((c*g.KH+kh)*g.KW+kw)*ldc+p+oh*g.OW+ow]; got != want {
-								t.Fatalf("geom %d: col[c=%d kh=%d kw=%d oh=%d ow=%d] = %v, want %v", gi, c, kh, kw, oh, ow, got, want)
-							}
-						}
-					}
+			forWindows(g, func(o, k, id, ih, iw int) {
+				want, _ := at(g, x, c, id, ih, iw)
+				if got := col[(c*kk+k)*ldc+p+o]; got != want {
+					t.Fatalf("geom %d: col[c=%d k=%d o=%d] = %v, want %v", gi, c, k, o, got, want)
 				}
-			}
+			})
 		}
 		// Col2im is the adjoint: <Im2col(x), d> = <x, Col2im(d)>.
-		d := convRand(r, k*ldc)
+		d := convRand(r, g.C*kk*ldc)
 		xd := convRand(r, len(x)) // overwritten
 		Col2im(g, d[p:], ldc, xd)
 		lhs, rhs := 0.0, 0.0
-		for i := 0; i < k; i++ {
+		for i := 0; i < g.C*kk; i++ {
 			for j := 0; j < p; j++ {
 				lhs += float64(col[i*ldc+p+j]) * float64(d[i*ldc+p+j])
 			}
@@ -96,41 +122,39 @@ func TestSwapOuter(t *testing.T) {
 	}
 }
 
-// TestPool2D compares the pooling helpers with direct loops over every
+// TestPool compares the pooling helpers with direct loops over every
 // window, for both count_include_pad settings.
-func TestPool2D(t *testing.T) {
+func TestPool(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for gi, g := range convGeoms() {
-		if g.PadT >= g.KH || g.PadL >= g.KW || g.PadB >= g.KH || g.PadR >= g.KW {
+		ext := func(k, d int) int { return (k-1)*d + 1 }
+		if g.PadD0 >= ext(g.KD, g.DD) || g.PadH0 >= ext(g.KH, g.DH) || g.PadW0 >= ext(g.KW, g.DW) ||
+			g.PadD1 >= ext(g.KD, g.DD) || g.PadH1 >= ext(g.KH, g.DH) || g.PadW1 >= ext(g.KW, g.DW) {
 			continue // pooling needs windows that hold an input element
 		}
-		planes := g.C
-		hw, ohw := g.H*g.W, g.OH*g.OW
-		x := convRand(r, planes*hw)
-		dy := convRand(r, planes*ohw)
-		y, dx := make([]float32, planes*ohw), make([]float32, planes*hw)
-		wantDx := make([]float64, planes*hw)
-		MaxPool2D(g, planes, x, y)
-		MaxPool2DGrad(g, planes, x, dy, dx)
-		for p := 0; p < planes; p++ {
-			for oh := 0; oh < g.OH; oh++ {
-				for ow := 0; ow < g.OW; ow++ {
-					best, arg := float32(math.Inf(-1)), -1
-					for kh := 0; kh < g.KH; kh++ {
-						for kw := 0; kw < g.KW; kw++ {
-							ih, iw := oh*g.SH-g.PadT+kh*g.DH, ow*g.SW-g.PadL+kw*g.DW
-							if v, ok := at(g, x, p, ih, iw); ok && (arg < 0 || v > best) {
-								best, arg = v, (p*g.H+ih)*g.W+iw
-							}
-						}
-					}
-					if got := y[p*ohw+oh*g.OW+ow]; got != best {
-						t.Fatalf("geom %d: max pool [%d,%d,%d] = %v, want %v", gi, p, oh, ow, got, best)
-					}
-					if arg >= 0 {
-						wantDx[arg] += float64(dy[p*ohw+oh*g.OW+ow])
-					}
+		vols := g.C
+		n, on := g.D*g.H*g.W, g.OD*g.OH*g.OW
+		x := convRand(r, vols*n)
+		dy := convRand(r, vols*on)
+		y, dx := make([]float32, vols*on), make([]float32, vols*n)
+		wantDx := make([]float64, vols*n)
+		MaxPool(g, vols, x, y)
+		MaxPoolGrad(g, vols, x, dy, dx)
+		for p := 0; p < vols; p++ {
+			best, arg := make([]float32, on), make([]int, on)
+			for i := range arg {
+				arg[i] = -1
+			}
+			forWindows(g, func(o, _, id, ih, iw int) {
+				if v, ok := at(g, x, p, id, ih, iw); ok && (arg[o] < 0 || v > best[o]) {
+					best[o], arg[o] = v, ((p*g.D+id)*g.H+ih)*g.W+iw
 				}
+			})
+			for o := range best {
+				if got := y[p*on+o]; got != best[o] {
+					t.Fatalf("geom %d: max pool [%d,%d] = %v, want %v", gi, p, o, got, best[o])
+				}
+				wantDx[arg[o]] += float64(dy[p*on+o])
 			}
 		}
 		for i := range dx {
@@ -138,42 +162,35 @@ func TestPool2D(t *testing.T) {
 				t.Fatalf("geom %d: max pool grad [%d] = %v, want %v", gi, i, dx[i], wantDx[i])
 			}
 		}
-		if g.DH != 1 || g.DW != 1 {
+		if g.DD != 1 || g.DH != 1 || g.DW != 1 {
 			continue // average pooling has no dilation
 		}
 		for _, incl := range []bool{false, true} {
-			AvgPool2D(g, planes, incl, x, y)
-			AvgPool2DGrad(g, planes, incl, dy, dx)
+			AvgPool(g, vols, incl, x, y)
+			AvgPoolGrad(g, vols, incl, dy, dx)
 			clear(wantDx)
-			for p := 0; p < planes; p++ {
-				for oh := 0; oh < g.OH; oh++ {
-					for ow := 0; ow < g.OW; ow++ {
-						s, n := 0.0, 0
-						for kh := 0; kh < g.KH; kh++ {
-							for kw := 0; kw < g.KW; kw++ {
-								ih, iw := oh*g.SH-g.PadT+kh, ow*g.SW-g.PadL+kw
-								v, ok := at(g, x, p, ih, iw)
-								if ok {
-									s += float64(v)
-								}
-								if ok || (incl && ih < g.H+g.PadB && iw < g.W+g.PadR) {
-									n++
-								}
-							}
-						}
-						if got := y[p*ohw+oh*g.OW+ow]; math.Abs(float64(got)-s/float64(n)) > 1e-5 {
-							t.Fatalf("geom %d include %v: avg pool [%d,%d,%d] = %v, want %v", gi, incl, p, oh, ow, got, s/float64(n))
-						}
-						for kh := 0; kh < g.KH; kh++ {
-							for kw := 0; kw < g.KW; kw++ {
-								ih, iw := oh*g.SH-g.PadT+kh, ow*g.SW-g.PadL+kw
-								if _, ok := at(g, x, p, ih, iw); ok {
-									wantDx[(p*g.H+ih)*g.W+iw] += float64(dy[p*ohw+oh*g.OW+ow]) / float64(n)
-								}
-							}
-						}
+			for p := 0; p < vols; p++ {
+				sum, count := make([]float64, on), make([]int, on)
+				inPadded := func(id, ih, iw int) bool {
+					return id >= -g.PadD0 && id < g.D+g.PadD1 && ih >= -g.PadH0 && ih < g.H+g.PadH1 && iw >= -g.PadW0 && iw < g.W+g.PadW1
+				}
+				forWindows(g, func(o, _, id, ih, iw int) {
+					v, ok := at(g, x, p, id, ih, iw)
+					sum[o] += float64(v)
+					if ok || (incl && inPadded(id, ih, iw)) {
+						count[o]++
+					}
+				})
+				for o := range sum {
+					if got := y[p*on+o]; math.Abs(float64(got)-sum[o]/float64(count[o])) > 1e-5 {
+						t.Fatalf("geom %d include %v: avg pool [%d,%d] = %v, want %v", gi, incl, p, o, got, sum[o]/float64(count[o]))
 					}
 				}
+				forWindows(g, func(o, _, id, ih, iw int) {
+					if _, ok := at(g, x, p, id, ih, iw); ok {
+						wantDx[((p*g.D+id)*g.H+ih)*g.W+iw] += float64(dy[p*on+o]) / float64(count[o])
+					}
+				})
 			}
 			for i := range dx {
 				if math.Abs(float64(dx[i])-wantDx[i]) > 1e-5 {
@@ -188,9 +205,11 @@ func TestPool2D(t *testing.T) {
 // a NaN wins (the first NaN), on the unrolled 2×2 path and the general one.
 func TestMaxPoolTiesAndNaN(t *testing.T) {
 	nan := float32(math.NaN())
+	one := geom3{1, 1, 1, 1, 0, 0}
 	for _, g := range []ConvGeom{
-		{C: 1, H: 2, W: 2, OH: 1, OW: 1, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1},
-		{C: 1, H: 2, W: 2, OH: 1, OW: 1, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1, PadB: 1}, // PadB only: still inside
+		mkGeom(1, one, geom3{2, 2, 2, 1, 0, 0}, geom3{2, 2, 2, 1, 0, 0}),
+		mkGeom(1, one, geom3{2, 2, 2, 1, 0, 1}, geom3{2, 2, 2, 1, 0, 0}), // padding after only: still inside
+		mkGeom(1, one, one, geom3{4, 4, 1, 1, 0, 0}),                     // windowMax, all inside
 	} {
 		for _, tc := range []struct {
 			x    []float32
@@ -203,7 +222,7 @@ func TestMaxPoolTiesAndNaN(t *testing.T) {
 			{[]float32{1, 2, 0, 7}, 3},
 		} {
 			dx := make([]float32, 4)
-			MaxPool2DGrad(g, 1, tc.x, []float32{1}, dx)
+			MaxPoolGrad(g, 1, tc.x, []float32{1}, dx)
 			for i, v := range dx {
 				if want := float32(convB2i(i == tc.want)); v != want {
 					t.Errorf("%+v: x %v: dx %v, want the gradient at %d", g, tc.x, dx, tc.want)
@@ -211,16 +230,16 @@ func TestMaxPoolTiesAndNaN(t *testing.T) {
 				}
 			}
 			y := make([]float32, 1)
-			MaxPool2D(g, 1, tc.x, y)
+			MaxPool(g, 1, tc.x, y)
 			if w := tc.x[tc.want]; y[0] != w && !(w != w && y[0] != y[0]) {
 				t.Errorf("x %v: max %v, want %v", tc.x, y[0], w)
 			}
 		}
 	}
 	// The general path: a padded window.
-	g := ConvGeom{C: 1, H: 2, W: 2, OH: 1, OW: 1, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadT: 1, PadL: 1}
+	g := mkGeom(1, geom3{1, 1, 1, 1, 0, 0}, geom3{2, 3, 1, 1, 1, 0}, geom3{2, 3, 1, 1, 1, 0})
 	dx := make([]float32, 4)
-	MaxPool2DGrad(g, 1, []float32{2, 1, 2, nan}, []float32{1}, dx)
+	MaxPoolGrad(g, 1, []float32{2, 1, 2, nan}, []float32{1}, dx)
 	if dx[3] != 1 || dx[0] != 0 {
 		t.Errorf("padded window: dx %v, want the gradient at the NaN", dx)
 	}

@@ -7,15 +7,16 @@ import (
 	"github.com/dlc-project/dlc/ir"
 )
 
-// Emitters of the convolution and pooling ops (1-D and 2-D; a 1-D op is a
-// 2-D one with a single row). Convolutions are batched GEMMs: the patches
+// Emitters of the convolution and pooling ops (1-D, 2-D and 3-D: runtime's
+// helpers work on 3-D volumes, of which a 2-D op has one plane and a 1-D op
+// one row). Convolutions are batched GEMMs: the patches
 // of every sample go side by side into one im2col matrix, [C·k, n·P] for P
 // output positions, so that each group is one runtime.Sgemm (which splits
 // it over the pool) however small a single sample's product is; layout
 // changes between [n, C, P] and [C, n·P] are runtime.SwapOuter copies.
 // The scratch matrices are arena buffers of the memory plan (tmpSizes),
 // so no call allocates. Pooling runs direct loops over (sample, channel)
-// planes, which the pool splits.
+// volumes, which the pool splits.
 
 func init() {
 	emitters[ir.OpConv] = emitConv
@@ -54,34 +55,32 @@ func prod64(xs []int64) int64 {
 	return p
 }
 
-// geomLit renders runtime.ConvGeom for window w over c channels, a 1-D
-// window as a single row.
+// geomLit renders runtime.ConvGeom for window w over c channels. The
+// spatial dims fill ConvGeom's last ones: a 2-D window has depth 1, a 1-D
+// window also height 1.
 func geomLit(w *ir.Window, c int64) (jen.Code, error) {
 	r := len(w.In)
-	if r > 2 {
-		return nil, fmt.Errorf("the Go backend compiles 1-D and 2-D convolution and pooling, not %d-D", r)
+	if r > 3 {
+		return nil, fmt.Errorf("the Go backend compiles 1-D, 2-D and 3-D convolution and pooling, not %d-D", r)
 	}
+	// at gives dim i (0 = depth, 1 = height, 2 = width) of xs, def for the
+	// dims the window does not have.
 	at := func(xs []int64, i int, def int64) jen.Code {
-		if r == 1 {
-			if i == 0 {
-				return jen.Lit(int(def))
-			}
-			return jen.Lit(int(xs[0]))
+		if j := i - (3 - r); j >= 0 {
+			return jen.Lit(int(xs[j]))
 		}
-		return jen.Lit(int(xs[i]))
+		return jen.Lit(int(def))
 	}
 	d := jen.Dict{jen.Id("C"): jen.Lit(int(c))}
-	for i, f := range []string{"H", "W"} {
+	for i, f := range []string{"D", "H", "W"} {
 		d[jen.Id(f)] = at(w.In, i, 1)
 		d[jen.Id("O"+f)] = at(w.Out, i, 1)
 		d[jen.Id("K"+f)] = at(w.Kernel, i, 1)
-	}
-	for i, f := range []string{"H", "W"} {
 		d[jen.Id("S"+f)] = at(w.Strides, i, 1)
 		d[jen.Id("D"+f)] = at(w.Dilations, i, 1)
+		d[jen.Id("Pad"+f+"0")] = at(w.PadBegin, i, 0)
+		d[jen.Id("Pad"+f+"1")] = at(w.PadEnd, i, 0)
 	}
-	d[jen.Id("PadT")], d[jen.Id("PadL")] = at(w.PadBegin, 0, 0), at(w.PadBegin, 1, 0)
-	d[jen.Id("PadB")], d[jen.Id("PadR")] = at(w.PadEnd, 0, 0), at(w.PadEnd, 1, 0)
 	return jen.Qual(runtimePath, "ConvGeom").Values(d), nil
 }
 
@@ -216,8 +215,8 @@ func emitConvFilterGrad(k *kernel) error {
 	return nil
 }
 
-// emitPool runs a pooling op (or its gradient) over the planes [lo, hi)
-// of the (sample, channel) planes, which the pool splits.
+// emitPool runs a pooling op (or its gradient) over the (sample, channel)
+// volumes [lo, hi), which the pool splits.
 func emitPool(op string) emitFunc {
 	return func(k *kernel) error {
 		x := k.v.Args[0].Type
@@ -239,13 +238,13 @@ func emitPool(op string) emitFunc {
 		var call jen.Code
 		switch op {
 		case ir.OpMaxPool:
-			call = jen.Qual(runtimePath, "MaxPool2D").Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), lo(k.x(0), hw), lo(k.o(), ohw))
+			call = jen.Qual(runtimePath, "MaxPool").Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), lo(k.x(0), hw), lo(k.o(), ohw))
 		case ir.OpMaxPoolGrad:
-			call = jen.Qual(runtimePath, "MaxPool2DGrad").Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), lo(k.x(0), hw), lo(k.x(1), ohw), lo(k.o(), hw))
+			call = jen.Qual(runtimePath, "MaxPoolGrad").Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), lo(k.x(0), hw), lo(k.x(1), ohw), lo(k.o(), hw))
 		case ir.OpAvgPool:
-			call = jen.Qual(runtimePath, "AvgPool2D").Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), incl, lo(k.x(0), hw), lo(k.o(), ohw))
+			call = jen.Qual(runtimePath, "AvgPool").Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), incl, lo(k.x(0), hw), lo(k.o(), ohw))
 		case ir.OpAvgPoolGrad:
-			call = jen.Qual(runtimePath, "AvgPool2DGrad").Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), incl, lo(k.x(1), ohw), lo(k.o(), hw))
+			call = jen.Qual(runtimePath, "AvgPoolGrad").Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), incl, lo(k.x(1), ohw), lo(k.o(), hw))
 		}
 		k.body = append(k.body, jen.Id("g").Op(":=").Add(geom), call)
 		return nil
