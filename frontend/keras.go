@@ -21,7 +21,8 @@ import (
 
 // kerasLayerClasses are the Keras layer classes the loader supports, in
 // the order error messages list them.
-var kerasLayerClasses = []string{"InputLayer", "Dense", "Activation", "Dropout", "Flatten"}
+var kerasLayerClasses = []string{"InputLayer", "Dense", "Activation", "Dropout", "Flatten",
+	"Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "Reshape"}
 
 // kerasModelClasses are the class names Keras uses for models; as a layer
 // of a Sequential they are nested models.
@@ -200,6 +201,8 @@ func kerasSequential(n *jsontree.Node) (*Model, error) {
 				}
 				shape = []int64{n}
 			}
+		case LayerConv2D, LayerMaxPooling2D, LayerAveragePooling2D, LayerGlobalAvgPooling2D, LayerReshape:
+			shape = imageOutShape(kl.layer, shape)
 		}
 		if !modelTrainable {
 			kl.layer.Frozen = true // a frozen model freezes all its layers
@@ -311,6 +314,10 @@ func readKerasLayer(ln *jsontree.Node, names *layerNames) (*kerasLayer, error) {
 	case "Flatten":
 		kl.layer.Type = LayerFlatten
 	default:
+		if typ, ok := kerasImageClasses[class]; ok {
+			kl.layer.Type = typ
+			break
+		}
 		if kl.layer.Name == "" {
 			kl.layer.Name = kerasSnake(class)
 		}
@@ -469,6 +476,10 @@ func (kl *kerasLayer) readConfig(cfg *jsontree.Node) error {
 			default:
 				return kl.errorf(fn, `unknown data_format %q (want "channels_last" or "channels_first")`, s)
 			}
+		}
+	default:
+		if err := kl.kerasImageConfig(cfg); err != nil {
+			return err
 		}
 	}
 	return kl.checkUnknown(cfg)

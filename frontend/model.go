@@ -42,6 +42,9 @@ type Layer struct {
 	// Frozen layers keep their weights: they are not trained (Keras's
 	// trainable: false).
 	Frozen bool
+	// Image holds the settings of the image layers (conv2d, pooling,
+	// reshape; see layers_conv.go).
+	Image *ImageSpec
 }
 
 // Layer types.
@@ -218,7 +221,12 @@ func (md *Model) layer(t *Tracer, name string, l Layer, h Tensor) (out Tensor, l
 		}
 		h = h.Reshape(ir.Shape{ir.S(Batch), ir.C(n)})
 	default:
-		return out, nil, fmt.Errorf("unknown layer type %q", l.Type)
+		if _, ok := imageLayerAliases[l.Type]; !ok {
+			return out, nil, fmt.Errorf("unknown layer type %q", l.Type)
+		}
+		if h, logits, err = imageLayer(t, name, l, h); err != nil {
+			return out, nil, err
+		}
 	}
 	if err := t.Err(); err != nil {
 		return out, nil, err

@@ -226,7 +226,7 @@ func schemaLayer(n *jsontree.Node, names *layerNames) (Layer, error) {
 	}
 	tn := n.Get("type")
 	if tn == nil {
-		return l, n.Errorf(`missing field "type" (one of dense, activation, dropout, flatten)`)
+		return l, n.Errorf(`missing field "type" (one of %s)`, knownLayerTypes())
 	}
 	typ, err := tn.AsString()
 	if err != nil {
@@ -295,7 +295,14 @@ func schemaLayer(n *jsontree.Node, names *layerNames) (Layer, error) {
 	case LayerFlatten:
 		allowed = []string{"type", "name"}
 	default:
-		return l, tn.Errorf("unknown layer type %q (known: dense, activation, dropout, flatten)", typ)
+		canon, ok := imageLayerAliases[typ]
+		if !ok {
+			return l, tn.Errorf("unknown layer type %q (known: %s)", typ, knownLayerTypes())
+		}
+		l.Type, typ = canon, canon
+		if allowed, err = schemaImageLayer(n, &l); err != nil {
+			return l, err
+		}
 	}
 	if nn := n.Get("name"); nn != nil {
 		if l.Name, err = nn.AsString(); err != nil {

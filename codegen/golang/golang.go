@@ -455,6 +455,12 @@ func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 		vp := fp.newBuf(v, "%"+strconv.Itoa(i), v.Type, i)
 		fp.vals[v] = vp
 		k.outs = []*valPlan{vp}
+		// Scratch space the emitter asked for (conv's im2col matrices):
+		// written and read by this kernel only.
+		for j, s := range k.tmpSizes {
+			label := "%" + strconv.Itoa(i) + ".tmp" + strconv.Itoa(j)
+			k.tmps = append(k.tmps, fp.newBuf(v, label, ir.Type{DType: ir.F32, Shape: monoShape(s)}, i))
+		}
 		if v.Op != ir.OpSize { // size reads only its operand's shape
 			for _, a := range v.Args {
 				k.ins = append(k.ins, fp.vals[a])

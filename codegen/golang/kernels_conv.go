@@ -1,0 +1,252 @@
+package golang
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+	"github.com/dlc-project/dlc/ir"
+)
+
+// Emitters of the convolution and pooling ops (1-D, 2-D and 3-D: runtime's
+// helpers work on 3-D volumes, of which a 2-D op has one plane and a 1-D op
+// one row). Convolutions are batched GEMMs: the patches
+// of every sample go side by side into one im2col matrix, [C·k, n·P] for P
+// output positions, so that each group is one runtime.Sgemm (which splits
+// it over the pool) however small a single sample's product is; layout
+// changes between [n, C, P] and [C, n·P] are runtime.SwapOuter copies.
+// The scratch matrices are arena buffers of the memory plan (tmpSizes),
+// so no call allocates. Pooling runs direct loops over (sample, channel)
+// volumes, which the pool splits.
+
+func init() {
+	emitters[ir.OpConv] = emitConv
+	emitters[ir.OpConvTranspose] = emitConvTranspose
+	emitters[ir.OpConvFilterGrad] = emitConvFilterGrad
+	emitters[ir.OpMaxPool] = emitPool(ir.OpMaxPool)
+	emitters[ir.OpMaxPoolGrad] = emitPool(ir.OpMaxPoolGrad)
+	emitters[ir.OpAvgPool] = emitPool(ir.OpAvgPool)
+	emitters[ir.OpAvgPoolGrad] = emitPool(ir.OpAvgPoolGrad)
+}
+
+// monoShape is a shape of size m: its batch factors as N dims, then the
+// constant. Scratch buffers get it, so that the memory planner puts them
+// in the zone of their batch power.
+func monoShape(m mono) ir.Shape {
+	var s ir.Shape
+	for range m.p {
+		s = append(s, ir.S(batchSym))
+	}
+	return append(s, ir.C(m.c))
+}
+
+func spatialOf(t ir.Type) []int64 {
+	out := make([]int64, 0, len(t.Shape))
+	for _, d := range t.Shape[2:] {
+		out = append(out, d.Size)
+	}
+	return out
+}
+
+func prod64(xs []int64) int64 {
+	p := int64(1)
+	for _, x := range xs {
+		p *= x
+	}
+	return p
+}
+
+// geomLit renders runtime.ConvGeom for window w over c channels. The
+// spatial dims fill ConvGeom's last ones: a 2-D window has depth 1, a 1-D
+// window also height 1.
+func geomLit(w *ir.Window, c int64) (jen.Code, error) {
+	r := len(w.In)
+	if r > 3 {
+		return nil, fmt.Errorf("the Go backend compiles 1-D, 2-D and 3-D convolution and pooling, not %d-D", r)
+	}
+	// at gives dim i (0 = depth, 1 = height, 2 = width) of xs, def for the
+	// dims the window does not have.
+	at := func(xs []int64, i int, def int64) jen.Code {
+		if j := i - (3 - r); j >= 0 {
+			return jen.Lit(int(xs[j]))
+		}
+		return jen.Lit(int(def))
+	}
+	d := jen.Dict{jen.Id("C"): jen.Lit(int(c))}
+	for i, f := range []string{"D", "H", "W"} {
+		d[jen.Id(f)] = at(w.In, i, 1)
+		d[jen.Id("O"+f)] = at(w.Out, i, 1)
+		d[jen.Id("K"+f)] = at(w.Kernel, i, 1)
+		d[jen.Id("S"+f)] = at(w.Strides, i, 1)
+		d[jen.Id("D"+f)] = at(w.Dilations, i, 1)
+		d[jen.Id("Pad"+f+"0")] = at(w.PadBegin, i, 0)
+		d[jen.Id("Pad"+f+"1")] = at(w.PadEnd, i, 0)
+	}
+	return jen.Qual(runtimePath, "ConvGeom").Values(d), nil
+}
+
+// from renders buf[off:], or buf when off is zero.
+func (k *kernel) from(buf *jen.Statement, off mono) *jen.Statement {
+	if off.isZero() {
+		return buf
+	}
+	return buf.Index(k.n(off).Op(":"))
+}
+
+// sample renders buf[b*size:], the slice of sample b.
+func sample(buf *jen.Statement, size int64) *jen.Statement {
+	return buf.Index(jen.Id("b").Op("*").Lit(int(size)).Op(":"))
+}
+
+// convDims are the sizes a conv kernel needs.
+type convDims struct {
+	batch       mono  // n
+	c, m, group int64 // input and output channels, groups
+	kk, pin, p  int64 // kernel, input and output positions
+}
+
+func (k *kernel) sgemm(ta, tb bool, m, n, kk mono, a *jen.Statement, lda mono, b *jen.Statement, ldb mono, c *jen.Statement, ldc mono) jen.Code {
+	return jen.Qual(runtimePath, "Sgemm").Call(jen.Id("t").Dot("pool"), jen.Lit(ta), jen.Lit(tb), k.n(m), k.n(n), k.n(kk),
+		jen.Lit(1), a, k.n(lda), b, k.n(ldb), jen.Lit(0), c, k.n(ldc))
+}
+
+// perSample loops stmt over the samples b of the batch.
+func (k *kernel) perSample(batch mono, stmt jen.Code) jen.Code {
+	return loop("b", jen.Lit(0), k.n(batch), stmt)
+}
+
+// emitConv: im2col of every sample into tmp0 [C·k, n·P], one GEMM per
+// group W_g [M/G, C/G·k] × tmp0_g into tmp1 [M, n·P], then tmp1 swapped
+// into the result [n, M, P].
+func emitConv(k *kernel) error {
+	x, w := k.v.Args[0].Type, k.v.Args[1].Type
+	win, err := ir.ConvWindow(k.v.Attrs, spatialOf(x), spatialOf(w))
+	if err != nil {
+		return err
+	}
+	geom, err := geomLit(win, x.Shape[1].Size)
+	if err != nil {
+		return err
+	}
+	d := convDims{batch: dimMono(x.Shape[0]), c: x.Shape[1].Size, m: w.Shape[0].Size, group: k.v.Attrs.Int("group", 1),
+		kk: prod64(win.Kernel), pin: prod64(win.In), p: prod64(win.Out)}
+	cg, mg := d.c/d.group, d.m/d.group
+	kg := cg * d.kk
+	nP := d.batch.mul(constMono(d.p))
+	k.pool, k.rows, k.work = true, one, d.batch.mul(constMono(d.m*kg*d.p))
+	k.tmpSizes = append(k.tmpSizes, nP.mul(constMono(d.c*d.kk)), nP.mul(constMono(d.m)))
+	k.body = append(k.body,
+		jen.Id("g").Op(":=").Add(geom),
+		k.perSample(d.batch, jen.Qual(runtimePath, "Im2col").Call(jen.Id("g"), sample(k.x(0), d.c*d.pin), sample(k.tmp(0), d.p), k.n(nP))))
+	for gi := range d.group {
+		k.body = append(k.body, k.sgemm(false, false, constMono(mg), nP, constMono(kg),
+			k.from(k.x(1), constMono(gi*mg*kg)), constMono(kg),
+			k.from(k.tmp(0), nP.mul(constMono(gi*kg))), nP,
+			k.from(k.tmp(1), nP.mul(constMono(gi*mg))), nP))
+	}
+	k.body = append(k.body, jen.Qual(runtimePath, "SwapOuter").Call(k.tmp(1), k.o(), jen.Lit(int(d.m)), k.n(d.batch), jen.Lit(int(d.p))))
+	return nil
+}
+
+// emitConvTranspose: x [n, C, P] swapped into tmp1 [C, n·P], one GEMM per
+// group W_gᵀ [M/G·k, C/G] × tmp1_g into the patch matrix tmp0 [M·k, n·P],
+// then col2im of each sample into the result.
+func emitConvTranspose(k *kernel) error {
+	x, w := k.v.Args[0].Type, k.v.Args[1].Type
+	win, err := ir.ConvTransposeWindow(k.v.Attrs, spatialOf(x), spatialOf(w))
+	if err != nil {
+		return err
+	}
+	group := k.v.Attrs.Int("group", 1)
+	mg := w.Shape[1].Size
+	m := mg * group
+	geom, err := geomLit(win, m)
+	if err != nil {
+		return err
+	}
+	batch, c, kk := dimMono(x.Shape[0]), x.Shape[1].Size, prod64(win.Kernel)
+	cg := c / group
+	pin, pout := prod64(win.Out), prod64(win.In) // the transpose reads conv's outputs, writes its inputs
+	nP := batch.mul(constMono(pin))
+	k.pool, k.rows, k.work = true, one, batch.mul(constMono(c*mg*kk*pin))
+	k.tmpSizes = append(k.tmpSizes, nP.mul(constMono(m*kk)), nP.mul(constMono(c)))
+	k.body = append(k.body,
+		jen.Id("g").Op(":=").Add(geom),
+		jen.Qual(runtimePath, "SwapOuter").Call(k.x(0), k.tmp(1), k.n(batch), jen.Lit(int(c)), jen.Lit(int(pin))))
+	for gi := range group {
+		k.body = append(k.body, k.sgemm(true, false, constMono(mg*kk), nP, constMono(cg),
+			k.from(k.x(1), constMono(gi*cg*mg*kk)), constMono(mg*kk),
+			k.from(k.tmp(1), nP.mul(constMono(gi*cg))), nP,
+			k.from(k.tmp(0), nP.mul(constMono(gi*mg*kk))), nP))
+	}
+	k.body = append(k.body,
+		k.perSample(batch, jen.Qual(runtimePath, "Col2im").Call(jen.Id("g"), sample(k.tmp(0), pin), k.n(nP), sample(k.o(), m*pout))))
+	return nil
+}
+
+// emitConvFilterGrad: im2col of every sample of x into tmp0 [C·k, n·P],
+// dy swapped into tmp1 [M, n·P], and one GEMM per group tmp1_g ×
+// tmp0_gᵀ, which sums over the batch and the positions at once.
+func emitConvFilterGrad(k *kernel) error {
+	x, dy := k.v.Args[0].Type, k.v.Args[1].Type
+	win, err := ir.ConvWindow(k.v.Attrs, spatialOf(x), k.v.Attrs.Ints("kernel_shape"))
+	if err != nil {
+		return err
+	}
+	geom, err := geomLit(win, x.Shape[1].Size)
+	if err != nil {
+		return err
+	}
+	batch, c, m, group := dimMono(x.Shape[0]), x.Shape[1].Size, dy.Shape[1].Size, k.v.Attrs.Int("group", 1)
+	kk, pin, p := prod64(win.Kernel), prod64(win.In), prod64(win.Out)
+	cg, mg := c/group, m/group
+	nP := batch.mul(constMono(p))
+	k.pool, k.rows, k.work = true, one, batch.mul(constMono(m*cg*kk*p))
+	k.tmpSizes = append(k.tmpSizes, nP.mul(constMono(c*kk)), nP.mul(constMono(m)))
+	k.body = append(k.body,
+		jen.Id("g").Op(":=").Add(geom),
+		k.perSample(batch, jen.Qual(runtimePath, "Im2col").Call(jen.Id("g"), sample(k.x(0), c*pin), sample(k.tmp(0), p), k.n(nP))),
+		jen.Qual(runtimePath, "SwapOuter").Call(k.x(1), k.tmp(1), k.n(batch), jen.Lit(int(m)), jen.Lit(int(p))))
+	for gi := range group {
+		k.body = append(k.body, k.sgemm(false, true, constMono(mg), constMono(cg*kk), nP,
+			k.from(k.tmp(1), nP.mul(constMono(gi*mg))), nP,
+			k.from(k.tmp(0), nP.mul(constMono(gi*cg*kk))), nP,
+			k.from(k.o(), constMono(gi*mg*cg*kk)), constMono(cg*kk)))
+	}
+	return nil
+}
+
+// emitPool runs a pooling op (or its gradient) over the (sample, channel)
+// volumes [lo, hi), which the pool splits.
+func emitPool(op string) emitFunc {
+	return func(k *kernel) error {
+		x := k.v.Args[0].Type
+		win, err := ir.PoolWindow(k.v.Attrs, spatialOf(x))
+		if err != nil {
+			return err
+		}
+		geom, err := geomLit(win, 1)
+		if err != nil {
+			return err
+		}
+		hw, ohw := prod64(win.In), prod64(win.Out)
+		planes := dimMono(x.Shape[0]).mul(dimMono(x.Shape[1]))
+		k.rows, k.work = planes, planes.mul(constMono(max(hw, ohw*prod64(win.Kernel))))
+		lo := func(buf *jen.Statement, size int64) *jen.Statement {
+			return buf.Index(jen.Id("lo").Op("*").Lit(int(size)).Op(":"))
+		}
+		incl := jen.Lit(k.v.Attrs.Bool("count_include_pad", false))
+		var call jen.Code
+		switch op {
+		case ir.OpMaxPool:
+			call = jen.Qual(runtimePath, "MaxPool").Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), lo(k.x(0), hw), lo(k.o(), ohw))
+		case ir.OpMaxPoolGrad:
+			call = jen.Qual(runtimePath, "MaxPoolGrad").Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), lo(k.x(0), hw), lo(k.x(1), ohw), lo(k.o(), hw))
+		case ir.OpAvgPool:
+			call = jen.Qual(runtimePath, "AvgPool").Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), incl, lo(k.x(0), hw), lo(k.o(), ohw))
+		case ir.OpAvgPoolGrad:
+			call = jen.Qual(runtimePath, "AvgPoolGrad").Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), incl, lo(k.x(1), ohw), lo(k.o(), hw))
+		}
+		k.body = append(k.body, jen.Id("g").Op(":=").Add(geom), call)
+		return nil
+	}
+}
