@@ -109,11 +109,22 @@ type task struct {
 	// in, out and tmp are slices of the arena (or weight and constant buffers):
 	// the operands, the results and scratch space.
 	in, out, tmp [][]float32
+	// epi is the epilogue a matmul task's GEMM runs on each block of finished
+	// rows; a product row is epiRows indices of the epilogue's outermost loop.
+	epi     *task
+	epiRows int
 }
 
 // RunRange runs the kernel on indices [lo, hi) of its outermost loop.
 func (t *task) RunRange(lo, hi int) {
 	t.fn(t, lo, hi)
+}
+
+// Epilogue runs the epilogue of a matmul task on rows [r0, r1) of its product,
+// which the GEMM has just finished (runtime.SgemmEpilogue).
+func (t *task) Epilogue(r0, r1 int) {
+	e := t.epi
+	e.fn(e, r0*t.epiRows, r1*t.epiRows)
 }
 
 // New allocates a model for batches of up to opts.MaxBatch samples (the whole
@@ -382,10 +393,12 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[48003 : 400*mb+48003]},
 	}
 	m.tasks[10] = task{
-		fn:   predictNode17MatMul,
-		in:   [][]float32{arena[48003 : 400*mb+48003], m.w4},
-		out:  [][]float32{arena[400*mb+48003 : 520*mb+48003]},
-		pool: m.pool,
+		epi:     &m.tasks[11],
+		epiRows: 1,
+		fn:      predictNode17MatMul,
+		in:      [][]float32{arena[48003 : 400*mb+48003], m.w4},
+		out:     [][]float32{arena[400*mb+48003 : 520*mb+48003]},
+		pool:    m.pool,
 	}
 	m.tasks[11] = task{
 		fn:  predictNode17,
@@ -393,10 +406,12 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[400*mb+48003 : 520*mb+48003]},
 	}
 	m.tasks[12] = task{
-		fn:   predictNode20MatMul,
-		in:   [][]float32{arena[400*mb+48003 : 520*mb+48003], m.w6},
-		out:  [][]float32{arena[48003 : 84*mb+48003]},
-		pool: m.pool,
+		epi:     &m.tasks[13],
+		epiRows: 1,
+		fn:      predictNode20MatMul,
+		in:      [][]float32{arena[400*mb+48003 : 520*mb+48003], m.w6},
+		out:     [][]float32{arena[48003 : 84*mb+48003]},
+		pool:    m.pool,
 	}
 	m.tasks[13] = task{
 		fn:  predictNode20,
@@ -469,10 +484,12 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[14968*mb+48003 : 15368*mb+48003]},
 	}
 	m.tasks[26] = task{
-		fn:   trainNode21MatMul,
-		in:   [][]float32{arena[14968*mb+48003 : 15368*mb+48003], m.w4},
-		out:  [][]float32{arena[14568*mb+48003 : 14688*mb+48003]},
-		pool: m.pool,
+		epi:     &m.tasks[27],
+		epiRows: 1,
+		fn:      trainNode21MatMul,
+		in:      [][]float32{arena[14968*mb+48003 : 15368*mb+48003], m.w4},
+		out:     [][]float32{arena[14568*mb+48003 : 14688*mb+48003]},
+		pool:    m.pool,
 	}
 	m.tasks[27] = task{
 		fn:  trainNode21,
@@ -480,10 +497,12 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[14568*mb+48003 : 14688*mb+48003], arena[14688*mb+48003 : 14808*mb+48003]},
 	}
 	m.tasks[28] = task{
-		fn:   trainNode26MatMul,
-		in:   [][]float32{arena[14568*mb+48003 : 14688*mb+48003], m.w6},
-		out:  [][]float32{arena[14808*mb+48003 : 14892*mb+48003]},
-		pool: m.pool,
+		epi:     &m.tasks[29],
+		epiRows: 1,
+		fn:      trainNode26MatMul,
+		in:      [][]float32{arena[14568*mb+48003 : 14688*mb+48003], m.w6},
+		out:     [][]float32{arena[14808*mb+48003 : 14892*mb+48003]},
+		pool:    m.pool,
 	}
 	m.tasks[29] = task{
 		fn:  trainNode26,
@@ -526,10 +545,12 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[14892*mb+48003 : 14902*mb+48003]},
 	}
 	m.tasks[37] = task{
-		fn:   trainNode49MatMul,
-		in:   [][]float32{arena[14892*mb+48003 : 14902*mb+48003], m.w8},
-		out:  [][]float32{arena[15452*mb+48003 : 15536*mb+48003]},
-		pool: m.pool,
+		epi:     &m.tasks[38],
+		epiRows: 84,
+		fn:      trainNode49MatMul,
+		in:      [][]float32{arena[14892*mb+48003 : 14902*mb+48003], m.w8},
+		out:     [][]float32{arena[15452*mb+48003 : 15536*mb+48003]},
+		pool:    m.pool,
 	}
 	m.tasks[38] = task{
 		fn:  trainNode49,
@@ -537,10 +558,12 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[15452*mb+48003 : 15536*mb+48003]},
 	}
 	m.tasks[39] = task{
-		fn:   trainNode50MatMul,
-		in:   [][]float32{arena[15452*mb+48003 : 15536*mb+48003], m.w6},
-		out:  [][]float32{arena[15536*mb+48003 : 15656*mb+48003]},
-		pool: m.pool,
+		epi:     &m.tasks[40],
+		epiRows: 120,
+		fn:      trainNode50MatMul,
+		in:      [][]float32{arena[15452*mb+48003 : 15536*mb+48003], m.w6},
+		out:     [][]float32{arena[15536*mb+48003 : 15656*mb+48003]},
+		pool:    m.pool,
 	}
 	m.tasks[40] = task{
 		fn:  trainNode50,
@@ -630,10 +653,12 @@ func New(opts Options) *Model {
 		out: [][]float32{m.w18, m.w19, m.w3},
 	}
 	m.tasks[56] = task{
-		fn:   trainNode90MatMul,
-		in:   [][]float32{arena[14968*mb+48003 : 15368*mb+48003], arena[15536*mb+48003 : 15656*mb+48003]},
-		out:  [][]float32{arena[3:48003]},
-		pool: m.pool,
+		epi:     &m.tasks[57],
+		epiRows: 120,
+		fn:      trainNode90MatMul,
+		in:      [][]float32{arena[14968*mb+48003 : 15368*mb+48003], arena[15536*mb+48003 : 15656*mb+48003]},
+		out:     [][]float32{arena[3:48003]},
+		pool:    m.pool,
 	}
 	m.tasks[57] = task{
 		fn:  trainNode90,
@@ -651,10 +676,12 @@ func New(opts Options) *Model {
 		out: [][]float32{m.w22, m.w23, m.w5},
 	}
 	m.tasks[60] = task{
-		fn:   trainNode104MatMul,
-		in:   [][]float32{arena[14568*mb+48003 : 14688*mb+48003], arena[15452*mb+48003 : 15536*mb+48003]},
-		out:  [][]float32{arena[3:10083]},
-		pool: m.pool,
+		epi:     &m.tasks[61],
+		epiRows: 84,
+		fn:      trainNode104MatMul,
+		in:      [][]float32{arena[14568*mb+48003 : 14688*mb+48003], arena[15452*mb+48003 : 15536*mb+48003]},
+		out:     [][]float32{arena[3:10083]},
+		pool:    m.pool,
 	}
 	m.tasks[61] = task{
 		fn:  trainNode104,
@@ -672,10 +699,12 @@ func New(opts Options) *Model {
 		out: [][]float32{m.w26, m.w27, m.w7},
 	}
 	m.tasks[64] = task{
-		fn:   trainNode118MatMul,
-		in:   [][]float32{arena[14808*mb+48003 : 14892*mb+48003], arena[14892*mb+48003 : 14902*mb+48003]},
-		out:  [][]float32{arena[3:843]},
-		pool: m.pool,
+		epi:     &m.tasks[65],
+		epiRows: 10,
+		fn:      trainNode118MatMul,
+		in:      [][]float32{arena[14808*mb+48003 : 14892*mb+48003], arena[14892*mb+48003 : 14902*mb+48003]},
+		out:     [][]float32{arena[3:843]},
+		pool:    m.pool,
 	}
 	m.tasks[65] = task{
 		fn:  trainNode118,
@@ -873,9 +902,7 @@ func (m *Model) Predict(out, x []float32, n int) {
 	m.run(&m.tasks[8], n, 16*n, 1600*n)
 	m.run(&m.tasks[9], n, n, 400*n)
 	m.run(&m.tasks[10], n, 1, 0)
-	m.run(&m.tasks[11], n, n, 120*n)
 	m.run(&m.tasks[12], n, 1, 0)
-	m.run(&m.tasks[13], n, n, 84*n)
 	m.run(&m.tasks[14], n, 1, 0)
 	m.run(&m.tasks[15], n, n, 10*n)
 	copy(out[:n*outputSize], m.predictResult)
@@ -909,9 +936,7 @@ func (m *Model) TrainStep(x, y []float32, n int) float32 {
 	m.run(&m.tasks[24], n, 16*n, 1600*n)
 	m.run(&m.tasks[25], n, n, 400*n)
 	m.run(&m.tasks[26], n, 1, 0)
-	m.run(&m.tasks[27], n, n, 120*n)
 	m.run(&m.tasks[28], n, 1, 0)
-	m.run(&m.tasks[29], n, n, 84*n)
 	m.run(&m.tasks[30], n, 1, 0)
 	m.run(&m.tasks[31], n, n, 10*n)
 	m.run(&m.tasks[32], n, 1, 0)
@@ -920,9 +945,7 @@ func (m *Model) TrainStep(x, y []float32, n int) float32 {
 	m.run(&m.tasks[35], n, n, n)
 	m.run(&m.tasks[36], n, n, 10*n)
 	m.run(&m.tasks[37], n, 1, 0)
-	m.run(&m.tasks[38], n, 84*n, 84*n)
 	m.run(&m.tasks[39], n, 1, 0)
-	m.run(&m.tasks[40], n, 120*n, 120*n)
 	m.run(&m.tasks[41], n, 1, 0)
 	m.run(&m.tasks[42], n, n, 400*n)
 	m.run(&m.tasks[43], n, 16*n, 1600*n)
@@ -939,15 +962,12 @@ func (m *Model) TrainStep(x, y []float32, n int) float32 {
 	m.run(&m.tasks[54], n, 16, 1600*n)
 	m.run(&m.tasks[55], n, 16, 16)
 	m.run(&m.tasks[56], n, 1, 0)
-	m.run(&m.tasks[57], n, 48000, 48000)
 	m.run(&m.tasks[58], n, 120, 120*n)
 	m.run(&m.tasks[59], n, 120, 120)
 	m.run(&m.tasks[60], n, 1, 0)
-	m.run(&m.tasks[61], n, 10080, 10080)
 	m.run(&m.tasks[62], n, 84, 84*n)
 	m.run(&m.tasks[63], n, 84, 84)
 	m.run(&m.tasks[64], n, 1, 0)
-	m.run(&m.tasks[65], n, 840, 840)
 	m.run(&m.tasks[66], n, 10, 10*n)
 	m.run(&m.tasks[67], n, 10, 10)
 	loss := m.trainLoss[0]
@@ -1213,7 +1233,8 @@ func predictNode13(t *task, lo, hi int) {
 // predictNode17MatMul computes the product of %17 = fused %14, %15, %16 {kind="matmul", region="predict_fused2"} : f32[N,120].
 func predictNode17MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, false, n, 120, 400, 1, x0, 400, x1, 120, 0, out, 120)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, false, false, n, 120, 400, 1, x0, 400, x1, 120, 0, out, 120, t)
 }
 
 // predictNode17 computes the epilogue of %17 = fused %14, %15, %16 {kind="matmul", region="predict_fused2"} : f32[N,120].
@@ -1237,7 +1258,8 @@ func predictNode17(t *task, lo, hi int) {
 // predictNode20MatMul computes the product of %20 = fused %17, %18, %19 {kind="matmul", region="predict_fused3"} : f32[N,84].
 func predictNode20MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, false, n, 84, 120, 1, x0, 120, x1, 84, 0, out, 84)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, false, false, n, 84, 120, 1, x0, 120, x1, 84, 0, out, 84, t)
 }
 
 // predictNode20 computes the epilogue of %20 = fused %17, %18, %19 {kind="matmul", region="predict_fused3"} : f32[N,84].
@@ -1503,7 +1525,8 @@ func trainNode17(t *task, lo, hi int) {
 // trainNode21MatMul computes the product of %21 = fused %18, %19, %20 {kind="matmul", region="train_step_fused2"} : (f32[N,120], bool[N,120]).
 func trainNode21MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, false, n, 120, 400, 1, x0, 400, x1, 120, 0, out, 120)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, false, false, n, 120, 400, 1, x0, 400, x1, 120, 0, out, 120, t)
 }
 
 // trainNode21 computes the epilogue of %21 = fused %18, %19, %20 {kind="matmul", region="train_step_fused2"} : (f32[N,120], bool[N,120]).
@@ -1532,7 +1555,8 @@ func trainNode21(t *task, lo, hi int) {
 // trainNode26MatMul computes the product of %26 = fused %22, %24, %25 {kind="matmul", region="train_step_fused3"} : (f32[N,84], bool[N,84]).
 func trainNode26MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, false, n, 84, 120, 1, x0, 120, x1, 84, 0, out, 84)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, false, false, n, 84, 120, 1, x0, 120, x1, 84, 0, out, 84, t)
 }
 
 // trainNode26 computes the epilogue of %26 = fused %22, %24, %25 {kind="matmul", region="train_step_fused3"} : (f32[N,84], bool[N,84]).
@@ -1707,7 +1731,8 @@ func trainNode48(t *task, lo, hi int) {
 // trainNode49MatMul computes the product of %49 = fused %48, %29, %28 {kind="matmul", region="train_step_fused8"} : f32[N,84].
 func trainNode49MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, true, n, 84, 10, 1, x0, 10, x1, 10, 0, out, 84)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, false, true, n, 84, 10, 1, x0, 10, x1, 10, 0, out, 84, t)
 }
 
 // trainNode49 computes the epilogue of %49 = fused %48, %29, %28 {kind="matmul", region="train_step_fused8"} : f32[N,84].
@@ -1728,7 +1753,8 @@ func trainNode49(t *task, lo, hi int) {
 // trainNode50MatMul computes the product of %50 = fused %49, %24, %23 {kind="matmul", region="train_step_fused9"} : f32[N,120].
 func trainNode50MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, false, true, n, 120, 84, 1, x0, 84, x1, 84, 0, out, 120)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, false, true, n, 120, 84, 1, x0, 84, x1, 84, 0, out, 120, t)
 }
 
 // trainNode50 computes the epilogue of %50 = fused %49, %24, %23 {kind="matmul", region="train_step_fused9"} : f32[N,120].
@@ -2147,7 +2173,8 @@ func trainNode84(t *task, lo, hi int) {
 // trainNode90MatMul computes the product of %90 = fused %18, %50, %88, %89, %43, %42, %19 {kind="matmul", region="train_step_fused30"} : (f32[400,120], f32[400,120], f32[400,120]).
 func trainNode90MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, true, false, 400, 120, n, 1, x0, 400, x1, 120, 0, out, 120)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, true, false, 400, 120, n, 1, x0, 400, x1, 120, 0, out, 120, t)
 }
 
 // trainNode90 computes the epilogue of %90 = fused %18, %50, %88, %89, %43, %42, %19 {kind="matmul", region="train_step_fused30"} : (f32[400,120], f32[400,120], f32[400,120]).
@@ -2261,7 +2288,8 @@ func trainNode98(t *task, lo, hi int) {
 // trainNode104MatMul computes the product of %104 = fused %22, %49, %102, %103, %43, %42, %24 {kind="matmul", region="train_step_fused38"} : (f32[120,84], f32[120,84], f32[120,84]).
 func trainNode104MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, true, false, 120, 84, n, 1, x0, 120, x1, 84, 0, out, 84)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, true, false, 120, 84, n, 1, x0, 120, x1, 84, 0, out, 84, t)
 }
 
 // trainNode104 computes the epilogue of %104 = fused %22, %49, %102, %103, %43, %42, %24 {kind="matmul", region="train_step_fused38"} : (f32[120,84], f32[120,84], f32[120,84]).
@@ -2375,7 +2403,8 @@ func trainNode112(t *task, lo, hi int) {
 // trainNode118MatMul computes the product of %118 = fused %27, %48, %116, %117, %43, %42, %29 {kind="matmul", region="train_step_fused46"} : (f32[84,10], f32[84,10], f32[84,10]).
 func trainNode118MatMul(t *task, lo, hi int) {
 	n, out, x0, x1 := t.n, t.out[0], t.in[0], t.in[1]
-	runtime.Sgemm(t.pool, true, false, 84, 10, n, 1, x0, 84, x1, 10, 0, out, 10)
+	t.epi.n = t.n
+	runtime.SgemmEpilogue(t.pool, true, false, 84, 10, n, 1, x0, 84, x1, 10, 0, out, 10, t)
 }
 
 // trainNode118 computes the epilogue of %118 = fused %27, %48, %116, %117, %43, %42, %29 {kind="matmul", region="train_step_fused46"} : (f32[84,10], f32[84,10], f32[84,10]).
