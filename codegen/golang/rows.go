@@ -161,6 +161,11 @@ type rowsEmitter struct {
 	// rowLoaded lists the operands (one value per row) loaded before a
 	// loop, in the row's scope.
 	rowLoaded map[int]bool
+	// softmaxStats names the max and the sum of exp(x - max) of each
+	// operand whose softmax an earlier stage of the row computed: a
+	// log_softmax of the same operand reuses them (same values, same
+	// order, so the same bits) instead of a second pass of exp.
+	softmaxStats map[*ir.Value][2]string
 }
 
 // emitRows emits the kernel of a rows region.
@@ -483,7 +488,21 @@ func (e *rowsEmitter) rowwiseStage(m *ir.Value) []jen.Code {
 		return e.elem(a)
 	}
 	oj := func() *jen.Statement { return e.elem(m) }
+	if st, ok := e.softmaxStats[m.Args[0]]; ok && m.Op == ir.OpLogSoftmax {
+		mx, sum, lse := st[0], st[1], e.name("lse", m)
+		diff := jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id(mx))
+		return []jen.Code{
+			jen.Id(lse).Op(":=").Qual(mathPath, "Log").Call(jen.Id(sum)),
+			loop("j", jen.Lit(0), k.n(e.cols), oj().Op("=").Float32().Call(diff.Op("-").Id(lse))),
+		}
+	}
 	mx, sum := e.name("mx", m), e.name("sum", m)
+	if m.Op == ir.OpSoftmax {
+		if e.softmaxStats == nil {
+			e.softmaxStats = map[*ir.Value][2]string{}
+		}
+		e.softmaxStats[m.Args[0]] = [2]string{mx, sum}
+	}
 	c := k.n(e.cols)
 	out := []jen.Code{
 		jen.Id(mx).Op(":=").Float32().Call(jen.Qual(mathPath, "Inf").Call(jen.Lit(-1))),

@@ -866,17 +866,9 @@ func trainNode13(t *task, lo, hi int) {
 		for j := 0; j < 10; j++ {
 			row1[j] = float32(float64(row1[j]) / sum1)
 		}
-		mx2 := float32(math.Inf(-1))
+		lse2 := math.Log(sum1)
 		for j := 0; j < 10; j++ {
-			mx2 = max(mx2, buf0[j])
-		}
-		sum2 := 0.0
-		for j := 0; j < 10; j++ {
-			sum2 += math.Exp(float64(buf0[j]) - float64(mx2))
-		}
-		lse2 := math.Log(sum2)
-		for j := 0; j < 10; j++ {
-			buf2[j] = float32(float64(buf0[j]) - float64(mx2) - lse2)
+			buf2[j] = float32(float64(buf0[j]) - float64(mx1) - lse2)
 		}
 		acc4 := 0.0
 		for j := 0; j < 10; j++ {
