@@ -77,6 +77,12 @@ func vecEQAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
 func vecEQSAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
 
 //go:noescape
+func vecExpAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
+
+//go:noescape
+func vecSigmoidAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
+
+//go:noescape
 func vecSelectAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
 
 //go:noescape
@@ -446,6 +452,36 @@ func VecEQS(dst []float32, a []float32, s float32) {
 		return
 	}
 	vecEQSGo(dst, a, s)
+}
+
+// VecExp sets dst[i] = Exp32(a[i]) for every i < len(dst); the vector
+// operands must be at least as long as dst.
+func VecExp(dst []float32, a []float32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	a = a[:n]
+	if vecAVX512 {
+		vecExpAVX512(&dst[0], &a[0], nil, nil, 0, 0, n, vecTailMask(n))
+		return
+	}
+	vecExpGo(dst, a)
+}
+
+// VecSigmoid sets dst[i] = Sigmoid32(a[i]) for every i < len(dst); the vector
+// operands must be at least as long as dst.
+func VecSigmoid(dst []float32, a []float32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	a = a[:n]
+	if vecAVX512 {
+		vecSigmoidAVX512(&dst[0], &a[0], nil, nil, 0, 0, n, vecTailMask(n))
+		return
+	}
+	vecSigmoidGo(dst, a)
 }
 
 // VecSelect sets dst[i] = sel32(c[i], a[i], b[i]) for every i < len(dst); the vector

@@ -5,7 +5,7 @@
 // Vector loops: each function computes dst[i] = f(operands[i]) for i < n
 // with dst at DI and vector operands a, b, c at SI, DX, R8; scalars s and t
 // are broadcast into Z30 and Z31. Four vectors (64 elements) per
-// iteration, then single vectors, then one masked vector (mask has the
+// iteration (two for ops with temporaries), then single vectors, then one masked vector (mask has the
 // low n%16 bits set) for the tail. Z24 holds 0, Z25 1.0, Z26 the sign bit.
 
 #include "textflag.h"
@@ -14,6 +14,20 @@ DATA vecOne<>+0(SB)/4, $0x3f800000
 GLOBL vecOne<>(SB), RODATA|NOPTR, $4
 DATA vecSign<>+0(SB)/4, $0x80000000
 GLOBL vecSign<>(SB), RODATA|NOPTR, $4
+
+DATA vecExpC<>+0(SB)/4, $0x3fb8aa3b // log2e
+DATA vecExpC<>+4(SB)/4, $0x3f318000 // ln2hi
+DATA vecExpC<>+8(SB)/4, $0xb95e8083 // ln2lo
+DATA vecExpC<>+12(SB)/4, $0x42b20000 // hi
+DATA vecExpC<>+16(SB)/4, $0xc2d00000 // lo
+DATA vecExpC<>+20(SB)/4, $0x39500d01 // c7
+DATA vecExpC<>+24(SB)/4, $0x3ab60b61 // c6
+DATA vecExpC<>+28(SB)/4, $0x3c088889 // c5
+DATA vecExpC<>+32(SB)/4, $0x3d2aaaab // c4
+DATA vecExpC<>+36(SB)/4, $0x3e2aaaab // c3
+DATA vecExpC<>+40(SB)/4, $0x3f000000 // c2
+DATA vecExpC<>+44(SB)/4, $0x0000007f // bias
+GLOBL vecExpC<>(SB), RODATA|NOPTR, $48
 
 // func vecAddAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
 TEXT ·vecAddAVX512(SB), NOSPLIT, $0-56
@@ -24,7 +38,7 @@ TEXT ·vecAddAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -47,7 +61,7 @@ loop64:
 	ADDQ $256, SI
 	ADDQ $256, DX
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -82,7 +96,7 @@ TEXT ·vecAddSAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -100,7 +114,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, SI
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -132,7 +146,7 @@ TEXT ·vecSubAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -155,7 +169,7 @@ loop64:
 	ADDQ $256, SI
 	ADDQ $256, DX
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -190,7 +204,7 @@ TEXT ·vecSubSAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -208,7 +222,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, SI
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -240,7 +254,7 @@ TEXT ·vecSSubAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(DX), Z1
@@ -258,7 +272,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, DX
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -290,7 +304,7 @@ TEXT ·vecMulAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -313,7 +327,7 @@ loop64:
 	ADDQ $256, SI
 	ADDQ $256, DX
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -348,7 +362,7 @@ TEXT ·vecMulSAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -366,7 +380,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, SI
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -398,7 +412,7 @@ TEXT ·vecDivAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -421,7 +435,7 @@ loop64:
 	ADDQ $256, SI
 	ADDQ $256, DX
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -456,7 +470,7 @@ TEXT ·vecDivSAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -474,7 +488,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, SI
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -506,7 +520,7 @@ TEXT ·vecSDivAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(DX), Z1
@@ -524,7 +538,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, DX
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -555,7 +569,7 @@ TEXT ·vecSqrtAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -573,7 +587,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, SI
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -604,7 +618,7 @@ TEXT ·vecNegAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -622,7 +636,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, SI
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -653,7 +667,7 @@ TEXT ·vecReluAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -671,7 +685,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, SI
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -702,7 +716,7 @@ TEXT ·vecNonZeroAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -724,7 +738,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, SI
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -758,7 +772,7 @@ TEXT ·vecGTAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -785,7 +799,7 @@ loop64:
 	ADDQ $256, SI
 	ADDQ $256, DX
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -822,7 +836,7 @@ TEXT ·vecGTSAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -844,7 +858,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, SI
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -878,7 +892,7 @@ TEXT ·vecGEAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -905,7 +919,7 @@ loop64:
 	ADDQ $256, SI
 	ADDQ $256, DX
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -942,7 +956,7 @@ TEXT ·vecGESAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -964,7 +978,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, SI
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -998,7 +1012,7 @@ TEXT ·vecLTAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -1025,7 +1039,7 @@ loop64:
 	ADDQ $256, SI
 	ADDQ $256, DX
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -1062,7 +1076,7 @@ TEXT ·vecLTSAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -1084,7 +1098,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, SI
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -1118,7 +1132,7 @@ TEXT ·vecLEAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -1145,7 +1159,7 @@ loop64:
 	ADDQ $256, SI
 	ADDQ $256, DX
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -1182,7 +1196,7 @@ TEXT ·vecLESAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -1204,7 +1218,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, SI
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -1238,7 +1252,7 @@ TEXT ·vecEQAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -1265,7 +1279,7 @@ loop64:
 	ADDQ $256, SI
 	ADDQ $256, DX
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -1302,7 +1316,7 @@ TEXT ·vecEQSAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -1324,7 +1338,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, SI
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -1349,6 +1363,380 @@ done:
 	VZEROUPPER
 	RET
 
+// func vecExpAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
+TEXT ·vecExpAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	VXORPS Z24, Z24, Z24
+	VBROADCASTSS vecOne<>(SB), Z25
+	VBROADCASTSS vecSign<>(SB), Z26
+	MOVQ n+40(FP), CX
+loopN:
+	CMPQ CX, $32
+	JLT loop16
+	VMOVUPS 0(SI), Z0
+	VMAXPS.BCST vecExpC<>+16(SB), Z0, Z4
+	VMINPS.BCST vecExpC<>+12(SB), Z4, Z4
+	VMULPS.BCST vecExpC<>+0(SB), Z4, Z5
+	VRNDSCALEPS $0, Z5, Z5
+	VMULPS.BCST vecExpC<>+4(SB), Z5, Z3
+	VSUBPS Z3, Z4, Z4
+	VMULPS.BCST vecExpC<>+8(SB), Z5, Z3
+	VSUBPS Z3, Z4, Z4
+	VBROADCASTSS vecExpC<>+20(SB), Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+24(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+28(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+32(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+36(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+40(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS Z25, Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS Z25, Z3, Z3
+	VCVTPS2DQ Z5, Z5
+	VPSRAD $1, Z5, Z4
+	VPSUBD Z4, Z5, Z5
+	VPADDD.BCST vecExpC<>+44(SB), Z4, Z4
+	VPSLLD $23, Z4, Z4
+	VPADDD.BCST vecExpC<>+44(SB), Z5, Z5
+	VPSLLD $23, Z5, Z5
+	VMULPS Z4, Z3, Z3
+	VMULPS Z5, Z3, Z3
+	VCMPPS $0x03, Z0, Z0, K2
+	VMOVUPS Z0, K2, Z3
+	VMOVUPS Z3, 0(DI)
+	VMOVUPS 64(SI), Z6
+	VMAXPS.BCST vecExpC<>+16(SB), Z6, Z10
+	VMINPS.BCST vecExpC<>+12(SB), Z10, Z10
+	VMULPS.BCST vecExpC<>+0(SB), Z10, Z11
+	VRNDSCALEPS $0, Z11, Z11
+	VMULPS.BCST vecExpC<>+4(SB), Z11, Z9
+	VSUBPS Z9, Z10, Z10
+	VMULPS.BCST vecExpC<>+8(SB), Z11, Z9
+	VSUBPS Z9, Z10, Z10
+	VBROADCASTSS vecExpC<>+20(SB), Z9
+	VMULPS Z10, Z9, Z9
+	VADDPS.BCST vecExpC<>+24(SB), Z9, Z9
+	VMULPS Z10, Z9, Z9
+	VADDPS.BCST vecExpC<>+28(SB), Z9, Z9
+	VMULPS Z10, Z9, Z9
+	VADDPS.BCST vecExpC<>+32(SB), Z9, Z9
+	VMULPS Z10, Z9, Z9
+	VADDPS.BCST vecExpC<>+36(SB), Z9, Z9
+	VMULPS Z10, Z9, Z9
+	VADDPS.BCST vecExpC<>+40(SB), Z9, Z9
+	VMULPS Z10, Z9, Z9
+	VADDPS Z25, Z9, Z9
+	VMULPS Z10, Z9, Z9
+	VADDPS Z25, Z9, Z9
+	VCVTPS2DQ Z11, Z11
+	VPSRAD $1, Z11, Z10
+	VPSUBD Z10, Z11, Z11
+	VPADDD.BCST vecExpC<>+44(SB), Z10, Z10
+	VPSLLD $23, Z10, Z10
+	VPADDD.BCST vecExpC<>+44(SB), Z11, Z11
+	VPSLLD $23, Z11, Z11
+	VMULPS Z10, Z9, Z9
+	VMULPS Z11, Z9, Z9
+	VCMPPS $0x03, Z6, Z6, K3
+	VMOVUPS Z6, K3, Z9
+	VMOVUPS Z9, 64(DI)
+	ADDQ $128, DI
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP loopN
+loop16:
+	CMPQ CX, $16
+	JLT tail
+	VMOVUPS 0(SI), Z0
+	VMAXPS.BCST vecExpC<>+16(SB), Z0, Z4
+	VMINPS.BCST vecExpC<>+12(SB), Z4, Z4
+	VMULPS.BCST vecExpC<>+0(SB), Z4, Z5
+	VRNDSCALEPS $0, Z5, Z5
+	VMULPS.BCST vecExpC<>+4(SB), Z5, Z3
+	VSUBPS Z3, Z4, Z4
+	VMULPS.BCST vecExpC<>+8(SB), Z5, Z3
+	VSUBPS Z3, Z4, Z4
+	VBROADCASTSS vecExpC<>+20(SB), Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+24(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+28(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+32(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+36(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+40(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS Z25, Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS Z25, Z3, Z3
+	VCVTPS2DQ Z5, Z5
+	VPSRAD $1, Z5, Z4
+	VPSUBD Z4, Z5, Z5
+	VPADDD.BCST vecExpC<>+44(SB), Z4, Z4
+	VPSLLD $23, Z4, Z4
+	VPADDD.BCST vecExpC<>+44(SB), Z5, Z5
+	VPSLLD $23, Z5, Z5
+	VMULPS Z4, Z3, Z3
+	VMULPS Z5, Z3, Z3
+	VCMPPS $0x03, Z0, Z0, K2
+	VMOVUPS Z0, K2, Z3
+	VMOVUPS Z3, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP loop16
+tail:
+	TESTQ CX, CX
+	JEQ done
+	MOVQ mask+48(FP), AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMAXPS.BCST vecExpC<>+16(SB), Z0, Z4
+	VMINPS.BCST vecExpC<>+12(SB), Z4, Z4
+	VMULPS.BCST vecExpC<>+0(SB), Z4, Z5
+	VRNDSCALEPS $0, Z5, Z5
+	VMULPS.BCST vecExpC<>+4(SB), Z5, Z3
+	VSUBPS Z3, Z4, Z4
+	VMULPS.BCST vecExpC<>+8(SB), Z5, Z3
+	VSUBPS Z3, Z4, Z4
+	VBROADCASTSS vecExpC<>+20(SB), Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+24(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+28(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+32(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+36(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+40(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS Z25, Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS Z25, Z3, Z3
+	VCVTPS2DQ Z5, Z5
+	VPSRAD $1, Z5, Z4
+	VPSUBD Z4, Z5, Z5
+	VPADDD.BCST vecExpC<>+44(SB), Z4, Z4
+	VPSLLD $23, Z4, Z4
+	VPADDD.BCST vecExpC<>+44(SB), Z5, Z5
+	VPSLLD $23, Z5, Z5
+	VMULPS Z4, Z3, Z3
+	VMULPS Z5, Z3, Z3
+	VCMPPS $0x03, Z0, Z0, K2
+	VMOVUPS Z0, K2, Z3
+	VMOVUPS Z3, K1, (DI)
+done:
+	VZEROUPPER
+	RET
+
+// func vecSigmoidAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
+TEXT ·vecSigmoidAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	VXORPS Z24, Z24, Z24
+	VBROADCASTSS vecOne<>(SB), Z25
+	VBROADCASTSS vecSign<>(SB), Z26
+	MOVQ n+40(FP), CX
+loopN:
+	CMPQ CX, $32
+	JLT loop16
+	VMOVUPS 0(SI), Z0
+	VORPS Z26, Z0, Z6
+	VMAXPS.BCST vecExpC<>+16(SB), Z6, Z4
+	VMINPS.BCST vecExpC<>+12(SB), Z4, Z4
+	VMULPS.BCST vecExpC<>+0(SB), Z4, Z5
+	VRNDSCALEPS $0, Z5, Z5
+	VMULPS.BCST vecExpC<>+4(SB), Z5, Z3
+	VSUBPS Z3, Z4, Z4
+	VMULPS.BCST vecExpC<>+8(SB), Z5, Z3
+	VSUBPS Z3, Z4, Z4
+	VBROADCASTSS vecExpC<>+20(SB), Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+24(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+28(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+32(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+36(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+40(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS Z25, Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS Z25, Z3, Z3
+	VCVTPS2DQ Z5, Z5
+	VPSRAD $1, Z5, Z4
+	VPSUBD Z4, Z5, Z5
+	VPADDD.BCST vecExpC<>+44(SB), Z4, Z4
+	VPSLLD $23, Z4, Z4
+	VPADDD.BCST vecExpC<>+44(SB), Z5, Z5
+	VPSLLD $23, Z5, Z5
+	VMULPS Z4, Z3, Z3
+	VMULPS Z5, Z3, Z3
+	VADDPS Z25, Z3, Z4
+	VDIVPS Z4, Z25, Z5
+	VMULPS Z5, Z3, Z3
+	VCMPPS $0x1d, Z24, Z0, K2
+	VMOVUPS Z5, K2, Z3
+	VCMPPS $0x03, Z0, Z0, K2
+	VMOVUPS Z0, K2, Z3
+	VMOVUPS Z3, 0(DI)
+	VMOVUPS 64(SI), Z7
+	VORPS Z26, Z7, Z13
+	VMAXPS.BCST vecExpC<>+16(SB), Z13, Z11
+	VMINPS.BCST vecExpC<>+12(SB), Z11, Z11
+	VMULPS.BCST vecExpC<>+0(SB), Z11, Z12
+	VRNDSCALEPS $0, Z12, Z12
+	VMULPS.BCST vecExpC<>+4(SB), Z12, Z10
+	VSUBPS Z10, Z11, Z11
+	VMULPS.BCST vecExpC<>+8(SB), Z12, Z10
+	VSUBPS Z10, Z11, Z11
+	VBROADCASTSS vecExpC<>+20(SB), Z10
+	VMULPS Z11, Z10, Z10
+	VADDPS.BCST vecExpC<>+24(SB), Z10, Z10
+	VMULPS Z11, Z10, Z10
+	VADDPS.BCST vecExpC<>+28(SB), Z10, Z10
+	VMULPS Z11, Z10, Z10
+	VADDPS.BCST vecExpC<>+32(SB), Z10, Z10
+	VMULPS Z11, Z10, Z10
+	VADDPS.BCST vecExpC<>+36(SB), Z10, Z10
+	VMULPS Z11, Z10, Z10
+	VADDPS.BCST vecExpC<>+40(SB), Z10, Z10
+	VMULPS Z11, Z10, Z10
+	VADDPS Z25, Z10, Z10
+	VMULPS Z11, Z10, Z10
+	VADDPS Z25, Z10, Z10
+	VCVTPS2DQ Z12, Z12
+	VPSRAD $1, Z12, Z11
+	VPSUBD Z11, Z12, Z12
+	VPADDD.BCST vecExpC<>+44(SB), Z11, Z11
+	VPSLLD $23, Z11, Z11
+	VPADDD.BCST vecExpC<>+44(SB), Z12, Z12
+	VPSLLD $23, Z12, Z12
+	VMULPS Z11, Z10, Z10
+	VMULPS Z12, Z10, Z10
+	VADDPS Z25, Z10, Z11
+	VDIVPS Z11, Z25, Z12
+	VMULPS Z12, Z10, Z10
+	VCMPPS $0x1d, Z24, Z7, K3
+	VMOVUPS Z12, K3, Z10
+	VCMPPS $0x03, Z7, Z7, K3
+	VMOVUPS Z7, K3, Z10
+	VMOVUPS Z10, 64(DI)
+	ADDQ $128, DI
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP loopN
+loop16:
+	CMPQ CX, $16
+	JLT tail
+	VMOVUPS 0(SI), Z0
+	VORPS Z26, Z0, Z6
+	VMAXPS.BCST vecExpC<>+16(SB), Z6, Z4
+	VMINPS.BCST vecExpC<>+12(SB), Z4, Z4
+	VMULPS.BCST vecExpC<>+0(SB), Z4, Z5
+	VRNDSCALEPS $0, Z5, Z5
+	VMULPS.BCST vecExpC<>+4(SB), Z5, Z3
+	VSUBPS Z3, Z4, Z4
+	VMULPS.BCST vecExpC<>+8(SB), Z5, Z3
+	VSUBPS Z3, Z4, Z4
+	VBROADCASTSS vecExpC<>+20(SB), Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+24(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+28(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+32(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+36(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+40(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS Z25, Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS Z25, Z3, Z3
+	VCVTPS2DQ Z5, Z5
+	VPSRAD $1, Z5, Z4
+	VPSUBD Z4, Z5, Z5
+	VPADDD.BCST vecExpC<>+44(SB), Z4, Z4
+	VPSLLD $23, Z4, Z4
+	VPADDD.BCST vecExpC<>+44(SB), Z5, Z5
+	VPSLLD $23, Z5, Z5
+	VMULPS Z4, Z3, Z3
+	VMULPS Z5, Z3, Z3
+	VADDPS Z25, Z3, Z4
+	VDIVPS Z4, Z25, Z5
+	VMULPS Z5, Z3, Z3
+	VCMPPS $0x1d, Z24, Z0, K2
+	VMOVUPS Z5, K2, Z3
+	VCMPPS $0x03, Z0, Z0, K2
+	VMOVUPS Z0, K2, Z3
+	VMOVUPS Z3, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP loop16
+tail:
+	TESTQ CX, CX
+	JEQ done
+	MOVQ mask+48(FP), AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VORPS Z26, Z0, Z6
+	VMAXPS.BCST vecExpC<>+16(SB), Z6, Z4
+	VMINPS.BCST vecExpC<>+12(SB), Z4, Z4
+	VMULPS.BCST vecExpC<>+0(SB), Z4, Z5
+	VRNDSCALEPS $0, Z5, Z5
+	VMULPS.BCST vecExpC<>+4(SB), Z5, Z3
+	VSUBPS Z3, Z4, Z4
+	VMULPS.BCST vecExpC<>+8(SB), Z5, Z3
+	VSUBPS Z3, Z4, Z4
+	VBROADCASTSS vecExpC<>+20(SB), Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+24(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+28(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+32(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+36(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS.BCST vecExpC<>+40(SB), Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS Z25, Z3, Z3
+	VMULPS Z4, Z3, Z3
+	VADDPS Z25, Z3, Z3
+	VCVTPS2DQ Z5, Z5
+	VPSRAD $1, Z5, Z4
+	VPSUBD Z4, Z5, Z5
+	VPADDD.BCST vecExpC<>+44(SB), Z4, Z4
+	VPSLLD $23, Z4, Z4
+	VPADDD.BCST vecExpC<>+44(SB), Z5, Z5
+	VPSLLD $23, Z5, Z5
+	VMULPS Z4, Z3, Z3
+	VMULPS Z5, Z3, Z3
+	VADDPS Z25, Z3, Z4
+	VDIVPS Z4, Z25, Z5
+	VMULPS Z5, Z3, Z3
+	VCMPPS $0x1d, Z24, Z0, K2
+	VMOVUPS Z5, K2, Z3
+	VCMPPS $0x03, Z0, Z0, K2
+	VMOVUPS Z0, K2, Z3
+	VMOVUPS Z3, K1, (DI)
+done:
+	VZEROUPPER
+	RET
+
 // func vecSelectAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
 TEXT ·vecSelectAVX512(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
@@ -1359,7 +1747,7 @@ TEXT ·vecSelectAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -1395,7 +1783,7 @@ loop64:
 	ADDQ $256, DX
 	ADDQ $256, R8
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -1438,7 +1826,7 @@ TEXT ·vecSelectVSAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(SI), Z0
@@ -1469,7 +1857,7 @@ loop64:
 	ADDQ $256, SI
 	ADDQ $256, R8
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -1509,7 +1897,7 @@ TEXT ·vecSelectSVAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(DX), Z1
@@ -1540,7 +1928,7 @@ loop64:
 	ADDQ $256, DX
 	ADDQ $256, R8
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail
@@ -1580,7 +1968,7 @@ TEXT ·vecSelectSSAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS vecOne<>(SB), Z25
 	VBROADCASTSS vecSign<>(SB), Z26
 	MOVQ n+40(FP), CX
-loop64:
+loopN:
 	CMPQ CX, $64
 	JLT loop16
 	VMOVUPS 0(R8), Z2
@@ -1606,7 +1994,7 @@ loop64:
 	ADDQ $256, DI
 	ADDQ $256, R8
 	SUBQ $64, CX
-	JMP loop64
+	JMP loopN
 loop16:
 	CMPQ CX, $16
 	JLT tail

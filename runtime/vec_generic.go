@@ -150,6 +150,18 @@ func vecEQSGo(dst []float32, a []float32, s float32) {
 	}
 }
 
+func vecExpGo(dst []float32, a []float32) {
+	for i := range dst {
+		dst[i] = Exp32(a[i])
+	}
+}
+
+func vecSigmoidGo(dst []float32, a []float32) {
+	for i := range dst {
+		dst[i] = Sigmoid32(a[i])
+	}
+}
+
 func vecSelectGo(dst []float32, c []float32, a []float32, b []float32) {
 	for i := range dst {
 		dst[i] = sel32(c[i], a[i], b[i])

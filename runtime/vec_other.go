@@ -268,6 +268,28 @@ func VecEQS(dst []float32, a []float32, s float32) {
 	vecEQSGo(dst, a, s)
 }
 
+// VecExp sets dst[i] = Exp32(a[i]) for every i < len(dst); the vector
+// operands must be at least as long as dst.
+func VecExp(dst []float32, a []float32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	a = a[:n]
+	vecExpGo(dst, a)
+}
+
+// VecSigmoid sets dst[i] = Sigmoid32(a[i]) for every i < len(dst); the vector
+// operands must be at least as long as dst.
+func VecSigmoid(dst []float32, a []float32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	a = a[:n]
+	vecSigmoidGo(dst, a)
+}
+
 // VecSelect sets dst[i] = sel32(c[i], a[i], b[i]) for every i < len(dst); the vector
 // operands must be at least as long as dst.
 func VecSelect(dst []float32, c []float32, a []float32, b []float32) {

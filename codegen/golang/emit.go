@@ -740,19 +740,6 @@ func (g *gen) emitHelpers(f *jen.File) {
 		)
 		f.Line()
 	}
-	if g.helpers["sigmoid"] {
-		f.Comment("sigmoid is 1/(1+e^-x) in float64, taking e^ only of a non-positive number so")
-		f.Comment("that nothing overflows, as the interpreter does.")
-		f.Func().Id("sigmoid").Params(jen.Id("x").Float32()).Float32().Block(
-			jen.Id("v").Op(":=").Float64().Call(jen.Id("x")),
-			jen.If(jen.Id("v").Op(">=").Lit(0)).Block(
-				jen.Return(jen.Float32().Call(jen.Lit(1).Op("/").Parens(jen.Lit(1).Op("+").Qual(mathPath, "Exp").Call(jen.Op("-").Id("v"))))),
-			),
-			jen.Id("e").Op(":=").Qual(mathPath, "Exp").Call(jen.Id("v")),
-			jen.Return(jen.Float32().Call(jen.Id("e").Op("/").Parens(jen.Lit(1).Op("+").Id("e")))),
-		)
-		f.Line()
-	}
 	if g.helpers["fill"] {
 		f.Comment("fill sets every element of dst to v.")
 		f.Func().Id("fill").Params(jen.Id("dst").Index().Float32(), jen.Id("v").Float32()).Block(

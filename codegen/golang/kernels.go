@@ -62,7 +62,7 @@ var elemFuncs = map[string]elemFunc{
 	ir.OpDiv: binary("/"),
 
 	ir.OpNeg:     func(_ *kernel, x []*jen.Statement) *jen.Statement { return jen.Op("-").Add(x[0]) },
-	ir.OpExp:     mathFunc("Exp"),
+	ir.OpExp:     runtimeFunc("Exp32"),
 	ir.OpLog:     mathFunc("Log"),
 	ir.OpSqrt:    mathFunc("Sqrt"),
 	ir.OpTanh:    mathFunc("Tanh"),
@@ -70,7 +70,7 @@ var elemFuncs = map[string]elemFunc{
 	ir.OpSin:     mathFunc("Sin"),
 	ir.OpFloor:   mathFunc("Floor"),
 	ir.OpRelu:    helperCall("relu"),
-	ir.OpSigmoid: helperCall("sigmoid"),
+	ir.OpSigmoid: runtimeFunc("Sigmoid32"),
 
 	ir.OpGreater:      compare(">"),
 	ir.OpGreaterEqual: compare(">="),
@@ -282,6 +282,14 @@ func binary(op string) elemFunc {
 func mathFunc(name string) elemFunc {
 	return func(_ *kernel, x []*jen.Statement) *jen.Statement {
 		return jen.Float32().Call(jen.Qual(mathPath, name).Call(jen.Float64().Call(x[0])))
+	}
+}
+
+// runtimeFunc calls a float32 function of package runtime (Exp32,
+// Sigmoid32: the scalar twins of the vector loops, same bits).
+func runtimeFunc(name string) elemFunc {
+	return func(_ *kernel, x []*jen.Statement) *jen.Statement {
+		return jen.Qual(runtimePath, name).Call(x[0])
 	}
 }
 

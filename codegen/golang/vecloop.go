@@ -127,6 +127,10 @@ func vecCallOrder(m *ir.Value, kinds []int) (string, []int) {
 		return "Sqrt", []int{0}
 	case ir.OpRelu:
 		return "Relu", []int{0}
+	case ir.OpExp:
+		return "Exp", []int{0}
+	case ir.OpSigmoid:
+		return "Sigmoid", []int{0}
 	case ir.OpGreater:
 		return compare("GT", "LT")
 	case ir.OpGreaterEqual:

@@ -1624,7 +1624,7 @@ func trainNode32(t *task, lo, hi int) {
 			a2 := x2[i0*10+j]
 			v3 := float32(a2 * buf2[j])
 			acc4 += float64(v3)
-			v5 := float32(math.Exp(float64(buf2[j])))
+			v5 := runtime.Exp32(buf2[j])
 			row5[j] = v5
 		}
 		v4 := float32(acc4)

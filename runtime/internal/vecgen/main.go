@@ -33,9 +33,24 @@ type op struct {
 	params []string // operand names in parameter order
 	expr   string   // Go element expression over a[i], b[i], c[i], s, t
 	// asm emits the computation of one vector: in maps each operand to the
-	// register holding it, r is the result register, k a free opmask.
+	// register holding it, r is the result register, k a free opmask; the
+	// temporaries are in["t0"], in["t1"], … (temps of them).
 	asm func(w *writer, in map[string]string, r, k string)
+	// temps is the number of scratch registers asm needs; an op with
+	// temps > 0 unrolls two vectors per iteration instead of four.
+	temps int
 }
+
+// unroll is the number of vectors per main-loop iteration, stride the
+// registers each takes.
+func (o op) unroll() int {
+	if o.temps > 0 {
+		return 2
+	}
+	return 4
+}
+
+func (o op) stride() int { return 4 + o.temps }
 
 // Opmask predicates of VCMPPS (ordered and quiet, so a compare with NaN
 // is false as in Go; NEQ_UQ is true for NaN, as Go's x != 0).
@@ -66,32 +81,32 @@ func ops() []op {
 	} {
 		ins := b.ins
 		out = append(out,
-			op{b.name, []string{"a", "b"}, "a[i] " + b.goOp + " b[i]", func(w *writer, in map[string]string, r, _ string) {
+			op{name: b.name, params: []string{"a", "b"}, expr: "a[i] " + b.goOp + " b[i]", asm: func(w *writer, in map[string]string, r, _ string) {
 				w.i("%s %s, %s, %s", ins, in["b"], in["a"], r)
 			}},
-			op{b.name + "S", []string{"a", "s"}, "a[i] " + b.goOp + " s", func(w *writer, in map[string]string, r, _ string) {
+			op{name: b.name + "S", params: []string{"a", "s"}, expr: "a[i] " + b.goOp + " s", asm: func(w *writer, in map[string]string, r, _ string) {
 				w.i("%s %s, %s, %s", ins, in["s"], in["a"], r)
 			}},
 		)
 		if b.name == "Sub" || b.name == "Div" {
-			out = append(out, op{"S" + b.name, []string{"s", "b"}, "s " + b.goOp + " b[i]", func(w *writer, in map[string]string, r, _ string) {
+			out = append(out, op{name: "S" + b.name, params: []string{"s", "b"}, expr: "s " + b.goOp + " b[i]", asm: func(w *writer, in map[string]string, r, _ string) {
 				w.i("%s %s, %s, %s", ins, in["b"], in["s"], r)
 			}})
 		}
 	}
 	out = append(out,
-		op{"Sqrt", []string{"a"}, "float32(math.Sqrt(float64(a[i])))", func(w *writer, in map[string]string, r, _ string) {
+		op{name: "Sqrt", params: []string{"a"}, expr: "float32(math.Sqrt(float64(a[i])))", asm: func(w *writer, in map[string]string, r, _ string) {
 			w.i("VSQRTPS %s, %s", in["a"], r)
 		}},
-		op{"Neg", []string{"a"}, "-a[i]", func(w *writer, in map[string]string, r, _ string) {
+		op{name: "Neg", params: []string{"a"}, expr: "-a[i]", asm: func(w *writer, in map[string]string, r, _ string) {
 			w.i("VXORPS %s, %s, %s", regSign, in["a"], r)
 		}},
 		// relu keeps -0 and NaN as the scalar helper (x < 0 ? 0 : x) does:
 		// VMAXPS returns its second Intel source unless the first is greater.
-		op{"Relu", []string{"a"}, "relu32(a[i])", func(w *writer, in map[string]string, r, _ string) {
+		op{name: "Relu", params: []string{"a"}, expr: "relu32(a[i])", asm: func(w *writer, in map[string]string, r, _ string) {
 			w.i("VMAXPS %s, %s, %s", in["a"], regZero, r)
 		}},
-		op{"NonZero", []string{"a"}, "b2f32(a[i] != 0)", func(w *writer, in map[string]string, r, k string) {
+		op{name: "NonZero", params: []string{"a"}, expr: "b2f32(a[i] != 0)", asm: func(w *writer, in map[string]string, r, k string) {
 			w.i("VCMPPS $0x%02x, %s, %s, %s", cmpNEQ, regZero, in["a"], k)
 			w.i("VMOVUPS.Z %s, %s, %s", regOne, k, r)
 		}},
@@ -102,16 +117,33 @@ func ops() []op {
 	}{{"GT", ">", cmpGT}, {"GE", ">=", cmpGE}, {"LT", "<", cmpLT}, {"LE", "<=", cmpLE}, {"EQ", "==", cmpEQ}} {
 		pred := c.pred
 		out = append(out,
-			op{c.name, []string{"a", "b"}, "b2f32(a[i] " + c.goOp + " b[i])", func(w *writer, in map[string]string, r, k string) {
+			op{name: c.name, params: []string{"a", "b"}, expr: "b2f32(a[i] " + c.goOp + " b[i])", asm: func(w *writer, in map[string]string, r, k string) {
 				w.i("VCMPPS $0x%02x, %s, %s, %s", pred, in["b"], in["a"], k)
 				w.i("VMOVUPS.Z %s, %s, %s", regOne, k, r)
 			}},
-			op{c.name + "S", []string{"a", "s"}, "b2f32(a[i] " + c.goOp + " s)", func(w *writer, in map[string]string, r, k string) {
+			op{name: c.name + "S", params: []string{"a", "s"}, expr: "b2f32(a[i] " + c.goOp + " s)", asm: func(w *writer, in map[string]string, r, k string) {
 				w.i("VCMPPS $0x%02x, %s, %s, %s", pred, in["s"], in["a"], k)
 				w.i("VMOVUPS.Z %s, %s, %s", regOne, k, r)
 			}},
 		)
 	}
+	out = append(out,
+		op{name: "Exp", params: []string{"a"}, expr: "Exp32(a[i])", temps: 2, asm: func(w *writer, in map[string]string, r, k string) {
+			expCore(w, in["a"], in["t0"], in["t1"], r)
+			nanThrough(w, in["a"], r, k)
+		}},
+		op{name: "Sigmoid", params: []string{"a"}, expr: "Sigmoid32(a[i])", temps: 3, asm: func(w *writer, in map[string]string, r, k string) {
+			x, nx, t0, t1 := in["a"], in["t2"], in["t0"], in["t1"]
+			w.i("VORPS %s, %s, %s", regSign, x, nx)  // -|x|
+			expCore(w, nx, t0, t1, r)                // e = exp(-|x|)
+			w.i("VADDPS %s, %s, %s", regOne, r, t0)  // 1 + e
+			w.i("VDIVPS %s, %s, %s", t0, regOne, t1) // s = 1/(1+e)
+			w.i("VMULPS %s, %s, %s", t1, r, r)       // e*s
+			w.i("VCMPPS $0x%02x, %s, %s, %s", cmpGE, regZero, x, k)
+			w.i("VMOVUPS %s, %s, %s", t1, k, r) // x >= 0: s
+			nanThrough(w, x, r, k)
+		}},
+	)
 	sel := func(x, y string) func(w *writer, in map[string]string, r, k string) {
 		return func(w *writer, in map[string]string, r, k string) {
 			w.i("VCMPPS $0x%02x, %s, %s, %s", cmpNEQ, regZero, in["c"], k)
@@ -120,12 +152,82 @@ func ops() []op {
 		}
 	}
 	out = append(out,
-		op{"Select", []string{"c", "a", "b"}, "sel32(c[i], a[i], b[i])", sel("a", "b")},
-		op{"SelectVS", []string{"c", "a", "s"}, "sel32(c[i], a[i], s)", sel("a", "s")},
-		op{"SelectSV", []string{"c", "s", "b"}, "sel32(c[i], s, b[i])", sel("s", "b")},
-		op{"SelectSS", []string{"c", "s", "t"}, "sel32(c[i], s, t)", sel("s", "t")},
+		op{name: "Select", params: []string{"c", "a", "b"}, expr: "sel32(c[i], a[i], b[i])", asm: sel("a", "b")},
+		op{name: "SelectVS", params: []string{"c", "a", "s"}, expr: "sel32(c[i], a[i], s)", asm: sel("a", "s")},
+		op{name: "SelectSV", params: []string{"c", "s", "b"}, expr: "sel32(c[i], s, b[i])", asm: sel("s", "b")},
+		op{name: "SelectSS", params: []string{"c", "s", "t"}, expr: "sel32(c[i], s, t)", asm: sel("s", "t")},
 	)
 	return out
+}
+
+// expConsts are the constants of exp32 (runtime/vecmath.go), in the
+// order of the vecExp DATA block; each is read as an embedded broadcast.
+var expConsts = []struct {
+	name string
+	bits uint32
+}{
+	{"log2e", 0x3fb8aa3b}, // 1.44269504
+	{"ln2hi", 0x3f318000}, // 0.693359375
+	{"ln2lo", 0xb95e8083}, // -2.12194440e-4
+	{"hi", 0x42b20000},    // 89
+	{"lo", 0xc2d00000},    // -104
+	{"c7", 0x39500d01},    // 1/5040
+	{"c6", 0x3ab60b61},    // 1/720
+	{"c5", 0x3c088889},    // 1/120
+	{"c4", 0x3d2aaaab},    // 1/24
+	{"c3", 0x3e2aaaab},    // 1/6
+	{"c2", 0x3f000000},    // 1/2
+	{"bias", 0x0000007f},  // 127 (int32)
+}
+
+func expConst(name string) string {
+	for i, c := range expConsts {
+		if c.name == name {
+			return fmt.Sprintf("vecExpC<>+%d(SB)", 4*i)
+		}
+	}
+	panic("no exp constant " + name)
+}
+
+// expCore emits r = exp32(x) for x not NaN, as runtime's exp32 computes
+// it step for step: clamp to [lo, hi], k = round(x·log2e), r = x - k·ln2hi
+// - k·ln2lo, a degree-7 Taylor polynomial by Horner's rule, then two
+// exact power-of-two scalings (so that subnormal results round once).
+// x is kept; t0 and t1 are clobbered.
+func expCore(w *writer, x, t0, t1, r string) {
+	w.i("VMAXPS.BCST %s, %s, %s", expConst("lo"), x, t0)  // xc = x > lo ? x : lo
+	w.i("VMINPS.BCST %s, %s, %s", expConst("hi"), t0, t0) // xc = xc < hi ? xc : hi
+	w.i("VMULPS.BCST %s, %s, %s", expConst("log2e"), t0, t1)
+	w.i("VRNDSCALEPS $0, %s, %s", t1, t1) // k, to nearest even
+	w.i("VMULPS.BCST %s, %s, %s", expConst("ln2hi"), t1, r)
+	w.i("VSUBPS %s, %s, %s", r, t0, t0) // xc - k·ln2hi
+	w.i("VMULPS.BCST %s, %s, %s", expConst("ln2lo"), t1, r)
+	w.i("VSUBPS %s, %s, %s", r, t0, t0) // rr = … - k·ln2lo
+	w.i("VBROADCASTSS %s, %s", expConst("c7"), r)
+	for _, c := range []string{"c6", "c5", "c4", "c3", "c2"} {
+		w.i("VMULPS %s, %s, %s", t0, r, r)
+		w.i("VADDPS.BCST %s, %s, %s", expConst(c), r, r)
+	}
+	for range 2 { // + rr·1 + 1
+		w.i("VMULPS %s, %s, %s", t0, r, r)
+		w.i("VADDPS %s, %s, %s", regOne, r, r)
+	}
+	w.i("VCVTPS2DQ %s, %s", t1, t1)      // k as int32 (exact)
+	w.i("VPSRAD $1, %s, %s", t1, t0)     // k1 = k >> 1
+	w.i("VPSUBD %s, %s, %s", t0, t1, t1) // k2 = k - k1
+	w.i("VPADDD.BCST %s, %s, %s", expConst("bias"), t0, t0)
+	w.i("VPSLLD $23, %s, %s", t0, t0) // 2^k1
+	w.i("VPADDD.BCST %s, %s, %s", expConst("bias"), t1, t1)
+	w.i("VPSLLD $23, %s, %s", t1, t1) // 2^k2
+	w.i("VMULPS %s, %s, %s", t0, r, r)
+	w.i("VMULPS %s, %s, %s", t1, r, r)
+}
+
+// nanThrough sets r to x where x is NaN (the clamps turned it into a
+// number).
+func nanThrough(w *writer, x, r, k string) {
+	w.i("VCMPPS $0x03, %s, %s, %s", x, x, k) // unordered
+	w.i("VMOVUPS %s, %s, %s", x, k, r)
 }
 
 type writer struct{ bytes.Buffer }
@@ -163,7 +265,7 @@ func vector(w *writer, o op, u, off int, masked bool) {
 		if !uses(o, p) {
 			continue
 		}
-		reg := fmt.Sprintf("Z%d", u*4+j)
+		reg := fmt.Sprintf("Z%d", u*o.stride()+j)
 		in[p] = reg
 		if masked {
 			w.i("VMOVUPS.Z (%s), K1, %s", ptrReg[p], reg)
@@ -171,7 +273,10 @@ func vector(w *writer, o op, u, off int, masked bool) {
 			w.i("VMOVUPS %d(%s), %s", off, ptrReg[p], reg)
 		}
 	}
-	r := fmt.Sprintf("Z%d", u*4+3)
+	r := fmt.Sprintf("Z%d", u*o.stride()+3)
+	for t := 0; t < o.temps; t++ {
+		in[fmt.Sprintf("t%d", t)] = fmt.Sprintf("Z%d", u*o.stride()+4+t)
+	}
 	o.asm(w, in, r, fmt.Sprintf("K%d", 2+u))
 	if masked {
 		w.i("VMOVUPS %s, K1, (DI)", r)
@@ -207,15 +312,16 @@ func asmFunc(w *writer, o op) {
 	w.i("VBROADCASTSS vecOne<>(SB), %s", regOne)
 	w.i("VBROADCASTSS vecSign<>(SB), %s", regSign)
 	w.i("MOVQ n+40(FP), CX")
-	w.p("loop64:")
-	w.i("CMPQ CX, $64")
+	un := o.unroll()
+	w.p("loopN:")
+	w.i("CMPQ CX, $%d", 16*un)
 	w.i("JLT loop16")
-	for u := 0; u < 4; u++ {
+	for u := 0; u < un; u++ {
 		vector(w, o, u, u*64, false)
 	}
-	advance(w, o, 256)
-	w.i("SUBQ $64, CX")
-	w.i("JMP loop64")
+	advance(w, o, 64*un)
+	w.i("SUBQ $%d, CX", 16*un)
+	w.i("JMP loopN")
 	w.p("loop16:")
 	w.i("CMPQ CX, $16")
 	w.i("JLT tail")
@@ -346,13 +452,17 @@ func main() {
 	s.p("// Vector loops: each function computes dst[i] = f(operands[i]) for i < n")
 	s.p("// with dst at DI and vector operands a, b, c at SI, DX, R8; scalars s and t")
 	s.p("// are broadcast into Z30 and Z31. Four vectors (64 elements) per")
-	s.p("// iteration, then single vectors, then one masked vector (mask has the")
+	s.p("// iteration (two for ops with temporaries), then single vectors, then one masked vector (mask has the")
 	s.p("// low n%%16 bits set) for the tail. Z24 holds 0, Z25 1.0, Z26 the sign bit.\n")
 	s.p("#include \"textflag.h\"\n")
 	s.p("DATA vecOne<>+0(SB)/4, $0x3f800000")
 	s.p("GLOBL vecOne<>(SB), RODATA|NOPTR, $4")
 	s.p("DATA vecSign<>+0(SB)/4, $0x80000000")
 	s.p("GLOBL vecSign<>(SB), RODATA|NOPTR, $4\n")
+	for i, c := range expConsts {
+		s.p("DATA vecExpC<>+%d(SB)/4, $0x%08x // %s", 4*i, c.bits, c.name)
+	}
+	s.p("GLOBL vecExpC<>(SB), RODATA|NOPTR, $%d\n", 4*len(expConsts))
 	for _, o := range all {
 		asmFunc(&s, o)
 	}

@@ -1,0 +1,84 @@
+package runtime
+
+import "math"
+
+// Single-precision exp and sigmoid for generated code. The scalar
+// functions here and the vector ones (VecExp, VecSigmoid: AVX-512 assembly
+// written by internal/vecgen) compute the same bits, operation for
+// operation, so fused and unfused kernels agree exactly whichever they
+// call. Error against the correctly rounded result, measured over every
+// 17th float32 of the domains that matter (131 million values each;
+// vecmath_test.go, DLC_VECMATH_STEP=17): Exp32 at most 1 ulp (subnormal
+// results within one unit of the smallest subnormal), Sigmoid32 at most 3
+// ulp. Cody and Waite's range reduction
+// (W. J. Cody, W. Waite, "Software Manual for the Elementary Functions",
+// 1980) with a Taylor polynomial: k = round(x·log2 e), r = x - k·ln 2 in
+// two parts, exp(r) by a degree-7 polynomial, then exp(x) = 2^k·exp(r),
+// the power of two applied as two exact halves so that a subnormal result
+// is rounded once.
+
+// Constants: the float32 values in vecgen's expConsts, bit for bit.
+var (
+	expLog2e = math.Float32frombits(0x3fb8aa3b)
+	expLn2Hi = math.Float32frombits(0x3f318000) // 9 significant bits: k·ln2hi is exact
+	expLn2Lo = math.Float32frombits(0xb95e8083)
+	expHi    = float32(89)   // exp(89) overflows to +Inf in the final scaling
+	expLo    = float32(-104) // exp(-104) rounds to 0
+	expC     = [...]float32{
+		math.Float32frombits(0x39500d01), // 1/7!
+		math.Float32frombits(0x3ab60b61), // 1/6!
+		math.Float32frombits(0x3c088889), // 1/5!
+		math.Float32frombits(0x3d2aaaab), // 1/4!
+		math.Float32frombits(0x3e2aaaab), // 1/3!
+		0.5,
+	}
+)
+
+// Exp32 returns e^x in single precision (within 1 ulp; see above).
+func Exp32(x float32) float32 {
+	if x != x {
+		return x
+	}
+	return exp32(x)
+}
+
+// exp32 is Exp32 for x not NaN. Every product is converted to float32
+// explicitly, which keeps the compiler from fusing it with the following
+// addition (the assembly does not fuse either).
+func exp32(x float32) float32 {
+	xc := x
+	if !(xc > expLo) { // as VMAXPS(x, lo)
+		xc = expLo
+	}
+	if !(xc < expHi) { // as VMINPS(xc, hi)
+		xc = expHi
+	}
+	k := float32(math.RoundToEven(float64(float32(xc * expLog2e))))
+	r := xc - float32(k*expLn2Hi)
+	r = r - float32(k*expLn2Lo)
+	p := expC[0]
+	for _, c := range expC[1:] {
+		p = float32(p*r) + c
+	}
+	p = float32(p*r) + 1
+	p = float32(p*r) + 1
+	ki := int32(k)
+	k1 := ki >> 1
+	k2 := ki - k1
+	p = float32(p * math.Float32frombits(uint32(k1+127)<<23))
+	return float32(p * math.Float32frombits(uint32(k2+127)<<23))
+}
+
+// Sigmoid32 returns 1/(1+e^-x) in single precision (within 3 ulp),
+// evaluating e^-|x| only, so that nothing overflows.
+func Sigmoid32(x float32) float32 {
+	if x != x {
+		return x
+	}
+	e := exp32(math.Float32frombits(math.Float32bits(x) | 0x80000000)) // e^-|x|
+	s := 1 / (1 + e)
+	if x >= 0 {
+		return s
+	}
+	return float32(e * s)
+}
