@@ -17,7 +17,7 @@ const maxFoldElements = 1 << 16
 func ConstFold(m *ir.Module, _ *Config) error {
 	for _, f := range m.Funcs {
 		for i, v := range f.Body {
-			if len(v.Args) == 0 || !v.Type.Shape.IsStatic() {
+			if len(v.Args) == 0 || v.Type.IsTuple() || !v.Type.Shape.IsStatic() {
 				continue
 			}
 			n, _ := v.Type.Shape.NumElements()

@@ -753,6 +753,7 @@ func (g *gen) emitHelpers(f *jen.File) {
 			f.Line()
 		}
 	}
+	g.emitExtraHelpers(f)
 }
 
 // opHelpers holds the helpers that the kernels of an op file

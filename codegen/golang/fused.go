@@ -122,13 +122,13 @@ func analyzeFused(m *ir.Module, v *ir.Value) (*fusedNode, error) {
 	fn := &fusedNode{region: r, kind: v.Attrs.String("kind", ""), index: map[*ir.Value]int{}, param: map[*ir.Value]int{}}
 	for i, p := range r.Params {
 		fn.param[p] = i
-		if err := checkType(p.Type); err != nil {
+		if err := checkOperandType(p.Type); err != nil {
 			return nil, err
 		}
 	}
 	for i, n := range r.Body {
 		fn.index[n] = i
-		if err := checkType(n.Type); err != nil {
+		if err := checkValueType(n, n.Type); err != nil {
 			return nil, err
 		}
 		if n.Op == ir.OpConstant && len(n.Attrs.Floats("value")) != 1 {

@@ -405,11 +405,11 @@ func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 	for i, v := range f.Body {
 		if v.Type.IsTuple() {
 			for _, e := range v.Type.Elems {
-				if err := checkType(e); err != nil {
+				if err := checkValueType(v, e); err != nil {
 					return nil, fmt.Errorf("%s: %v", where(f, i, v), err)
 				}
 			}
-		} else if err := checkType(v.Type); err != nil {
+		} else if err := checkValueType(v, v.Type); err != nil {
 			return nil, fmt.Errorf("%s: %v", where(f, i, v), err)
 		}
 		emit, ok := emitters[v.Op]
@@ -449,12 +449,24 @@ func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 			}
 		}
 		k := g.newKernel(fp, i, v, prefix+"Node"+strconv.Itoa(i), describe(f, i, v))
+		if v.Type.IsTuple() {
+			k.nOut = len(v.Type.Elems) // an op with several results (top_k)
+		}
 		if err := emit(k); err != nil {
 			return nil, fmt.Errorf("%s: %v", where(f, i, v), err)
 		}
 		vp := fp.newBuf(v, "%"+strconv.Itoa(i), v.Type, i)
 		fp.vals[v] = vp
 		k.outs = []*valPlan{vp}
+		if v.Type.IsTuple() {
+			// One buffer per result, which extract nodes then name.
+			fp.bufs = fp.bufs[:len(fp.bufs)-1]
+			k.outs = nil
+			for j, e := range v.Type.Elems {
+				k.outs = append(k.outs, fp.newBuf(v, "%"+strconv.Itoa(i)+"."+strconv.Itoa(j), e, i))
+			}
+			fp.tuples[v] = k.outs
+		}
 		// Scratch space the emitter asked for (conv's im2col matrices):
 		// written and read by this kernel only.
 		for j, s := range k.tmpSizes {

@@ -541,6 +541,14 @@ func reduction(op string) emitFunc {
 			init = jen.Float32().Call(jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))
 			acc = jen.Id("acc").Op("=").Max(jen.Id("acc"), elem)
 			result = jen.Id("acc")
+		case ir.OpReduceMin:
+			init = jen.Float32().Call(jen.Qual(mathPath, "Inf").Call(jen.Lit(1)))
+			acc = jen.Id("acc").Op("=").Min(jen.Id("acc"), elem)
+			result = jen.Id("acc")
+		case ir.OpReduceProd:
+			init = jen.Lit(1.0)
+			acc = jen.Id("acc").Op("*=").Float64().Call(elem)
+			result = jen.Float32().Call(jen.Id("acc"))
 		default:
 			init = jen.Lit(0.0)
 			acc = jen.Id("acc").Op("+=").Float64().Call(elem)

@@ -1,0 +1,164 @@
+package passes
+
+import (
+	"fmt"
+
+	"github.com/dlc-project/dlc/ir"
+)
+
+// Gradient rules of the data-movement, indexing and reduction ops
+// (ir/ops_index.go). Most are adjoint pairs: the gradient of a gather is a
+// scatter-add, of a slice a slice_grad (the slice written into zeros), of a
+// pad a crop (constant mode) or a pad_grad, and each adjoint's gradient is
+// the op it is the adjoint of.
+
+func init() {
+	nd := NotDifferentiable
+	nd[ir.OpArgMax] = "integer result: piecewise constant"
+	nd[ir.OpArgMin] = "integer result: piecewise constant"
+	nd[ir.OpTopK] = "tuple-valued (extract is not differentiated); for the values' gradient, " +
+		"read them as gather_elements(x, indices) with top_k's indices, which is differentiable"
+
+	r := GradRules
+	r[ir.OpReduceMin] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		// As for reduce_max: the gradient flows to the elements equal to
+		// the minimum (to each of them on a tie).
+		x := v.Args[0]
+		mask := b.Op(ir.OpEqual, nil, x, expandReduced(b, v, v))
+		return []*ir.Value{b.Op(ir.OpSelect, nil, mask, expandReduced(b, v, g), zeroLike(b, g))}
+	}
+	r[ir.OpReduceProd] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		// d(Πx)/dx_i = Πx / x_i: exact for non-zero x_i; at an x_i = 0 it
+		// is 0/0 (NaN), where the product of the others is meant.
+		x := v.Args[0]
+		return []*ir.Value{b.Div(b.Mul(expandReduced(b, v, g), expandReduced(b, v, v)), x)}
+	}
+	r[ir.OpConcat] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		axes, _ := ir.NormalizeAxes([]int64{v.Attrs.Int("axis", 0)}, len(v.Type.Shape))
+		ax := axes[0]
+		out := make([]*ir.Value, len(v.Args))
+		off := int64(0)
+		for i, a := range v.Args {
+			if len(v.Args) == 1 {
+				out[i] = g
+				break
+			}
+			starts, ends, steps := wholeSlice(g.Type.Shape)
+			n := a.Type.Shape[ax].Size
+			starts[ax], ends[ax] = off, off+n
+			off += n
+			out[i] = b.Op(ir.OpSlice, ir.Attrs{"starts": starts, "ends": ends, "steps": steps}, g)
+		}
+		return out
+	}
+	r[ir.OpSlice] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		a := sliceAttrs(v)
+		a["shape"] = v.Args[0].Type.Shape.Clone()
+		return []*ir.Value{b.Op(ir.OpSliceGrad, a, g)}
+	}
+	r[ir.OpSliceGrad] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		return []*ir.Value{b.Op(ir.OpSlice, sliceAttrs(v), g)}
+	}
+	r[ir.OpPad] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		pads := v.Attrs.Ints("pads")
+		if ir.PadMode(v.Attrs) == "constant" {
+			// The adjoint of padding with a constant is cropping, and of
+			// cropping padding with zeros: pad by the negated pads.
+			neg := make([]int64, len(pads))
+			for i, p := range pads {
+				neg[i] = -p
+			}
+			return []*ir.Value{b.Op(ir.OpPad, ir.Attrs{"pads": neg}, g)}
+		}
+		return []*ir.Value{b.Op(ir.OpPadGrad, ir.Attrs{"pads": append([]int64(nil), pads...), "mode": ir.PadMode(v.Attrs)}, g)}
+	}
+	r[ir.OpPadGrad] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		// pad_grad is the adjoint of pad's linear part (pad with value 0).
+		return []*ir.Value{b.Op(ir.OpPad, ir.Attrs{"pads": append([]int64(nil), v.Attrs.Ints("pads")...), "mode": ir.PadMode(v.Attrs)}, g)}
+	}
+	r[ir.OpGather] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		x, idx := v.Args[0], v.Args[1]
+		return []*ir.Value{b.Op(ir.OpScatterAdd, axisAttr(v), zerosOf(b, x), idx, g), nil}
+	}
+	r[ir.OpScatterAdd] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		return []*ir.Value{g, nil, b.Op(ir.OpGather, axisAttr(v), g, v.Args[1])}
+	}
+	r[ir.OpGatherElements] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		x, idx := v.Args[0], v.Args[1]
+		a := axisAttr(v)
+		a["reduction"] = "add"
+		return []*ir.Value{b.Op(ir.OpScatterElements, a, zerosOf(b, x), idx, g), nil}
+	}
+	r[ir.OpScatterElements] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		idx, upd := v.Args[1], v.Args[2]
+		gu := b.Op(ir.OpGatherElements, axisAttr(v), g, idx)
+		switch red := ir.ScatterReduction(v.Attrs); red {
+		case "add":
+			return []*ir.Value{g, nil, gu}
+		case "none":
+			// Overwritten elements of data get no gradient (with unique
+			// indices, as ONNX requires for reduction none).
+			return []*ir.Value{b.Op(ir.OpScatterElements, axisAttr(v), g, idx, zerosOf(b, upd)), nil, gu}
+		default:
+			b.Fail(fmt.Errorf("scatter_elements: no gradient for reduction %s (only none and add)", red))
+			return []*ir.Value{nil, nil, nil}
+		}
+	}
+	r[ir.OpGatherND] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		if v.Attrs.Int("batch_dims", 0) != 0 {
+			b.Fail(fmt.Errorf("gather_nd: no gradient with batch_dims %d (scatter_nd has none)", v.Attrs.Int("batch_dims", 0)))
+			return []*ir.Value{nil, nil}
+		}
+		x, idx := v.Args[0], v.Args[1]
+		return []*ir.Value{b.Op(ir.OpScatterND, ir.Attrs{"reduction": "add"}, zerosOf(b, x), idx, g), nil}
+	}
+	r[ir.OpScatterND] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		idx, upd := v.Args[1], v.Args[2]
+		gu := b.Op(ir.OpGatherND, nil, g, idx)
+		switch red := ir.ScatterReduction(v.Attrs); red {
+		case "add":
+			return []*ir.Value{g, nil, gu}
+		case "none":
+			return []*ir.Value{b.Op(ir.OpScatterND, nil, g, idx, zerosOf(b, upd)), nil, gu}
+		default:
+			b.Fail(fmt.Errorf("scatter_nd: no gradient for reduction %s (only none and add)", red))
+			return []*ir.Value{nil, nil, nil}
+		}
+	}
+	r[ir.OpCumSum] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		// Element j of the sum adds x_i for i before j: x_i's gradient sums
+		// g_j over j after i, a cumsum the other way round.
+		a := v.Attrs.Clone()
+		if v.Attrs.Bool("reverse", false) {
+			delete(a, "reverse")
+		} else {
+			a["reverse"] = true
+		}
+		return []*ir.Value{b.Op(ir.OpCumSum, a, g)}
+	}
+	r[ir.OpTrilu] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		return []*ir.Value{b.Op(ir.OpTrilu, v.Attrs.Clone(), g)}
+	}
+}
+
+// wholeSlice gives slice entries that keep every dim of s whole.
+func wholeSlice(s ir.Shape) (starts, ends, steps []int64) {
+	for _, d := range s {
+		end := int64(ir.SliceWhole)
+		if d.IsConst() {
+			end = d.Size
+		}
+		starts, ends, steps = append(starts, 0), append(ends, end), append(steps, 1)
+	}
+	return starts, ends, steps
+}
+
+func sliceAttrs(v *ir.Value) ir.Attrs {
+	return ir.Attrs{"starts": append([]int64(nil), v.Attrs.Ints("starts")...),
+		"ends": append([]int64(nil), v.Attrs.Ints("ends")...), "steps": append([]int64(nil), v.Attrs.Ints("steps")...)}
+}
+
+func axisAttr(v *ir.Value) ir.Attrs { return ir.Attrs{"axis": v.Attrs.Int("axis", 0)} }
+
+// zerosOf is a zero constant of v's type (one splatted value).
+func zerosOf(b *ir.Builder, v *ir.Value) *ir.Value { return b.Const(v.Type, 0) }

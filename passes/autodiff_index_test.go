@@ -1,0 +1,97 @@
+package passes
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/dlc-project/dlc/ir"
+)
+
+// withIndices builds op(p[0], indices, p[1:]...) with constant i64
+// indices of shape ishape, for the gradient cases of the indexing ops.
+func withIndices(op string, attrs ir.Attrs, ishape ir.Shape, idx ...float64) func(b *ir.Builder, p []*ir.Value) *ir.Value {
+	return func(b *ir.Builder, p []*ir.Value) *ir.Value {
+		ind := b.Const(ir.Type{DType: ir.I64, Shape: ishape}, idx...)
+		return b.Op(op, attrs, append([]*ir.Value{p[0], ind}, p[1:]...)...)
+	}
+}
+
+func init() {
+	gradCases = append(gradCases,
+		gradCase{name: "reduce_min", op: ir.OpReduceMin, params: []ir.Shape{sh(3, 4)}, build: withAttrs(ir.OpReduceMin, ir.Attrs{"axes": []int64{1}})},
+		gradCase{name: "reduce_min_keep", op: ir.OpReduceMin, params: []ir.Shape{sh(2, 3, 2)}, build: withAttrs(ir.OpReduceMin, ir.Attrs{"axes": []int64{0, 2}, "keepdims": true})},
+		gradCase{name: "reduce_prod", op: ir.OpReduceProd, params: []ir.Shape{sh(2, 3, 4)}, build: withAttrs(ir.OpReduceProd, ir.Attrs{"axes": []int64{1}})},
+		gradCase{name: "concat", op: ir.OpConcat, params: []ir.Shape{sh(2, 1, 3), sh(2, 2, 3), sh(2, 1, 3)}, build: withAttrs(ir.OpConcat, ir.Attrs{"axis": int64(1)})},
+		gradCase{name: "concat_one", op: ir.OpConcat, params: []ir.Shape{sh(2, 3)}, build: withAttrs(ir.OpConcat, ir.Attrs{"axis": int64(0)})},
+		gradCase{name: "slice", op: ir.OpSlice, params: []ir.Shape{sh(4, 5)}, build: withAttrs(ir.OpSlice,
+			ir.Attrs{"starts": []int64{1, 4}, "ends": []int64{4, -1}, "steps": []int64{2, -2}})},
+		gradCase{name: "slice_grad", op: ir.OpSliceGrad, params: []ir.Shape{sh(2, 3)}, build: withAttrs(ir.OpSliceGrad,
+			ir.Attrs{"starts": []int64{1, 4}, "ends": []int64{4, -1}, "steps": []int64{2, -2}, "shape": sh(4, 5)})},
+		gradCase{name: "pad_constant", op: ir.OpPad, params: []ir.Shape{sh(3, 4)}, build: withAttrs(ir.OpPad,
+			ir.Attrs{"pads": []int64{1, -1, 2, 1}, "value": 0.5})},
+		gradCase{name: "pad_reflect", op: ir.OpPad, params: []ir.Shape{sh(3, 4)}, build: withAttrs(ir.OpPad,
+			ir.Attrs{"pads": []int64{2, 1, 1, 3}, "mode": "reflect"})},
+		gradCase{name: "pad_edge_crop", op: ir.OpPad, params: []ir.Shape{sh(3, 4)}, build: withAttrs(ir.OpPad,
+			ir.Attrs{"pads": []int64{3, -1, 0, 2}, "mode": "edge"})},
+		gradCase{name: "pad_grad", op: ir.OpPadGrad, params: []ir.Shape{sh(6, 8)}, build: withAttrs(ir.OpPadGrad,
+			ir.Attrs{"pads": []int64{2, 1, 1, 3}, "mode": "reflect"})},
+		gradCase{name: "gather", op: ir.OpGather, params: []ir.Shape{sh(4, 3)},
+			build: withIndices(ir.OpGather, ir.Attrs{"axis": int64(0)}, sh(2, 3), 0, 3, -1, 1, 0, 0)},
+		gradCase{name: "gather_axis1", op: ir.OpGather, params: []ir.Shape{sh(2, 4, 2)},
+			build: withIndices(ir.OpGather, ir.Attrs{"axis": int64(1)}, sh(3), 2, 2, 0)},
+		gradCase{name: "scatter_add", op: ir.OpScatterAdd, params: []ir.Shape{sh(4, 3), sh(2, 3)},
+			build: withIndices(ir.OpScatterAdd, ir.Attrs{"axis": int64(0)}, sh(2), 3, 3)},
+		gradCase{name: "gather_elements", op: ir.OpGatherElements, params: []ir.Shape{sh(3, 4)},
+			build: withIndices(ir.OpGatherElements, ir.Attrs{"axis": int64(1)}, sh(3, 2), 0, 3, 1, 1, -1, 2)},
+		gradCase{name: "scatter_elements", op: ir.OpScatterElements, params: []ir.Shape{sh(3, 4), sh(3, 2)},
+			build: withIndices(ir.OpScatterElements, ir.Attrs{"axis": int64(1)}, sh(3, 2), 0, 3, 1, 2, -1, 2)},
+		gradCase{name: "scatter_elements_add", op: ir.OpScatterElements, params: []ir.Shape{sh(3, 4), sh(2, 4)},
+			build: withIndices(ir.OpScatterElements, ir.Attrs{"axis": int64(0), "reduction": "add"}, sh(2, 4), 0, 1, 2, 0, 0, 1, 2, 0)},
+		gradCase{name: "gather_nd", op: ir.OpGatherND, params: []ir.Shape{sh(3, 2, 2)},
+			build: withIndices(ir.OpGatherND, nil, sh(3, 2), 0, 1, 2, 0, 0, 1)},
+		gradCase{name: "scatter_nd", op: ir.OpScatterND, params: []ir.Shape{sh(3, 2, 2), sh(2, 2)},
+			build: withIndices(ir.OpScatterND, nil, sh(2, 2), 0, 1, 2, 0)},
+		gradCase{name: "scatter_nd_add", op: ir.OpScatterND, params: []ir.Shape{sh(3, 2), sh(3, 2)},
+			build: withIndices(ir.OpScatterND, ir.Attrs{"reduction": "add"}, sh(3, 1), 2, 0, 2)},
+		gradCase{name: "cumsum", op: ir.OpCumSum, params: []ir.Shape{sh(3, 4)}, build: withAttrs(ir.OpCumSum, ir.Attrs{"axis": int64(1)})},
+		gradCase{name: "cumsum_excl_rev", op: ir.OpCumSum, params: []ir.Shape{sh(3, 4)},
+			build: withAttrs(ir.OpCumSum, ir.Attrs{"axis": int64(0), "exclusive": true, "reverse": true})},
+		gradCase{name: "trilu", op: ir.OpTrilu, params: []ir.Shape{sh(2, 3, 4)}, build: withAttrs(ir.OpTrilu, ir.Attrs{"upper": true, "k": int64(1)})},
+	)
+	for _, op := range []string{ir.OpReduceMin, ir.OpReduceProd, ir.OpArgMax, ir.OpArgMin, ir.OpConcat, ir.OpSlice, ir.OpSliceGrad,
+		ir.OpPad, ir.OpPadGrad, ir.OpGather, ir.OpScatterAdd, ir.OpGatherElements, ir.OpScatterElements, ir.OpGatherND,
+		ir.OpScatterND, ir.OpCumSum, ir.OpTopK, ir.OpTrilu} {
+		rgNotGenerated[op] = "an index op: checked by its own interp, gradient and codegen cases, not yet by random graphs"
+	}
+}
+
+// TestIndexGradientErrors: a gradient the rules do not give is an error
+// naming the op and the reason, never a silently wrong gradient.
+func TestIndexGradientErrors(t *testing.T) {
+	for _, c := range []struct {
+		op    string
+		attrs ir.Attrs
+		want  string
+	}{
+		{ir.OpScatterElements, ir.Attrs{"axis": int64(0), "reduction": "mul"}, "no gradient for reduction mul"},
+		{ir.OpScatterND, ir.Attrs{"reduction": "max"}, "no gradient for reduction max"},
+	} {
+		m := &ir.Module{Name: "t"}
+		b := ir.NewFunc(m, "f")
+		x := b.Param("x", ir.TensorOf(ir.F64, ir.C(3), ir.C(2)))
+		u := b.Param("u", ir.TensorOf(ir.F64, ir.C(1), ir.C(2)))
+		idx := b.Const(ir.TensorOf(ir.I64, ir.C(1), ir.C(1)), 1)
+		if c.op == ir.OpScatterElements {
+			idx = b.Const(ir.TensorOf(ir.I64, ir.C(1), ir.C(2)), 1, 2)
+		}
+		y := b.Op(c.op, c.attrs, x, idx, u)
+		loss := b.ReduceSum(y, []int64{0, 1}, false)
+		if err := b.Err(); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Gradients(m, b.Fn, loss, []*ir.Value{x, u})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.op, err, c.want)
+		}
+	}
+}
