@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/dave/jennifer/jen"
 	"github.com/dlc-project/dlc/ir"
 	"github.com/dlc-project/dlc/ir/interp"
 	"github.com/dlc-project/dlc/runtime"
@@ -154,6 +155,7 @@ type gen struct {
 	ntasks   int
 	helpers  map[string]bool // helper functions the kernels call; emitted in a fixed order
 	gemmEpi  bool            // some epilogue runs inside a GEMM: task has epi fields and an Epilogue method
+	decls    []jen.Code      // package-level tables kernels declare (resize's taps), in kernel order
 
 	inputSize, outputSize, targetSize, trainOutSize int64
 }

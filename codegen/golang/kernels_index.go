@@ -75,6 +75,10 @@ func (g *gen) emitExtraHelpers(f *jen.File) {
 			f.Line()
 		}
 	}
+	for _, d := range g.decls {
+		f.Add(d)
+		f.Line()
+	}
 }
 
 func init() {
