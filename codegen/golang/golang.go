@@ -457,17 +457,17 @@ func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 		if err := emit(k); err != nil {
 			return nil, fmt.Errorf("%s: %v", where(f, i, v), err)
 		}
-		vp := fp.newBuf(v, "%"+strconv.Itoa(i), v.Type, i)
-		fp.vals[v] = vp
-		k.outs = []*valPlan{vp}
+		var vp *valPlan
 		if v.Type.IsTuple() {
 			// One buffer per result, which extract nodes then name.
-			fp.bufs = fp.bufs[:len(fp.bufs)-1]
-			k.outs = nil
 			for j, e := range v.Type.Elems {
 				k.outs = append(k.outs, fp.newBuf(v, "%"+strconv.Itoa(i)+"."+strconv.Itoa(j), e, i))
 			}
 			fp.tuples[v] = k.outs
+		} else {
+			vp = fp.newBuf(v, "%"+strconv.Itoa(i), v.Type, i)
+			fp.vals[v] = vp
+			k.outs = []*valPlan{vp}
 		}
 		// Scratch space the emitter asked for (conv's im2col matrices):
 		// written and read by this kernel only.
