@@ -67,7 +67,7 @@ func init() {
 	}
 	register(&OpDef{Name: OpConcat, Doc: "the operands (one or more, same dtype) joined along axis", Kind: KindLayout, NumArgs: -1,
 		Attrs: []AttrSpec{{"axis", AttrInt, true}}, Infer: inferConcat})
-	register(&OpDef{Name: OpSlice, Doc: "arg0[starts:ends:steps], normalised entries for every dim (end -1 with a negative step: through 0)",
+	register(&OpDef{Name: OpSlice, Doc: "arg0[starts:ends:steps], one normalised entry per dim (end -1 with a negative step: through 0; a symbolic dim only whole, 0:2^63-1:1)",
 		Kind: KindLayout, NumArgs: 1,
 		Attrs: []AttrSpec{{"starts", AttrInts, true}, {"ends", AttrInts, true}, {"steps", AttrInts, true}}, Infer: inferSlice})
 	register(&OpDef{Name: OpSliceGrad, Doc: "zeros of shape with arg0 written at the positions slice{starts,ends,steps} reads",
@@ -96,7 +96,7 @@ func init() {
 	register(&OpDef{Name: OpCumSum, Doc: "running sum of arg0 along axis (exclusive: without the element itself; reverse: from the end)",
 		Kind: KindLayout, NumArgs: 1,
 		Attrs: []AttrSpec{{"axis", AttrInt, true}, {"exclusive", AttrBool, false}, {"reverse", AttrBool, false}}, Infer: inferCumSum})
-	register(&OpDef{Name: OpTopK, Doc: "(values, indices i64) of the k largest (or smallest) of arg0 along axis, sorted or in index order",
+	register(&OpDef{Name: OpTopK, Doc: "(values, indices i64) of the k largest (or smallest) of arg0 along axis, sorted (ties: lower index first) or in index order",
 		Kind: KindLayout, NumArgs: 1,
 		Attrs: []AttrSpec{{"axis", AttrInt, true}, {"k", AttrInt, true}, {"largest", AttrBool, false}, {"sorted", AttrBool, false}},
 		Infer: inferTopK})

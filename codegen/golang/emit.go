@@ -753,7 +753,7 @@ func (g *gen) emitHelpers(f *jen.File) {
 			f.Line()
 		}
 	}
-	g.emitExtraHelpers(f)
+	g.emitDecls(f)
 }
 
 // opHelpers holds the helpers that the kernels of an op file

@@ -2,7 +2,6 @@ package golang
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 
 	"github.com/dave/jennifer/jen"
@@ -58,23 +57,9 @@ func checkOperandType(t ir.Type) error {
 	return checkType(t)
 }
 
-// extraHelpers are helper functions of the generated file beyond
-// emitHelpers' own, by name; those some kernel calls are emitted in name
-// order.
-var extraHelpers = map[string]func(f *jen.File){}
-
-func (g *gen) emitExtraHelpers(f *jen.File) {
-	names := make([]string, 0, len(extraHelpers))
-	for name := range extraHelpers {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if g.helpers[name] {
-			extraHelpers[name](f)
-			f.Line()
-		}
-	}
+// emitDecls emits the package-level tables kernels declared (g.decls),
+// in kernel order.
+func (g *gen) emitDecls(f *jen.File) {
 	for _, d := range g.decls {
 		f.Add(d)
 		f.Line()
@@ -106,7 +91,7 @@ func init() {
 	}
 
 	x, best, last, isMax := jen.Id("x"), jen.Id("best"), jen.Id("last"), jen.Id("max")
-	extraHelpers["argBetter"] = func(f *jen.File) {
+	opHelpers["argBetter"] = func(f *jen.File) {
 		f.Comment("argBetter reports whether x replaces best as the max (or min) found so far:")
 		f.Comment("NaN beats any number; on a tie the first index stays unless last is set.")
 		f.Func().Id("argBetter").Params(jen.List(x, best).Float32(), jen.List(isMax, last).Bool()).Bool().Block(
@@ -119,7 +104,7 @@ func init() {
 			jen.Return(jen.Id("x").Op("<").Id("best")),
 		)
 	}
-	extraHelpers["topkBefore"] = func(f *jen.File) {
+	opHelpers["topkBefore"] = func(f *jen.File) {
 		f.Comment("topkBefore reports whether x at index i comes before y at index j in top_k's")
 		f.Comment("order: larger (or smaller) first, NaN first when largest, ties by index.")
 		f.Func().Id("topkBefore").Params(jen.Id("x").Float32(), jen.Id("i").Int(), jen.Id("y").Float32(), jen.Id("j").Int(),
@@ -134,7 +119,7 @@ func init() {
 			jen.Return(jen.Id("x").Op("<").Id("y")),
 		)
 	}
-	extraHelpers["index"] = func(f *jen.File) {
+	opHelpers["index"] = func(f *jen.File) {
 		f.Comment("index reads an index element x for a dim of size n (negative counts from")
 		f.Comment("the end); out of range panics, as the interpreter reports an error.")
 		f.Func().Id("index").Params(jen.Id("x").Float32(), jen.Id("n").Int()).Int().Block(
