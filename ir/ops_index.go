@@ -91,8 +91,10 @@ func init() {
 	register(&OpDef{Name: OpScatterElements, Doc: "arg0 with arg2 written at the positions gather_elements{axis} with indices arg1 reads (reduction none|add|mul|max|min)",
 		Kind: KindLayout, NumArgs: 3, Attrs: []AttrSpec{{"axis", AttrInt, true}, {"reduction", AttrString, false}},
 		Infer: inferScatterElements})
-	register(&OpDef{Name: OpScatterND, Doc: "arg0 with arg2 written at the positions gather_nd with indices arg1 reads (reduction none|add|mul|max|min)",
-		Kind: KindLayout, NumArgs: 3, Attrs: []AttrSpec{{"reduction", AttrString, false}}, Infer: inferScatterND})
+	// batch_dims goes beyond ONNX's ScatterND (where it is 0): it makes
+	// scatter_nd the adjoint of every gather_nd.
+	register(&OpDef{Name: OpScatterND, Doc: "arg0 with arg2 written at the positions gather_nd{batch_dims} with indices arg1 reads (reduction none|add|mul|max|min)",
+		Kind: KindLayout, NumArgs: 3, Attrs: []AttrSpec{{"reduction", AttrString, false}, {"batch_dims", AttrInt, false}}, Infer: inferScatterND})
 	register(&OpDef{Name: OpCumSum, Doc: "running sum of arg0 along axis (exclusive: without the element itself; reverse: from the end)",
 		Kind: KindLayout, NumArgs: 1,
 		Attrs: []AttrSpec{{"axis", AttrInt, true}, {"exclusive", AttrBool, false}, {"reverse", AttrBool, false}}, Infer: inferCumSum})
@@ -449,7 +451,7 @@ func inferScatterND(args []Type, a Attrs) (Type, error) {
 	if err := checkIndices(args[1]); err != nil {
 		return Type{}, err
 	}
-	s, _, err := GatherNDShape(args[0].Shape, args[1].Shape, 0)
+	s, _, err := GatherNDShape(args[0].Shape, args[1].Shape, a.Int("batch_dims", 0))
 	if err != nil {
 		return Type{}, err
 	}

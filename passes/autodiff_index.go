@@ -1,10 +1,6 @@
 package passes
 
-import (
-	"fmt"
-
-	"github.com/dlc-project/dlc/ir"
-)
+import "github.com/dlc-project/dlc/ir"
 
 // Gradient rules of the data-movement, indexing and reduction ops
 // (ir/ops_index.go). Most are adjoint pairs: the gradient of a gather is a
@@ -90,40 +86,44 @@ func init() {
 		return []*ir.Value{b.Op(ir.OpScatterElements, a, zerosOf(b, x), idx, g), nil}
 	}
 	r[ir.OpScatterElements] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
-		idx, upd := v.Args[1], v.Args[2]
-		gu := b.Op(ir.OpGatherElements, axisAttr(v), g, idx)
-		switch red := ir.ScatterReduction(v.Attrs); red {
-		case "add":
-			return []*ir.Value{g, nil, gu}
-		case "none":
-			// Overwritten elements of data get no gradient (with unique
-			// indices, as ONNX requires for reduction none).
-			return []*ir.Value{b.Op(ir.OpScatterElements, axisAttr(v), g, idx, zerosOf(b, upd)), nil, gu}
-		default:
-			b.Fail(fmt.Errorf("scatter_elements: no gradient for reduction %s (only none and add)", red))
-			return []*ir.Value{nil, nil, nil}
+		gather := func(x *ir.Value) *ir.Value { return b.Op(ir.OpGatherElements, axisAttr(v), x, v.Args[1]) }
+		scatter := func(x, u *ir.Value, red string) *ir.Value {
+			a := axisAttr(v)
+			if red != "none" {
+				a["reduction"] = red
+			}
+			return b.Op(ir.OpScatterElements, a, x, v.Args[1], u)
 		}
+		return scatterGrad(b, v, g, gather, scatter)
 	}
 	r[ir.OpGatherND] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
-		if v.Attrs.Int("batch_dims", 0) != 0 {
-			b.Fail(fmt.Errorf("gather_nd: no gradient with batch_dims %d (scatter_nd has none)", v.Attrs.Int("batch_dims", 0)))
-			return []*ir.Value{nil, nil}
-		}
 		x, idx := v.Args[0], v.Args[1]
-		return []*ir.Value{b.Op(ir.OpScatterND, ir.Attrs{"reduction": "add"}, zerosOf(b, x), idx, g), nil}
+		a := ir.Attrs{"reduction": "add"}
+		if bd := v.Attrs.Int("batch_dims", 0); bd != 0 {
+			a["batch_dims"] = bd
+		}
+		return []*ir.Value{b.Op(ir.OpScatterND, a, zerosOf(b, x), idx, g), nil}
 	}
 	r[ir.OpScatterND] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
-		idx, upd := v.Args[1], v.Args[2]
-		gu := b.Op(ir.OpGatherND, nil, g, idx)
-		switch red := ir.ScatterReduction(v.Attrs); red {
-		case "add":
-			return []*ir.Value{g, nil, gu}
-		case "none":
-			return []*ir.Value{b.Op(ir.OpScatterND, nil, g, idx, zerosOf(b, upd)), nil, gu}
-		default:
-			b.Fail(fmt.Errorf("scatter_nd: no gradient for reduction %s (only none and add)", red))
-			return []*ir.Value{nil, nil, nil}
+		bd := v.Attrs.Int("batch_dims", 0)
+		gather := func(x *ir.Value) *ir.Value {
+			a := ir.Attrs{}
+			if bd != 0 {
+				a["batch_dims"] = bd
+			}
+			return b.Op(ir.OpGatherND, a, x, v.Args[1])
 		}
+		scatter := func(x, u *ir.Value, red string) *ir.Value {
+			a := ir.Attrs{}
+			if red != "none" {
+				a["reduction"] = red
+			}
+			if bd != 0 {
+				a["batch_dims"] = bd
+			}
+			return b.Op(ir.OpScatterND, a, x, v.Args[1], u)
+		}
+		return scatterGrad(b, v, g, gather, scatter)
 	}
 	r[ir.OpCumSum] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
 		// Element j of the sum adds x_i for i before j: x_i's gradient sums
@@ -138,6 +138,36 @@ func init() {
 	}
 	r[ir.OpTrilu] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
 		return []*ir.Value{b.Op(ir.OpTrilu, v.Attrs.Clone(), g)}
+	}
+}
+
+// scatterGrad is the gradient rule of scatter_elements and scatter_nd (v:
+// data, indices, updates), given the matching gather (the elements of a
+// data-shaped value at the indices) and scatter (with the same indices):
+//
+//   - none: data's gradient is g with the overwritten elements zeroed,
+//     the updates' is g at the indices (indices must be distinct, as ONNX
+//     requires for none);
+//   - add: g, and g at the indices;
+//   - mul: g times the product of the updates that hit each element, and
+//     g·out/u at the indices (NaN where an update is 0, as reduce_prod's);
+//   - max, min: g where data (an update) is the result, as reduce_max's
+//     rule does: each of tied winners gets all of g.
+func scatterGrad(b *ir.Builder, v, g *ir.Value, gather func(x *ir.Value) *ir.Value, scatter func(x, u *ir.Value, red string) *ir.Value) []*ir.Value {
+	x, u := v.Args[0], v.Args[2]
+	switch red := ir.ScatterReduction(v.Attrs); red {
+	case "add":
+		return []*ir.Value{g, nil, gather(g)}
+	case "none":
+		return []*ir.Value{scatter(g, zerosOf(b, u), "none"), nil, gather(g)}
+	case "mul":
+		hit := scatter(b.Const(x.Type, 1), u, "mul")
+		return []*ir.Value{b.Mul(g, hit), nil, b.Div(gather(b.Mul(g, v)), u)}
+	default: // max, min
+		zx, zu := zerosOf(b, x), zerosOf(b, u)
+		gx := b.Op(ir.OpSelect, nil, b.Op(ir.OpEqual, nil, x, v), g, zx)
+		gu := b.Op(ir.OpSelect, nil, b.Op(ir.OpEqual, nil, u, gather(v)), gather(g), zu)
+		return []*ir.Value{gx, nil, gu}
 	}
 }
 

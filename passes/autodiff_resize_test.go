@@ -22,6 +22,4 @@ func init() {
 		gradCase{name: "resize_grad", op: ir.OpResizeGrad, params: []ir.Shape{sh(1, 4, 8)},
 			build: withAttrs(ir.OpResizeGrad, ir.Attrs{"mode": "linear", "scales": []float64{1, 1.5, 2}, "shape": sh(1, 3, 4)})},
 	)
-	rgNotGenerated[ir.OpResize] = "an index op: checked by its own interp, gradient and codegen cases, not yet by random graphs"
-	rgNotGenerated[ir.OpResizeGrad] = rgNotGenerated[ir.OpResize]
 }

@@ -582,7 +582,7 @@ func (g *rgGen) step() {
 	choices := []choice{
 		{6, g.genUnary}, {8, g.genBinary}, {3, g.genMatMul}, {3, g.genReduce}, {2, g.genRowwise},
 		{2, g.genReshape}, {2, g.genTranspose}, {2, g.genBroadcast}, {1, g.genSize}, {1, g.genLeaf},
-		{5, g.genPattern}, {6, g.genElem},
+		{5, g.genPattern}, {6, g.genElem}, {5, g.genIndex},
 	}
 	if !g.opts.smooth {
 		choices = append(choices, choice{3, g.genSelect}, choice{2, g.genCast})

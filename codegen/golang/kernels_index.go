@@ -582,7 +582,7 @@ func emitScatterND(k *kernel) error {
 	data, indices := k.v.Args[0].Type.Shape, k.v.Args[1].Type.Shape
 	dims := shapeMonos(indices[:len(indices)-1])
 	vars := names("i", len(dims))
-	stmts, inner, err := k.ndMap(data, indices, 0, vars)
+	stmts, inner, err := k.ndMap(data, indices, int(k.v.Attrs.Int("batch_dims", 0)), vars)
 	if err != nil {
 		return err
 	}
