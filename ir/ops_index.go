@@ -159,8 +159,8 @@ func inferConcat(args []Type, a Attrs) (Type, error) {
 // SliceDim checks one normalised slice entry against dim d (size n, or
 // symbolic) and returns the result dim.
 func SliceDim(d Dim, start, end, step int64) (Dim, error) {
-	if step == 0 {
-		return Dim{}, fmt.Errorf("step 0")
+	if step == 0 || step == math.MinInt64 {
+		return Dim{}, fmt.Errorf("step %d", step)
 	}
 	if !d.IsConst() {
 		if start != 0 || end != SliceWhole || step != 1 {
@@ -173,12 +173,18 @@ func SliceDim(d Dim, start, end, step int64) (Dim, error) {
 		if start < 0 || start > end || end > n {
 			return Dim{}, fmt.Errorf("start %d, end %d with step %d: want 0 <= start <= end <= %d", start, end, step, n)
 		}
-		return C((end - start + step - 1) / step), nil
+		if start == end {
+			return C(0), nil
+		}
+		return C(1 + (end-start-1)/step), nil // ceil((end-start)/step), without overflow
 	}
 	if end < -1 || end > start || start > n-1 {
 		return Dim{}, fmt.Errorf("start %d, end %d with step %d: want -1 <= end <= start <= %d", start, end, step, n-1)
 	}
-	return C((start - end + (-step) - 1) / (-step)), nil
+	if start == end {
+		return C(0), nil
+	}
+	return C(1 + (start-end-1)/(-step)), nil // step > MinInt64 (checked above): -step does not overflow
 }
 
 // sliceShape is the result shape of slice{starts, ends, steps} of s.
@@ -216,6 +222,9 @@ func inferSliceGrad(args []Type, a Attrs) (Type, error) {
 	return Type{DType: args[0].DType, Shape: shape.Clone()}, nil
 }
 
+// maxPad bounds pads, so that no padded size overflows.
+const maxPad = 1 << 40
+
 // PadMode returns the mode attribute of a pad or pad_grad ("constant" when
 // absent).
 func PadMode(a Attrs) string { return a.String("mode", "constant") }
@@ -238,6 +247,9 @@ func padShape(s Shape, a Attrs) (Shape, error) {
 	out := make(Shape, r)
 	for i, d := range s {
 		b, e := pads[i], pads[r+i]
+		if b > maxPad || b < -maxPad || e > maxPad || e < -maxPad {
+			return nil, fmt.Errorf("dim %d: pads %d, %d are beyond ±2^40", i, b, e)
+		}
 		if !d.IsConst() {
 			if b != 0 || e != 0 {
 				return nil, fmt.Errorf("dim %d is symbolic (%s) and cannot be padded (pads %d, %d)", i, d, b, e)
@@ -283,6 +295,11 @@ func inferPadGrad(args []Type, a Attrs) (Type, error) {
 	}
 	// The operand shape is what pad made of the result: invert, then check
 	// by padding again.
+	for _, p := range pads {
+		if p > maxPad || p < -maxPad {
+			return Type{}, fmt.Errorf("pads %v: %d is beyond ±2^40", pads, p)
+		}
+	}
 	out := make(Shape, r)
 	for i, d := range args[0].Shape {
 		if !d.IsConst() {
