@@ -187,6 +187,39 @@ func SliceDim(d Dim, start, end, step int64) (Dim, error) {
 	return C(1 + (start-end-1)/(-step)), nil // step > MinInt64 (checked above): -step does not overflow
 }
 
+// SliceFromONNX turns one entry of an ONNX Slice (start and end may be
+// negative, counting from the end, and beyond the dim, which clamps them)
+// into slice's normalised form for dim d. A symbolic dim can only be kept
+// whole: start 0 (or any start <= -2^31 before clamping), an end of at
+// least 2^31-1 (ONNX's "to the end", INT_MAX or INT64_MAX), step 1.
+func SliceFromONNX(d Dim, start, end, step int64) (s, e int64, err error) {
+	if step == 0 || step == math.MinInt64 {
+		return 0, 0, fmt.Errorf("step %d", step)
+	}
+	if !d.IsConst() {
+		if step == 1 && (start == 0 || start <= math.MinInt32) && end >= math.MaxInt32 {
+			return 0, SliceWhole, nil
+		}
+		return 0, 0, fmt.Errorf("the symbolic dim %s can only be kept whole, have %d:%d:%d", d, start, end, step)
+	}
+	n := d.Size
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	if step > 0 {
+		start, end = max(0, min(start, n)), max(0, min(end, n))
+		return start, max(start, end), nil
+	}
+	if n == 0 {
+		return -1, -1, nil
+	}
+	start, end = max(0, min(start, n-1)), max(-1, min(end, n-1))
+	return start, min(start, end), nil
+}
+
 // sliceShape is the result shape of slice{starts, ends, steps} of s.
 func sliceShape(s Shape, a Attrs) (Shape, error) {
 	starts, ends, steps := a.Ints("starts"), a.Ints("ends"), a.Ints("steps")

@@ -1,6 +1,7 @@
 package ir
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -108,5 +109,44 @@ func TestIndexOpsInferenceErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s %v: error %v, want one containing %q", c.op, c.attrs, err, c.want)
 		}
+	}
+}
+
+func TestSliceFromONNX(t *testing.T) {
+	const big = math.MaxInt64
+	for _, c := range []struct {
+		d                  Dim
+		start, end, step   int64
+		wantS, wantE, want int64 // want: the result dim
+	}{
+		{C(5), 1, 3, 1, 1, 3, 2},
+		{C(5), -2, big, 1, 3, 5, 2},
+		{C(5), -100, 100, 2, 0, 5, 3},
+		{C(5), 4, 1, 1, 4, 4, 0},
+		{C(5), -1, math.MinInt64, -1, 4, -1, 5},
+		{C(5), 100, -100, -2, 4, -1, 3},
+		{C(5), 1, 3, -1, 1, 1, 0},
+		{C(0), 0, -1, -1, -1, -1, 0},
+		{S("N"), 0, big, 1, 0, SliceWhole, -1},
+		{S("N"), math.MinInt64, math.MaxInt32, 1, 0, SliceWhole, -1},
+	} {
+		s, e, err := SliceFromONNX(c.d, c.start, c.end, c.step)
+		if err != nil {
+			t.Errorf("%v %d:%d:%d: %v", c.d, c.start, c.end, c.step, err)
+			continue
+		}
+		if s != c.wantS || e != c.wantE {
+			t.Errorf("%v %d:%d:%d = %d:%d, want %d:%d", c.d, c.start, c.end, c.step, s, e, c.wantS, c.wantE)
+		}
+		d, err := SliceDim(c.d, s, e, c.step)
+		if err != nil || (c.d.IsConst() && d.Size != c.want) {
+			t.Errorf("%v %d:%d:%d: dim %v, %v; want %d", c.d, s, e, c.step, d, err, c.want)
+		}
+	}
+	if _, _, err := SliceFromONNX(S("N"), 1, math.MaxInt64, 1); err == nil || !strings.Contains(err.Error(), "kept whole") {
+		t.Errorf("a part of N: error %v", err)
+	}
+	if _, _, err := SliceFromONNX(C(3), 0, 1, 0); err == nil || !strings.Contains(err.Error(), "step 0") {
+		t.Errorf("step 0: error %v", err)
 	}
 }
