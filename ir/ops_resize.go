@@ -103,13 +103,17 @@ type ResizeTaps struct {
 }
 
 // Taps computes the taps of dim d of resize (or resize_grad) with
-// attributes a, from an operand dim of inLen to a result dim of outLen,
-// following the ONNX Resize reference: the result coordinate is mapped to
-// the operand by coordinate_transformation_mode; nearest picks one
-// neighbour by nearest_mode, linear weighs the two around it and cubic the
-// four (Keys' kernel with cubic_coeff_a); neighbours beyond the edge read
-// the edge, or, with exclude_outside, are dropped and the weights
-// renormalised.
+// attributes a, from an operand dim of inLen to a result dim of outLen, as
+// the ONNX reference implementation (onnx/reference/ops/op_resize.py)
+// does: the result coordinate o maps to x in the operand by
+// coordinate_transformation_mode, with the resized length taken as
+// scale·inLen (not outLen); x's fraction r, in (0, 1] (1 when x is whole),
+// gives the coefficients of the n neighbours of x (nearest: 2, one of them
+// 0, by nearest_mode; linear: 1-r, r; cubic: Keys' kernel with
+// cubic_coeff_a over 4), the n integers nearest x, ties to the smaller,
+// kept within the operand padded by n/2 on each side; a neighbour beyond
+// the edge reads the edge, or, with exclude_outside, is dropped and the
+// coefficients renormalised.
 func Taps(a Attrs, d, inLen, outLen int) ResizeTaps {
 	scale := a.Floats("scales")[d]
 	mode := a.String("mode", "")
@@ -118,12 +122,13 @@ func Taps(a Attrs, d, inLen, outLen int) ResizeTaps {
 	cubicA := a.Float("cubic_coeff_a", -0.75)
 	exclude := a.Bool("exclude_outside", false)
 	if inLen == outLen && scale == 1 {
-		// Every mode maps o to o exactly (cubic's weights are then 0, 1,
-		// 0, 0 up to rounding): the dim is kept, as a symbolic one must be.
+		// Every mode maps o to o exactly, with coefficient 1 (cubic's
+		// others are 0): the dim is kept, as a symbolic one must be.
 		return ResizeTaps{Identity: true}
 	}
-	inF, outF := float64(inLen), float64(outLen)
-	t := ResizeTaps{Ptr: []int{0}, Identity: inLen == outLen}
+	inF := float64(inLen)
+	length := scale * inF // the resized length, as the reference takes it
+	t := ResizeTaps{Ptr: []int{0}}
 	for o := 0; o < outLen; o++ {
 		of := float64(o)
 		var x float64
@@ -131,15 +136,16 @@ func Taps(a Attrs, d, inLen, outLen int) ResizeTaps {
 		case "asymmetric":
 			x = of / scale
 		case "pytorch_half_pixel":
-			if outLen > 1 {
+			x = -0.5
+			if length != 1 {
 				x = (of+0.5)/scale - 0.5
 			}
 		case "align_corners":
-			if outLen > 1 {
-				x = of * (inF - 1) / (outF - 1)
+			if length != 1 {
+				x = of * (inF - 1) / (length - 1)
 			}
 		case "half_pixel_symmetric":
-			adj := outF / (scale * inF)
+			adj := float64(outLen) / length
 			center := inF / 2
 			x = center*(1-adj) + (of+0.5)/scale - 0.5
 		default: // half_pixel
@@ -147,32 +153,32 @@ func Taps(a Attrs, d, inLen, outLen int) ResizeTaps {
 		}
 		x0 := math.Floor(x)
 		r := x - x0
-		var idx []int
+		if r == 0 {
+			r = 1 // the neighbour below x weighs r: x itself
+		}
 		var w []float64
 		switch mode {
 		case "nearest":
-			i := int(x0)
-			if r != 0 {
+			up := true
+			if r != 1 {
 				switch nearest {
 				case "round_prefer_ceil":
-					if r >= 0.5 {
-						i++
-					}
+					up = r >= 0.5
 				case "floor":
+					up = false
 				case "ceil":
-					i++
 				default: // round_prefer_floor
-					if r > 0.5 {
-						i++
-					}
+					up = r > 0.5
 				}
 			}
-			idx, w = []int{i}, []float64{1}
+			w = []float64{0, 1}
+			if !up {
+				w = []float64{1, 0}
+			}
 		case "linear":
-			idx, w = []int{int(x0), int(x0) + 1}, []float64{1 - r, r}
+			w = []float64{1 - r, r}
 		default: // cubic
 			A, s := cubicA, 1-r
-			idx = []int{int(x0) - 1, int(x0), int(x0) + 1, int(x0) + 2}
 			w = []float64{
 				((A*(r+1)-5*A)*(r+1)+8*A)*(r+1) - 4*A,
 				((A+2)*r-(A+3))*r*r + 1,
@@ -180,10 +186,19 @@ func Taps(a Attrs, d, inLen, outLen int) ResizeTaps {
 				((A*(s+1)-5*A)*(s+1)+8*A)*(s+1) - 4*A,
 			}
 		}
+		n := len(w)
+		// The n integers nearest x, ties to the smaller, are those from
+		// ceil(x) - n/2 (x's floor - n/2 + 1, or x - n/2 when whole);
+		// the window stays inside the operand padded by n/2.
+		start := int(x0) - n/2 + 1
+		if r == 1 {
+			start = int(x0) - n/2
+		}
+		start = max(-n/2, min(start, inLen+n/2-n))
 		if exclude {
 			total := 0.0
-			for i, j := range idx {
-				if j < 0 || j >= inLen {
+			for i := range w {
+				if j := start + i; j < 0 || j >= inLen {
 					w[i] = 0
 				}
 				total += w[i]
@@ -192,23 +207,14 @@ func Taps(a Attrs, d, inLen, outLen int) ResizeTaps {
 				w[i] /= total
 			}
 		}
-		for i, j := range idx {
+		for i := range w {
 			if w[i] == 0 {
 				continue
 			}
-			j = max(0, min(j, inLen-1))
+			j := max(0, min(start+i, inLen-1))
 			t.Idx, t.W = append(t.Idx, j), append(t.W, w[i])
-			if j != o || w[i] != 1 {
-				t.Identity = false
-			}
 		}
 		t.Ptr = append(t.Ptr, len(t.Idx))
-		if t.Ptr[o+1]-t.Ptr[o] != 1 {
-			t.Identity = false
-		}
-	}
-	if t.Identity {
-		return ResizeTaps{Identity: true}
 	}
 	return t
 }
