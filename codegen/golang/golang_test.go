@@ -220,8 +220,9 @@ func @other(%x: f32[N,2]) -> (f32[N,2]) { return %x }`, "no function @predict"},
 		{`module "m"
 func @predict(%x: f32[N,2]) -> (i32[N,2]) {
   %0 = cast %x {to=i32} : i32[N,2]
-  return %0
-}`, "func @predict: %0 = cast: dtype i32 is not supported"},
+  %1 = add %0, %0 : i32[N,2]
+  return %1
+}`, "func @predict: %1 = add: dtype i32 is not supported"},
 		{`module "m"
 func @predict(%x: f32[B,2]) -> (f32[B,2]) { return %x }`, `symbolic dim "B"`},
 		{`module "m"

@@ -318,6 +318,9 @@ func emitCast(k *kernel) error {
 
 // castElem is the element expression of a cast, nil for the identity.
 func castElem(from, to ir.DType) elemFunc {
+	if to.IsInt() {
+		return intCastElem(from, to)
+	}
 	if to == ir.Bool && from != ir.Bool {
 		return func(k *kernel, x []*jen.Statement) *jen.Statement {
 			return k.helper("b2f").Call(jen.Add(x[0]).Op("!=").Lit(0))

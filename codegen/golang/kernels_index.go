@@ -19,12 +19,44 @@ import (
 // (add, cast to an integer, ...) is rejected by checkValueType, as before.
 
 // intResults are the ops whose integer-typed results the backend computes
-// exactly in float32 storage (a fused node that runs fused has had each
+// exactly in float32 storage (a cast to an integer truncates, a whole
+// float32 being exact, and wraps as Go does; see intCastElem) (a fused node that runs fused has had each
 // member checked by analyzeFused).
 var intResults = map[string]bool{
 	ir.OpConstant: true, ir.OpFused: true, ir.OpExtract: true, ir.OpReshape: true, ir.OpTranspose: true, ir.OpBroadcast: true,
+	ir.OpCast: true,
 	ir.OpArgMax: true, ir.OpArgMin: true, ir.OpTopK: true,
 	ir.OpConcat: true, ir.OpSlice: true, ir.OpGather: true, ir.OpGatherElements: true, ir.OpGatherND: true,
+}
+
+// intCastElem is the element expression of a cast to the integer dtype
+// to, nil for the identity. From a float it truncates toward zero, as Go's
+// conversion and the interpreter do (the interpreter reports a value out
+// of to's range, where Go leaves the conversion undefined); the result, a
+// whole float32, is exact. From a wider integer it wraps as Go's
+// conversion does (the operand, below 2^24, converts to int64 exactly);
+// from bool (0 or 1) and to i64 from an integer it is the identity.
+func intCastElem(from, to ir.DType) elemFunc {
+	if from.IsFloat() {
+		return func(_ *kernel, x []*jen.Statement) *jen.Statement {
+			return jen.Float32().Call(jen.Qual(mathPath, "Trunc").Call(jen.Float64().Call(x[0])))
+		}
+	}
+	var conv func(jen.Code) *jen.Statement
+	switch to {
+	case ir.I8:
+		conv = func(c jen.Code) *jen.Statement { return jen.Int8().Call(c) }
+	case ir.U8:
+		conv = func(c jen.Code) *jen.Statement { return jen.Uint8().Call(c) }
+	case ir.I32:
+		conv = func(c jen.Code) *jen.Statement { return jen.Int32().Call(c) }
+	}
+	if conv == nil || from == ir.Bool || from == to {
+		return nil
+	}
+	return func(_ *kernel, x []*jen.Statement) *jen.Statement {
+		return jen.Float32().Call(conv(jen.Int64().Call(x[0])))
+	}
 }
 
 // maxExactInt bounds the integers float32 storage holds exactly.
