@@ -11,20 +11,21 @@ import (
 // Emitters of the data-movement, indexing and reduction ops
 // (ir/ops_index.go).
 //
-// Integer values (indices, argmax's result) are stored like every other
-// value: as float32 holding a whole number, exact up to 2^24, far beyond
-// any index into a tensor the generated code can hold. Only the ops in
-// intResults may produce an integer value (they compute it exactly: they
-// count positions or move elements); an op that would compute on integers
-// (add, cast to an integer, ...) is rejected by checkValueType, as before.
+// Integer values (indices, argmax's result, ids cast from the input) are
+// stored like every other value: as float32 holding a whole number, exact
+// up to 2^24, far beyond any index into a tensor the generated code can
+// hold. Only the ops in intResults may produce an integer value (they
+// compute it exactly: they count positions, move elements or convert); an
+// op that would compute on integers (add, mul, ...) is rejected by
+// checkValueType, as before.
 
 // intResults are the ops whose integer-typed results the backend computes
-// exactly in float32 storage (a cast to an integer truncates, a whole
-// float32 being exact, and wraps as Go does; see intCastElem) (a fused node that runs fused has had each
-// member checked by analyzeFused).
+// exactly in float32 storage. A cast to an integer truncates (a whole
+// float32 is exact) or wraps as Go does (see intCastElem); a fused node
+// that runs fused has had each member checked by analyzeFused.
 var intResults = map[string]bool{
 	ir.OpConstant: true, ir.OpFused: true, ir.OpExtract: true, ir.OpReshape: true, ir.OpTranspose: true, ir.OpBroadcast: true,
-	ir.OpCast: true,
+	ir.OpCast:   true,
 	ir.OpArgMax: true, ir.OpArgMin: true, ir.OpTopK: true,
 	ir.OpConcat: true, ir.OpSlice: true, ir.OpGather: true, ir.OpGatherElements: true, ir.OpGatherND: true,
 }
