@@ -183,6 +183,9 @@ func cseConstValues(dt ir.DType, vals []float64) []float64 {
 	for i, x := range vals {
 		out[i] = simpRound(dt, x)
 	}
+	if len(out) == 0 { // a constant with no elements
+		return out
+	}
 	same := func(a, b float64) bool {
 		return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
 	}
