@@ -2,6 +2,7 @@ package golang
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/dave/jennifer/jen"
@@ -25,9 +26,12 @@ import (
 // that runs fused has had each member checked by analyzeFused.
 var intResults = map[string]bool{
 	ir.OpConstant: true, ir.OpFused: true, ir.OpExtract: true, ir.OpReshape: true, ir.OpTranspose: true, ir.OpBroadcast: true,
-	ir.OpCast:   true,
-	ir.OpArgMax: true, ir.OpArgMin: true, ir.OpTopK: true,
-	ir.OpConcat: true, ir.OpSlice: true, ir.OpGather: true, ir.OpGatherElements: true, ir.OpGatherND: true,
+	ir.OpCast: true, ir.OpSelect: true, ir.OpMinimum: true, ir.OpMaximum: true, ir.OpReduceMax: true, ir.OpReduceMin: true,
+	ir.OpArgMax: true, ir.OpArgMin: true, ir.OpTopK: true, ir.OpTrilu: true, ir.OpPad: true,
+	ir.OpConcat: true, ir.OpSlice: true, ir.OpSliceGrad: true, ir.OpGather: true, ir.OpGatherElements: true, ir.OpGatherND: true,
+	// Only with reductions that pick (none, max, min): add and mul would
+	// compute.
+	ir.OpScatterElements: true, ir.OpScatterND: true,
 }
 
 // intCastElem is the element expression of a cast to the integer dtype
@@ -60,20 +64,45 @@ func intCastElem(from, to ir.DType) elemFunc {
 	}
 }
 
+// intBounds returns the range of integer dtype dt, clipped to what
+// float32 holds exactly.
+func intBounds(dt ir.DType) (lo, hi float64) {
+	switch dt {
+	case ir.I8:
+		return math.MinInt8, math.MaxInt8
+	case ir.U8:
+		return 0, math.MaxUint8
+	}
+	return -maxExactInt, maxExactInt
+}
+
 // maxExactInt bounds the integers float32 storage holds exactly.
 const maxExactInt = 1 << 24
 
 // checkValueType is checkType for the value of node v, letting integer
 // dtypes through for the ops in intResults.
 func checkValueType(v *ir.Value, t ir.Type) error {
-	if !t.DType.IsInt() || !intResults[v.Op] {
+	if !t.DType.IsInt() {
 		return checkType(t)
 	}
-	if v.Op == ir.OpConstant {
+	if !intResults[v.Op] {
+		return fmt.Errorf("dtype %s is not supported by the Go backend for %s (integers are stored as float32 and only moved, picked, compared or cast, where that is exact)", t.DType, v.Op)
+	}
+	switch v.Op {
+	case ir.OpConstant:
 		for _, x := range v.Attrs.Floats("value") {
 			if x > maxExactInt || x < -maxExactInt {
 				return fmt.Errorf("integer constant %v: the Go backend stores integers as float32, exact only up to 2^24", x)
 			}
+		}
+	case ir.OpPad:
+		lo, hi := intBounds(t.DType)
+		if x := v.Attrs.Float("value", 0); x != math.Trunc(x) || x < lo || x > hi {
+			return fmt.Errorf("pad value %v is not a %s", x, t.DType)
+		}
+	case ir.OpScatterElements, ir.OpScatterND:
+		if r := ir.ScatterReduction(v.Attrs); r == "add" || r == "mul" {
+			return fmt.Errorf("reduction %s of %s values: the Go backend does no integer arithmetic (it stores integers as float32)", r, t.DType)
 		}
 	}
 	return checkType(ir.Type{DType: ir.F32, Shape: t.Shape})
