@@ -1,6 +1,10 @@
 package passes
 
-import "github.com/dlc-project/dlc/ir"
+import (
+	"fmt"
+
+	"github.com/dlc-project/dlc/ir"
+)
 
 // Gradient rules of the data-movement, indexing and reduction ops
 // (ir/ops_index.go). Most are adjoint pairs: the gradient of a gather is a
@@ -12,10 +16,32 @@ func init() {
 	nd := NotDifferentiable
 	nd[ir.OpArgMax] = "integer result: piecewise constant"
 	nd[ir.OpArgMin] = "integer result: piecewise constant"
-	nd[ir.OpTopK] = "tuple-valued (extract is not differentiated); for the values' gradient, " +
-		"read them as gather_elements(x, indices) with top_k's indices, which is differentiable"
+	// top_k's values have a gradient, but autodiff has no tuple-valued
+	// gradients to carry it from an extract to top_k: a loss that depends
+	// on them through the values is an error (never a silent zero), on the
+	// indices alone a zero (they are integers). Frontends read the values
+	// as gather_elements(x, indices), which is differentiable.
+	delete(nd, ir.OpTopK)
+	delete(nd, ir.OpExtract)
 
 	r := GradRules
+	r[ir.OpExtract] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		switch t := v.Args[0]; {
+		case t.Op == ir.OpTopK && v.Attrs.Int("index", 0) == 1:
+			return []*ir.Value{nil} // the indices: integers
+		case t.Op == ir.OpTopK:
+			b.Fail(fmt.Errorf("top_k: no gradient through its values (a tuple element); " +
+				"read them as gather_elements(x, indices) with top_k's indices, which has one"))
+		default:
+			b.Fail(fmt.Errorf("extract of %s: fusion runs after autodiff, so the backward graph has no tuples", t.Op))
+		}
+		return []*ir.Value{nil}
+	}
+	r[ir.OpTopK] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
+		// Unreachable: the extract rule gives top_k no gradient or fails.
+		b.Fail(fmt.Errorf("top_k: no gradient through its values"))
+		return []*ir.Value{nil}
+	}
 	r[ir.OpReduceMin] = func(b *ir.Builder, v, g *ir.Value) []*ir.Value {
 		// As for reduce_max: the gradient flows to the elements equal to
 		// the minimum (to each of them on a tie).

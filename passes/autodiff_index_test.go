@@ -1,6 +1,11 @@
 package passes
 
-import "github.com/dlc-project/dlc/ir"
+import (
+	"strings"
+	"testing"
+
+	"github.com/dlc-project/dlc/ir"
+)
 
 // withIndices builds op(p[0], indices, p[1:]...) with constant i64
 // indices of shape ishape, for the gradient cases of the indexing ops.
@@ -61,6 +66,34 @@ func init() {
 		gradCase{name: "cumsum", op: ir.OpCumSum, params: []ir.Shape{sh(3, 4)}, build: withAttrs(ir.OpCumSum, ir.Attrs{"axis": int64(1)})},
 		gradCase{name: "cumsum_excl_rev", op: ir.OpCumSum, params: []ir.Shape{sh(3, 4)},
 			build: withAttrs(ir.OpCumSum, ir.Attrs{"axis": int64(0), "exclusive": true, "reverse": true})},
+		// top_k's indices: integers, no gradient (the loss is flat in x).
+		gradCase{name: "top_k_indices", op: ir.OpTopK, params: []ir.Shape{sh(2, 4)}, build: topKIndices},
+		gradCase{name: "extract_top_k_indices", op: ir.OpExtract, params: []ir.Shape{sh(2, 4)}, build: topKIndices},
 		gradCase{name: "trilu", op: ir.OpTrilu, params: []ir.Shape{sh(2, 3, 4)}, build: withAttrs(ir.OpTrilu, ir.Attrs{"upper": true, "k": int64(1)})},
 	)
+}
+
+// topKIndices builds x plus the indices of top_k of x (as f64): the loss
+// depends on top_k through its indices alone.
+func topKIndices(b *ir.Builder, p []*ir.Value) *ir.Value {
+	tk := b.Op(ir.OpTopK, ir.Attrs{"axis": int64(1), "k": int64(2), "largest": true, "sorted": true}, p[0])
+	idx := b.Op(ir.OpCast, ir.Attrs{"to": ir.F64}, b.Op(ir.OpExtract, ir.Attrs{"index": int64(1)}, tk))
+	return b.Add(b.Op(ir.OpSlice, ir.Attrs{"starts": []int64{0, 0}, "ends": []int64{2, 2}, "steps": []int64{1, 1}}, p[0]), idx)
+}
+
+// TestTopKValuesGradientIsAnError: a loss that depends on top_k's values
+// gets an error that says what to do, never a silent zero gradient.
+func TestTopKValuesGradientIsAnError(t *testing.T) {
+	m := &ir.Module{Name: "t"}
+	b := ir.NewFunc(m, "f")
+	x := b.Param("x", ir.TensorOf(ir.F64, ir.C(2), ir.C(4)))
+	tk := b.Op(ir.OpTopK, ir.Attrs{"axis": int64(1), "k": int64(2)}, x)
+	loss := b.ReduceSum(b.Op(ir.OpExtract, ir.Attrs{"index": int64(0)}, tk), []int64{0, 1}, false)
+	if err := b.Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Gradients(m, b.Fn, loss, []*ir.Value{x})
+	if err == nil || !strings.Contains(err.Error(), "read them as gather_elements") {
+		t.Errorf("error %v, want one that points to gather_elements", err)
+	}
 }
