@@ -17,16 +17,19 @@ const PackedBatch = "N"
 // the sum over the batch (the identity for one sample), and every sample
 // of the result is the same. dlc onnx-test runs the node tests on the Go
 // backend this way; it needs the IR ops slice (several inputs) and concat
-// (several outputs), and every value of the graph must be f32 or bool,
-// the dtypes the backend stores.
+// (several outputs), and every value of the graph must be f32, bool or an
+// integer (the backend stores integers as float32, exact below 2^24).
 func Pack(m *Model) (*ir.Module, error) {
 	f := m.Module.Func(PredictFunc)
 	if f == nil {
 		return nil, fmt.Errorf("no function %s", PredictFunc)
 	}
 	goType := func(t ir.Type, what string) error {
-		if t.DType != ir.F32 && t.DType != ir.Bool {
-			return fmt.Errorf("%s is %s: the Go backend stores only f32 and bool", what, t)
+		// Integers travel as float32 (the Go backend's storage; it refuses
+		// the integer computations it cannot do exactly); f64 is not
+		// stored.
+		if t.DType != ir.F32 && t.DType != ir.Bool && !t.DType.IsInt() {
+			return fmt.Errorf("%s is %s: the Go backend stores only f32, bool and integers (as float32)", what, t)
 		}
 		if !t.Shape.IsStatic() {
 			return fmt.Errorf("%s has symbolic dims (%s)", what, t)
