@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -50,7 +51,11 @@ func runGoCases(cases []*loadedCase, keep string) ([]caseResult, error) {
 		}
 		files, err := generateCase(pm, pkg)
 		if err != nil {
-			results[i] = caseResult{Name: lc.name, Status: "fail", Detail: "go backend: " + err.Error()}
+			status := "fail"
+			if errors.Is(err, golang.ErrUnsupported) {
+				status = "unsupported" // a backend limit, named in the detail
+			}
+			results[i] = caseResult{Name: lc.name, Status: status, Detail: "go backend: " + err.Error()}
 			continue
 		}
 		pkgs[pkg] = files

@@ -512,6 +512,9 @@ func typedF32(x float32) jen.Code {
 // multiply and an add of consecutive members into one FMA (the unfused
 // kernels round each op).
 func (k *kernel) memberExpr(m *ir.Value, xs []*jen.Statement) *jen.Statement {
+	if isIntArith(m) {
+		return intArithElem(m)(k, xs)
+	}
 	if f, ok := elemNodeFuncs[m.Op]; ok {
 		return f(k, m, xs)
 	}

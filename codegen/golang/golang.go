@@ -309,7 +309,7 @@ func (g *gen) plan() error {
 // time, so the generated New only replays it.
 func (g *gen) planWeight(i int, w *ir.Weight) (*weightPlan, error) {
 	if err := checkDType(w.Type.DType); err != nil {
-		return nil, fmt.Errorf("weight %q: %v", w.Name, err)
+		return nil, fmt.Errorf("weight %q: %w", w.Name, err)
 	}
 	if !w.Type.Shape.IsStatic() {
 		return nil, fmt.Errorf("weight %q: type %s has a symbolic dim; weights need constant shapes", w.Name, w.Type)
@@ -352,9 +352,14 @@ func toFloat32(dt ir.DType, data []float64) []float32 {
 	return out
 }
 
+// ErrUnsupported is wrapped by the errors of Generate for a module it
+// cannot compile because of a backend limit (a dtype, an integer
+// computation, a symbolic dim), as opposed to a malformed module.
+var ErrUnsupported = errors.New("not supported by the Go backend")
+
 func checkDType(dt ir.DType) error {
 	if dt != ir.F32 && dt != ir.Bool {
-		return fmt.Errorf("dtype %s is not supported by the Go backend (only f32 and bool)", dt)
+		return fmt.Errorf("dtype %s is %w (only f32 and bool)", dt, ErrUnsupported)
 	}
 	return nil
 }
@@ -366,7 +371,7 @@ func checkType(t ir.Type) error {
 	}
 	for _, d := range t.Shape {
 		if !d.IsConst() && d.Sym != batchSym {
-			return fmt.Errorf("type %s has the symbolic dim %q; the Go backend supports only the batch dim %s", t, d.Sym, batchSym)
+			return fmt.Errorf("type %s has the symbolic dim %q: %w (only the batch dim %s is)", t, d.Sym, ErrUnsupported, batchSym)
 		}
 		if d.IsConst() && d.Size < 0 {
 			return fmt.Errorf("type %s has a negative dim", t)
@@ -394,7 +399,7 @@ func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 		mmTargets: map[*ir.Value]*mmTarget{}}
 	for i, p := range f.Params {
 		if err := checkType(p.Type); err != nil {
-			return nil, fmt.Errorf("func @%s: parameter %d: %v", f.Name, i, err)
+			return nil, fmt.Errorf("func @%s: parameter %d: %w", f.Name, i, err)
 		}
 		vp := fp.newBuf(p, "arg"+strconv.Itoa(i), p.Type, -1)
 		if !g.noFuse {
@@ -410,11 +415,11 @@ func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 		if v.Type.IsTuple() {
 			for _, e := range v.Type.Elems {
 				if err := checkValueType(v, e); err != nil {
-					return nil, fmt.Errorf("%s: %v", where(f, i, v), err)
+					return nil, fmt.Errorf("%s: %w", where(f, i, v), err)
 				}
 			}
 		} else if err := checkValueType(v, v.Type); err != nil {
-			return nil, fmt.Errorf("%s: %v", where(f, i, v), err)
+			return nil, fmt.Errorf("%s: %w", where(f, i, v), err)
 		}
 		emit, ok := emitters[v.Op]
 		if !ok {
@@ -441,7 +446,7 @@ func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 			continue
 		case ir.OpFused:
 			if err := g.planFused(fp, i, v); err != nil {
-				return nil, fmt.Errorf("%s: %v", where(f, i, v), err)
+				return nil, fmt.Errorf("%s: %w", where(f, i, v), err)
 			}
 			continue
 		case ir.OpReshape:
@@ -457,7 +462,7 @@ func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 			k.nOut = len(v.Type.Elems) // an op with several results (top_k)
 		}
 		if err := emit(k); err != nil {
-			return nil, fmt.Errorf("%s: %v", where(f, i, v), err)
+			return nil, fmt.Errorf("%s: %w", where(f, i, v), err)
 		}
 		var vp *valPlan
 		if v.Type.IsTuple() {

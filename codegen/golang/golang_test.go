@@ -220,9 +220,9 @@ func @other(%x: f32[N,2]) -> (f32[N,2]) { return %x }`, "no function @predict"},
 		{`module "m"
 func @predict(%x: f32[N,2]) -> (i32[N,2]) {
   %0 = cast %x {to=i32} : i32[N,2]
-  %1 = add %0, %0 : i32[N,2]
+  %1 = cumsum %0 {axis=1} : i32[N,2]
   return %1
-}`, "func @predict: %1 = add: dtype i32 is not supported"},
+}`, "func @predict: %1 = cumsum: dtype i32 for cumsum is not supported by the Go backend"},
 		{`module "m"
 func @predict(%x: f32[B,2]) -> (f32[B,2]) { return %x }`, `symbolic dim "B"`},
 		{`module "m"

@@ -261,6 +261,10 @@ type elemFunc func(k *kernel, x []*jen.Statement) *jen.Statement
 // result's shape. A nil f is the identity (broadcast).
 func elementwise(f elemFunc) emitFunc {
 	return func(k *kernel) error {
+		f := f
+		if isIntArith(k.v) {
+			f = intArithElem(k.v)
+		}
 		out := k.v.Type.Shape
 		strides := make([][]mono, len(k.v.Args))
 		for i, a := range k.v.Args {

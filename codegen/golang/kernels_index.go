@@ -86,13 +86,13 @@ func checkValueType(v *ir.Value, t ir.Type) error {
 		return checkType(t)
 	}
 	if !intResults[v.Op] {
-		return fmt.Errorf("dtype %s is not supported by the Go backend for %s (integers are stored as float32 and only moved, picked, compared or cast, where that is exact)", t.DType, v.Op)
+		return fmt.Errorf("dtype %s for %s is %w (integers are stored as float32 and only moved, picked, compared, cast or computed with add, sub, mul, div, mod, neg, abs, sign, pow)", t.DType, v.Op, ErrUnsupported)
 	}
 	switch v.Op {
 	case ir.OpConstant:
 		for _, x := range v.Attrs.Floats("value") {
 			if x > maxExactInt || x < -maxExactInt {
-				return fmt.Errorf("integer constant %v: the Go backend stores integers as float32, exact only up to 2^24", x)
+				return fmt.Errorf("integer constant %v is %w: it stores integers as float32, exact only up to 2^24", x, ErrUnsupported)
 			}
 		}
 	case ir.OpPad:
@@ -102,7 +102,7 @@ func checkValueType(v *ir.Value, t ir.Type) error {
 		}
 	case ir.OpScatterElements, ir.OpScatterND:
 		if r := ir.ScatterReduction(v.Attrs); r == "add" || r == "mul" {
-			return fmt.Errorf("reduction %s of %s values: the Go backend does no integer arithmetic (it stores integers as float32)", r, t.DType)
+			return fmt.Errorf("reduction %s of %s values is %w (it stores integers as float32)", r, t.DType, ErrUnsupported)
 		}
 	}
 	return checkType(ir.Type{DType: ir.F32, Shape: t.Shape})

@@ -31,11 +31,11 @@ func @predict(%x: f32[N,4]) -> (f32[N,2]) {
 	for _, c := range []struct{ src, want string }{
 		{`module "m"
 func @predict(%x: f32[N,4]) -> (f32[N]) {
-  %0 = argmax %x {axis=1} : i64[N]
-  %1 = add %0, %0 : i64[N]
+  %0 = argmax %x {axis=1, keepdims=true} : i64[N,1]
+  %1 = reduce_sum %0 {axes=[1]} : i64[N]
   %2 = cast %1 {to=f32} : f32[N]
   return %2
-}`, "func @predict: %1 = add: dtype i64 is not supported"},
+}`, "func @predict: %1 = reduce_sum: dtype i64 for reduce_sum is not supported by the Go backend"},
 		{`module "m"
 func @predict(%x: f32[N,4]) -> (f32[N,4]) {
   %0 = constant {value=[16777217]} : i64[1]
