@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -160,4 +164,119 @@ func TestONNXTestBadCases(t *testing.T) {
 
 func proto2bytes(t *interp.Tensor) ([]byte, error) {
 	return onnx.MarshalTensor("x", t)
+}
+
+// TestTorchModelsCompiled compiles each PyTorch-exported model with dlc
+// compile's code path (compile.PackageONNX: the real batch dim, weights
+// embedded), builds the three packages into one program, runs Predict on
+// the test set's input at its batch size and compares with PyTorch's
+// output (rtol 1e-3, atol 1e-5).
+func TestTorchModelsCompiled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	root := filepath.Join("..", "..", "frontend", "onnx", "testdata", "torch")
+	cases, err := onnx.FindCases([]string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pkgs := map[string]map[string][]byte{}
+	var imports, table strings.Builder
+	type run struct {
+		name string
+		n    int
+		want *interp.Tensor
+	}
+	var runs []run
+	for _, c := range cases {
+		name := filepath.Base(c)
+		_, sets, err := onnx.LoadCase(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, _, err := compile.PackageONNX(filepath.Join(c, "model.onnx"), golang.Options{Package: name}, compile.Options{})
+		if err != nil {
+			t.Fatalf("dlc compile %s: %v", c, err)
+		}
+		pkgs[name] = files
+		in := sets[0].Inputs[0]
+		var raw []byte
+		for _, x := range in.Data {
+			raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(float32(x)))
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".in"), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, run{name, in.Shape[0], sets[0].Outputs[0]})
+		fmt.Fprintf(&imports, "\t%q\n", "dlcgen/"+name)
+		fmt.Fprintf(&table, "\t{%q, %d, func(x []float32, n int) []float32 {\n\t\tm := %s.New(%s.Options{MaxBatch: n})\n\t\tdefer m.Close()\n\t\tout := make([]float32, n*m.OutputSize())\n\t\tm.Predict(out, x, n)\n\t\treturn out\n\t}},\n",
+			name, in.Shape[0], name, name)
+	}
+	main := fmt.Sprintf(`package main
+
+import (
+	"encoding/binary"
+	"math"
+	"os"
+
+%s)
+
+var models = []struct {
+	name string
+	n    int
+	run  func(x []float32, n int) []float32
+}{
+%s}
+
+func main() {
+	for _, m := range models {
+		raw, err := os.ReadFile(m.name + ".in")
+		if err != nil {
+			panic(err)
+		}
+		x := make([]float32, len(raw)/4)
+		for i := range x {
+			x[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+		var out []byte
+		for _, v := range m.run(x, m.n) {
+			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
+		}
+		if err := os.WriteFile(m.name+".out", out, 0o644); err != nil {
+			panic(err)
+		}
+	}
+}
+`, imports.String(), table.String())
+	if err := writeModule(dir, pkgs, main); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "torch.bin")
+	if err := buildModule(dir, bin); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("running: %v\n%s", err, out)
+	}
+	for _, r := range runs {
+		raw, err := os.ReadFile(filepath.Join(dir, r.name+".out"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := &interp.Tensor{DType: ir.F32, Shape: r.want.Shape, Data: make([]float64, len(raw)/4)}
+		for i := range got.Data {
+			got.Data[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
+		}
+		if mm := onnx.Compare(got, r.want, 1e-3, 1e-5); mm.Detail != "" {
+			t.Errorf("%s (batch %d): %s", r.name, r.n, mm.Detail)
+		} else {
+			t.Logf("%s (batch %d): matches PyTorch, max abs err %.3g", r.name, r.n, mm.MaxAbs)
+		}
+	}
 }

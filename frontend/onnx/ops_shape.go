@@ -716,6 +716,9 @@ func sliceAxis(c *ctx, x *ir.Value, axis int, start, end int64) *ir.Value {
 	starts, ends, steps := make([]int64, r), make([]int64, r), make([]int64, r)
 	for i, d := range x.Type.Shape {
 		ends[i], steps[i] = d.Size, 1
+		if !d.IsConst() {
+			ends[i] = ir.SliceWhole // a symbolic dim is kept whole
+		}
 	}
 	starts[axis], ends[axis] = start, end
 	if start == 0 && end == x.Type.Shape[axis].Size {
@@ -766,7 +769,7 @@ func sliceOp(n *node) (*ir.Value, error) {
 		st[i], sp[i] = 0, 1
 		en[i] = d.Size
 		if !d.IsConst() {
-			en[i] = -1
+			en[i] = ir.SliceWhole // a symbolic dim is kept whole
 		}
 	}
 	seen := map[int64]bool{}
