@@ -43,14 +43,11 @@ func Load(path string, ov Overrides) (*frontend.Model, error) {
 // Apply applies overrides to a loaded model.
 func Apply(md *frontend.Model, ov Overrides) error {
 	if ov.Loss != "" {
-		known := false
-		for _, l := range frontend.Losses {
-			known = known || l == ov.Loss
-		}
+		canon, known := frontend.CanonicalLoss(ov.Loss)
 		if !known {
-			return fmt.Errorf("unknown loss %q (known: categorical_crossentropy, mse)", ov.Loss)
+			return fmt.Errorf("unknown loss %q (known: %s)", ov.Loss, strings.Join(frontend.Losses, ", "))
 		}
-		md.Loss = ov.Loss
+		md.Loss = canon
 	}
 	if ov.Optimizer != "" {
 		// Each with the defaults of model.json's optimizer object.

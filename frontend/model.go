@@ -11,13 +11,17 @@ import (
 // Model is a loaded model description, whatever file it came from: the
 // layers, the loss and the training settings. Build traces it into IR.
 type Model struct {
-	Name      string
-	Input     []int64 // the shape of one sample
-	Layers    []Layer
-	Loss      string // "categorical_crossentropy" or "mse"
-	Optimizer *passes.Optimizer
-	Metrics   []string
-	Train     TrainSettings
+	Name   string
+	Input  []int64 // the shape of one sample
+	Layers []Layer
+	Loss   string // one of Losses (see losses.go)
+	// LossOptions are the loss's settings (from_logits, Huber's delta).
+	LossOptions LossOptions
+	Optimizer   *passes.Optimizer
+	Metrics     []string // "accuracy", "top_k_accuracy"
+	// TopK is the k of the top_k_accuracy metric (0 without it).
+	TopK  int
+	Train TrainSettings
 }
 
 // TrainSettings are the training loop's settings.
@@ -59,7 +63,7 @@ const (
 var Activations = []string{"linear", "relu", "sigmoid", "tanh", "softmax"}
 
 // Losses are the supported losses.
-var Losses = []string{"categorical_crossentropy", "mse"}
+var Losses = []string{LossCategoricalCE, LossSparseCategoricalCE, LossBinaryCE, LossMSE, LossMAE, LossHuber}
 
 // Batch is the symbol of the batch dim.
 const Batch = "N"
@@ -103,30 +107,11 @@ func (md *Model) Build() (*ir.Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := tt.Input("y", out.Type())
+	y := tt.Input("y", md.targetType(out))
 	tt.Scope("loss")
-	var loss Tensor
-	switch md.Loss {
-	case "categorical_crossentropy":
-		if len(out.Shape()) != 2 {
-			return nil, fmt.Errorf("loss categorical_crossentropy needs an output of shape [batch, classes], the model's is %s", out.Shape())
-		}
-		var logp Tensor
-		if logits != nil {
-			// softmax followed by cross-entropy: use log_softmax of the
-			// logits, which is exact where log(softmax) underflows.
-			logp = logits.LogSoftmax(-1)
-		} else {
-			// As Keras: probabilities clipped away from 0 (here by adding
-			// its epsilon) before the log.
-			logp = out.Add(out.ScalarLike(1e-7)).Log()
-		}
-		loss = y.Mul(logp).Sum(false, 1).Mean(false, 0).Neg()
-	case "mse":
-		d := out.Sub(y)
-		loss = d.Mul(d).Mean(false, allAxes(len(out.Shape()))...)
-	default:
-		return nil, fmt.Errorf("unknown loss %q (known: categorical_crossentropy, mse)", md.Loss)
+	loss, err := md.lossGraph(out, y, logits)
+	if err != nil {
+		return nil, err
 	}
 	tt.Return([]string{"loss", "output"}, loss, out)
 	if err := tt.Err(); err != nil {

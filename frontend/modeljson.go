@@ -90,11 +90,8 @@ func loadSchema(root *jsontree.Node) (*Model, error) {
 		md.Layers = append(md.Layers, l)
 	}
 	if n := root.Get("loss"); n != nil {
-		if md.Loss, err = n.AsString(); err != nil {
+		if err := schemaLoss(n, md); err != nil {
 			return nil, err
-		}
-		if !oneOf(md.Loss, Losses) {
-			return nil, n.Errorf("unknown loss %q (known: %s)", md.Loss, strings.Join(Losses, ", "))
 		}
 	}
 	if n := root.Get("optimizer"); n != nil {
@@ -103,18 +100,8 @@ func loadSchema(root *jsontree.Node) (*Model, error) {
 		}
 	}
 	if n := root.Get("metrics"); n != nil {
-		if err := n.Expect(jsontree.Array); err != nil {
+		if err := schemaMetrics(n, md); err != nil {
 			return nil, err
-		}
-		for _, it := range n.Items {
-			s, err := it.AsString()
-			if err != nil {
-				return nil, err
-			}
-			if s != "accuracy" {
-				return nil, it.Errorf("unknown metric %q (known: accuracy)", s)
-			}
-			md.Metrics = append(md.Metrics, s)
 		}
 	}
 	if n := root.Get("train"); n != nil {
@@ -134,6 +121,15 @@ func loadSchema(root *jsontree.Node) (*Model, error) {
 	if err := checkShapes(md, root, layers.Items...); err != nil {
 		return nil, err
 	}
+	if mn := root.Get("metrics"); mn != nil && md.TopK > 0 {
+		m, err := md.Build()
+		if err != nil {
+			return nil, err
+		}
+		if err := md.checkMetrics(m.Func("predict").Results[0].Type.Shape); err != nil {
+			return nil, mn.Errorf("%v", err)
+		}
+	}
 	return md, nil
 }
 
@@ -151,6 +147,11 @@ func checkShapes(md *Model, at *jsontree.Node, layerNodes ...*jsontree.Node) err
 	var le *LayerError
 	if errors.As(err, &le) && le.Index < len(layerNodes) {
 		return layerNodes[le.Index].Errorf("%v", err)
+	}
+	// A loss that does not fit the output points at the "loss" field.
+	var lse *LossError
+	if ln := at.Get("loss"); ln != nil && errors.As(err, &lse) {
+		return ln.Errorf("%v", lse.Err)
 	}
 	return at.Errorf("%v", err)
 }

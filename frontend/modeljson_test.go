@@ -187,13 +187,13 @@ func TestLoadFieldErrors(t *testing.T) {
 		{"nesterov without momentum", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse", "optimizer": {"type": "sgd", "nesterov": true}}`,
 			`model.json:1:88: optimizer: optimizer sgd: nesterov needs a momentum > 0`},
 		{"unknown loss", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "hinge", "optimizer": {"type": "sgd"}}`,
-			`model.json:1:68: loss: unknown loss "hinge" (known: categorical_crossentropy, mse)`},
+			`model.json:1:68: loss: unknown loss "hinge" (known: categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, mse, mae, huber)`},
 		{"loss without optimizer", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "loss": "mse"}`,
 			`model.json:1:1: a model with a loss needs an "optimizer"`},
 		{"optimizer without loss", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "optimizer": {"type": "sgd"}}`,
 			`model.json:1:1: a model with an optimizer needs a "loss"`},
 		{"unknown metric", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "metrics": ["auc"]}`,
-			`model.json:1:72: metrics[0]: unknown metric "auc" (known: accuracy)`},
+			`model.json:1:72: metrics[0]: unknown metric "auc" (known: accuracy, top_k_accuracy and their Keras names)`},
 		{"unknown dataset", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "train": {"dataset": "cifar10"}}`,
 			`model.json:1:81: train.dataset: unknown dataset "cifar10"`},
 		{"bad epochs", `{"input": {"shape": [4]}, "layers": [{"type": "flatten"}], "train": {"epochs": 0}}`,
@@ -207,7 +207,7 @@ func TestLoadFieldErrors(t *testing.T) {
 		{"incompatible shapes", `{"input": {"shape": [28, 28]}, "layers": [{"type": "dense", "units": 10}]}`,
 			`model.json:1:43: layers[0]: layer "dense" (dense): input has shape [N,28,28]; dense needs [batch, features] (add a flatten layer)`},
 		{"cross-entropy on a 3-D output", `{"input": {"shape": [2, 3]}, "layers": [{"type": "activation", "activation": "relu"}], "loss": "categorical_crossentropy", "optimizer": {"type": "sgd"}}`,
-			`model.json:1:1: loss categorical_crossentropy needs an output of shape [batch, classes]`},
+			`model.json:1:96: loss: categorical_crossentropy needs an output of shape [batch, classes], the model's is [N,2,3]`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,7 +21,7 @@ type modelFlags struct {
 }
 
 func (mf *modelFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&mf.ov.Loss, "loss", "", "loss, replacing the model's: categorical_crossentropy or mse (Keras files carry none)")
+	fs.StringVar(&mf.ov.Loss, "loss", "", "loss, replacing the model's: categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, mse, mae or huber (Keras files carry none)")
 	fs.StringVar(&mf.ov.Optimizer, "optimizer", "", "optimizer, replacing the model's: sgd, adam, adamw, adagrad or rmsprop (with their defaults)")
 	fs.Float64Var(&mf.ov.LearningRate, "lr", 0, "learning rate, replacing the model's")
 	fs.Var(&mf.disable, "disable", "pass to skip (repeatable or comma-separated; passes: "+strings.Join(passes.PassNames(), ", ")+")")

@@ -22,6 +22,10 @@ type Defaults struct {
 	BatchSize int
 	Shuffle   bool
 	Loss      string // test-set loss; "" is categorical cross-entropy
+	// FromLogits, HuberDelta and TopK are Config's.
+	FromLogits bool
+	HuberDelta float64
+	TopK       int
 }
 
 // Report is the JSON object a training program prints as the last line of
@@ -35,6 +39,7 @@ type Report struct {
 	TrainSamplesPerSec float64      `json:"train_samples_per_sec"`
 	TestLoss           float64      `json:"test_loss"`
 	TestAccuracy       float64      `json:"test_accuracy"`
+	TestTopKAccuracy   *float64     `json:"test_top_k_accuracy,omitempty"`
 	Seconds            float64      `json:"seconds"`
 	History            []EpochStats `json:"history"`
 }
@@ -149,7 +154,7 @@ func RunMain(args []string, stdout, stderr io.Writer, newModel NewModel, def Def
 		fmt.Fprintf(progress, "Resuming from %s (after epoch %d)\n", ckpt, info.Epoch)
 	}
 	cfg := Config{Epochs: *epochs, BatchSize: *batch, Seed: *seed, Shuffle: def.Shuffle, Progress: progress,
-		Loss: def.Loss, StartEpoch: info.Epoch}
+		Loss: def.Loss, FromLogits: def.FromLogits, HuberDelta: def.HuberDelta, TopK: def.TopK, StartEpoch: info.Epoch}
 	if *runDir != "" {
 		if err := os.MkdirAll(*runDir, 0o755); err != nil {
 			return fail(err)
@@ -185,7 +190,7 @@ func RunMain(args []string, stdout, stderr io.Writer, newModel NewModel, def Def
 	}
 	rep := Report{Model: name, Epochs: *epochs, BatchSize: *batch, Seed: *seed, Workers: w,
 		TrainSamplesPerSec: res.TrainSamplesPerSec, TestLoss: res.TestLoss, TestAccuracy: res.TestAccuracy,
-		Seconds: time.Since(start).Seconds(), History: res.Epochs}
+		TestTopKAccuracy: res.TestTopKAccuracy, Seconds: time.Since(start).Seconds(), History: res.Epochs}
 	fmt.Fprintf(progress, "Test loss %.4f, test accuracy %.4f; %.0f train samples/s; %.1f s in all\n",
 		rep.TestLoss, rep.TestAccuracy, rep.TrainSamplesPerSec, rep.Seconds)
 	if *asJSON {

@@ -39,8 +39,12 @@ type Model interface {
 
 // Loss names accepted in Config.Loss.
 const (
-	LossCategoricalCrossentropy = "categorical_crossentropy"
-	LossMSE                     = "mse"
+	LossCategoricalCrossentropy       = "categorical_crossentropy"
+	LossSparseCategoricalCrossentropy = "sparse_categorical_crossentropy"
+	LossBinaryCrossentropy            = "binary_crossentropy"
+	LossMSE                           = "mse"
+	LossMAE                           = "mae"
+	LossHuber                         = "huber"
 )
 
 // Config controls Fit.
@@ -57,6 +61,14 @@ type Config struct {
 	// default when empty) or "mse". Training loss is whatever TrainStep
 	// returns.
 	Loss string
+	// FromLogits says the model's output holds logits (a loss with
+	// from_logits): the test loss applies softmax (sigmoid) first, and a
+	// single output's accuracy threshold is 0 instead of 0.5.
+	FromLogits bool
+	// HuberDelta is the huber loss's delta (0: 1).
+	HuberDelta float64
+	// TopK, when positive, adds the top-k accuracy to the statistics.
+	TopK int
 	// StartEpoch is the number of epochs already done (a resumed run: the
 	// model holds the weights and optimizer state after them). Fit runs
 	// epochs StartEpoch+1 … Epochs, after replaying the shuffles of the
@@ -80,6 +92,9 @@ type EpochStats struct {
 	// Test-set figures after the epoch (Config.EvalEachEpoch; nil without).
 	TestLoss     *float64 `json:"test_loss,omitempty"`
 	TestAccuracy *float64 `json:"test_accuracy,omitempty"`
+	// Top-k accuracies (Config.TopK; nil without).
+	TopKAccuracy     *float64 `json:"top_k_accuracy,omitempty"`
+	TestTopKAccuracy *float64 `json:"test_top_k_accuracy,omitempty"`
 }
 
 // Result summarizes a Fit run.
@@ -89,6 +104,7 @@ type Result struct {
 	TrainSamplesPerSec float64      `json:"train_samples_per_sec"`
 	TestLoss           float64      `json:"test_loss"`
 	TestAccuracy       float64      `json:"test_accuracy"`
+	TestTopKAccuracy   *float64     `json:"test_top_k_accuracy,omitempty"`
 	Seconds            float64      `json:"seconds"`
 }
 
@@ -108,7 +124,10 @@ func checkDataset(m Model, ds *runtime.Dataset, what string) error {
 	}
 	out := m.OutputSize()
 	for i, l := range ds.Labels {
-		if int(l) >= out {
+		if out == 1 && l > 1 {
+			return fmt.Errorf("train: %s set label %d at sample %d: a model with one output takes labels 0 and 1", what, l, i)
+		}
+		if out > 1 && int(l) >= out {
 			return fmt.Errorf("train: %s set label %d at sample %d is out of range for a model with %d outputs", what, l, i, out)
 		}
 	}
@@ -148,6 +167,13 @@ func Fit(m Model, trainSet, testSet *runtime.Dataset, cfg Config) (*Result, erro
 	if _, err := lossFunc(cfg.Loss); err != nil {
 		return nil, err
 	}
+	kind, ysize, err := targetLayout(m)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.TopK < 0 || (cfg.TopK > 0 && cfg.TopK > m.OutputSize()) {
+		return nil, fmt.Errorf("train: top-k accuracy with k = %d for a model with %d outputs", cfg.TopK, m.OutputSize())
+	}
 	if err := checkDataset(m, trainSet, "training"); err != nil {
 		return nil, err
 	}
@@ -160,7 +186,7 @@ func Fit(m Model, trainSet, testSet *runtime.Dataset, cfg Config) (*Result, erro
 	start := time.Now()
 	in, out, bs := m.InputSize(), m.OutputSize(), cfg.BatchSize
 	x := make([]float32, bs*in)
-	y := make([]float32, bs*out)
+	y := make([]float32, bs*ysize)
 	order := make([]int, trainSet.N)
 	for i := range order {
 		order[i] = i
@@ -182,14 +208,17 @@ func Fit(m Model, trainSet, testSet *runtime.Dataset, cfg Config) (*Result, erro
 		bar := newProgress(cfg.Progress, epoch, cfg.Epochs, steps)
 		epochStart := time.Now()
 		var lossSum float64
-		correct, seen := 0, 0
+		correct, topk, seen := 0, 0, 0
 		for step := range steps {
 			lo := step * bs
 			n := min(bs, trainSet.N-lo)
-			gather(trainSet, order[lo:lo+n], x, y, in, out)
-			loss := m.TrainStep(x[:n*in], y[:n*out], n)
+			gather(trainSet, order[lo:lo+n], x, in)
+			fillTargets(kind, trainSet.Labels, order[lo:lo+n], y, ysize)
+			loss := m.TrainStep(x[:n*in], y[:n*ysize], n)
 			lossSum += float64(loss) * float64(n)
-			correct += countCorrect(m.TrainOutput(), trainSet, order[lo:lo+n], out)
+			c, k := countCorrect(m.TrainOutput(), trainSet, order[lo:lo+n], out, cfg)
+			correct += c
+			topk += k
 			seen += n
 			bar.update(step+1, lossSum/float64(seen), float64(correct)/float64(seen), float64(seen)/time.Since(epochStart).Seconds())
 		}
@@ -202,13 +231,20 @@ func Fit(m Model, trainSet, testSet *runtime.Dataset, cfg Config) (*Result, erro
 			Seconds:       secs,
 			SamplesPerSec: float64(seen) / secs,
 		}
+		if cfg.TopK > 0 {
+			a := float64(topk) / float64(seen)
+			st.TopKAccuracy = &a
+		}
 		bar.finish(st.Loss, st.Accuracy, st.SamplesPerSec)
 		if cfg.EvalEachEpoch && testSet != nil {
-			loss, acc, err := EvaluateLoss(m, testSet, bs, cfg.Loss)
+			ev, err := EvaluateConfig(m, testSet, bs, cfg)
 			if err != nil {
 				return nil, err
 			}
-			st.TestLoss, st.TestAccuracy = &loss, &acc
+			st.TestLoss, st.TestAccuracy = &ev.Loss, &ev.Accuracy
+			if cfg.TopK > 0 {
+				st.TestTopKAccuracy = &ev.TopKAccuracy
+			}
 		}
 		res.Epochs = append(res.Epochs, st)
 		if cfg.OnEpoch != nil {
@@ -220,38 +256,42 @@ func Fit(m Model, trainSet, testSet *runtime.Dataset, cfg Config) (*Result, erro
 	res.TrainSamplesPerSec = float64(trainSet.N*(cfg.Epochs-cfg.StartEpoch)) / trainSeconds
 
 	if testSet != nil {
-		loss, acc, err := EvaluateLoss(m, testSet, bs, cfg.Loss)
+		ev, err := EvaluateConfig(m, testSet, bs, cfg)
 		if err != nil {
 			return nil, err
 		}
-		res.TestLoss, res.TestAccuracy = loss, acc
+		res.TestLoss, res.TestAccuracy = ev.Loss, ev.Accuracy
+		if cfg.TopK > 0 {
+			res.TestTopKAccuracy = &ev.TopKAccuracy
+		}
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
 
-// gather copies the samples idx of ds into x and their one-hot labels into
-// y.
-func gather(ds *runtime.Dataset, idx []int, x, y []float32, in, out int) {
-	clear(y[:len(idx)*out])
+// gather copies the samples idx of ds into x.
+func gather(ds *runtime.Dataset, idx []int, x []float32, in int) {
 	for i, s := range idx {
 		copy(x[i*in:(i+1)*in], ds.Images[s*in:(s+1)*in])
-		y[i*out+int(ds.Labels[s])] = 1
 	}
 }
 
-// countCorrect counts samples whose highest prediction is the label.
-func countCorrect(pred []float32, ds *runtime.Dataset, idx []int, out int) int {
-	c := 0
+// countCorrect counts the samples whose prediction is right (see hit) and
+// those whose label is among the cfg.TopK highest predictions.
+func countCorrect(pred []float32, ds *runtime.Dataset, idx []int, out int, cfg Config) (correct, topk int) {
 	for i, s := range idx {
 		if i*out+out > len(pred) {
 			break // a model returning too few outputs scores nothing
 		}
-		if argmax(pred[i*out:(i+1)*out]) == int(ds.Labels[s]) {
-			c++
+		p, label := pred[i*out:(i+1)*out], int(ds.Labels[s])
+		if hit(p, label, cfg.FromLogits) {
+			correct++
+		}
+		if cfg.TopK > 0 && inTopK(p, label, cfg.TopK) {
+			topk++
 		}
 	}
-	return c
+	return correct, topk
 }
 
 // argmax returns the index of the largest value, the first on ties.
@@ -276,16 +316,15 @@ func Evaluate(m Model, ds *runtime.Dataset, batch int) (loss, acc float64, err e
 // confident mistake costs at most -log(1e-7) ≈ 16.1 instead of +Inf.
 const crossEntropyEps = 1e-7
 
-// lossFunc returns the per-sample loss for a loss name, given the
-// predictions of one sample and its label.
-func lossFunc(name string) (func(p []float32, label int) float64, error) {
+// lossFunc checks a loss name; sampleLoss computes it.
+func lossFunc(name string) (string, error) {
 	switch name {
-	case "", LossCategoricalCrossentropy:
-		return crossEntropy, nil
-	case LossMSE:
-		return meanSquaredError, nil
+	case "", LossCategoricalCrossentropy, LossSparseCategoricalCrossentropy, LossBinaryCrossentropy,
+		LossMSE, LossMAE, LossHuber:
+		return name, nil
 	}
-	return nil, fmt.Errorf("train: unknown loss %q (want %q or %q)", name, LossCategoricalCrossentropy, LossMSE)
+	return "", fmt.Errorf("train: unknown loss %q (want one of %s, %s, %s, %s, %s, %s)", name, LossCategoricalCrossentropy,
+		LossSparseCategoricalCrossentropy, LossBinaryCrossentropy, LossMSE, LossMAE, LossHuber)
 }
 
 // crossEntropy follows keras.losses.categorical_crossentropy with
@@ -307,38 +346,36 @@ func crossEntropy(p []float32, label int) float64 {
 	return -math.Log(q)
 }
 
-// meanSquaredError is the mean over outputs of (p - onehot)^2, as
-// keras.losses.mean_squared_error.
-func meanSquaredError(p []float32, label int) float64 {
-	var s float64
-	for i, v := range p {
-		d := float64(v)
-		if i == label {
-			d--
-		}
-		s += d * d
-	}
-	return s / float64(len(p))
+// EvaluateLoss is Evaluate with a choice of loss (see Config.Loss).
+func EvaluateLoss(m Model, ds *runtime.Dataset, batch int, lossName string) (loss, acc float64, err error) {
+	ev, err := EvaluateConfig(m, ds, batch, Config{Loss: lossName})
+	return ev.Loss, ev.Accuracy, err
 }
 
-// EvaluateLoss is Evaluate with a choice of loss: "categorical_crossentropy"
-// (or "") or "mse".
-func EvaluateLoss(m Model, ds *runtime.Dataset, batch int, lossName string) (loss, acc float64, err error) {
+// Evaluation holds the figures of a model on a dataset.
+type Evaluation struct {
+	Loss, Accuracy float64
+	TopKAccuracy   float64 // with Config.TopK
+}
+
+// EvaluateConfig evaluates m on ds with the loss, logits setting and top-k
+// of cfg, predicting in batches of the given size.
+func EvaluateConfig(m Model, ds *runtime.Dataset, batch int, cfg Config) (Evaluation, error) {
+	var ev Evaluation
 	if err := checkModel(m, batch); err != nil {
-		return 0, 0, err
+		return ev, err
 	}
-	lf, err := lossFunc(lossName)
-	if err != nil {
-		return 0, 0, err
+	if _, err := lossFunc(cfg.Loss); err != nil {
+		return ev, err
 	}
 	if err := checkDataset(m, ds, "evaluation"); err != nil {
-		return 0, 0, err
+		return ev, err
 	}
 	in, out := m.InputSize(), m.OutputSize()
 	x := make([]float32, batch*in)
 	pred := make([]float32, batch*out)
 	var lossSum float64
-	correct := 0
+	correct, topk := 0, 0
 	for lo := 0; lo < ds.N; lo += batch {
 		n := min(batch, ds.N-lo)
 		copy(x, ds.Images[lo*in:(lo+n)*in])
@@ -346,13 +383,17 @@ func EvaluateLoss(m Model, ds *runtime.Dataset, batch int, lossName string) (los
 		for i := range n {
 			p := pred[i*out : (i+1)*out]
 			label := int(ds.Labels[lo+i])
-			lossSum += lf(p, label)
-			if argmax(p) == label {
+			lossSum += sampleLoss(cfg.Loss, cfg.FromLogits, cfg.HuberDelta, p, label)
+			if hit(p, label, cfg.FromLogits) {
 				correct++
+			}
+			if cfg.TopK > 0 && inTopK(p, label, cfg.TopK) {
+				topk++
 			}
 		}
 	}
-	return lossSum / float64(ds.N), float64(correct) / float64(ds.N), nil
+	n := float64(ds.N)
+	return Evaluation{Loss: lossSum / n, Accuracy: float64(correct) / n, TopKAccuracy: float64(topk) / n}, nil
 }
 
 // progress draws a Keras-style progress bar for one epoch:
