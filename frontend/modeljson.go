@@ -524,7 +524,7 @@ func schemaOptimizer(n *jsontree.Node) (*passes.Optimizer, error) {
 		return nil, err
 	}
 	if err := o.Validate(); err != nil {
-		return nil, n.Errorf("%v", err)
+		return nil, fieldNode(n, err, "optimizer "+kind+": ").Errorf("%v", err)
 	}
 	return o, nil
 }
@@ -548,6 +548,11 @@ func schemaSchedule(n *jsontree.Node) (passes.Schedule, error) {
 		return s, tn.Errorf("unknown schedule %q (known: %s)", kind, strings.Join(passes.Schedules, ", "))
 	}
 	s.Kind = kind
+	// A decaying schedule without its period would never decay (or
+	// divide by zero): say which field is missing.
+	if f := map[string]string{"step": "step_size", "cosine": "t_max"}[kind]; f != "" && n.Get(f) == nil {
+		return s, n.Errorf("schedule %s needs %q, the number of steps of its period", kind, f)
+	}
 	if kind == "step" || kind == "exponential" {
 		s.Gamma = 0.1 // torch's StepLR default; ExponentialLR has none
 		if kind == "exponential" && n.Get("gamma") == nil {
@@ -583,7 +588,7 @@ func schemaSchedule(n *jsontree.Node) (passes.Schedule, error) {
 		return s, err
 	}
 	if err := s.Validate(); err != nil {
-		return s, n.Errorf("%v", err)
+		return s, fieldNode(n, err, "schedule "+kind+": ").Errorf("%v", err)
 	}
 	return s, nil
 }
@@ -633,4 +638,19 @@ func schemaTrain(n *jsontree.Node, t *TrainSettings) error {
 		t.Seed = uint64(v)
 	}
 	return n.CheckUnknown("epochs", "batch_size", "dataset", "shuffle", "seed")
+}
+
+// fieldNode returns the field of object n that a validation error names
+// ("optimizer sgd: momentum is -0.1, …" names momentum), so that the error
+// points at the value; n itself when the error names no field of n.
+func fieldNode(n *jsontree.Node, err error, prefix string) *jsontree.Node {
+	rest, ok := strings.CutPrefix(err.Error(), prefix)
+	if !ok {
+		return n
+	}
+	field, _, _ := strings.Cut(rest, " ")
+	if fn := n.Get(field); fn != nil {
+		return fn
+	}
+	return n
 }
