@@ -196,9 +196,7 @@ func (md *Model) layer(t *Tracer, name string, l Layer, h Tensor) (out Tensor, l
 		}
 		logits = lg
 	case LayerDropout:
-		// Identity at inference. Training-mode dropout needs a random
-		// op in the IR; until then it is identity in training too, and
-		// the loaders say so (see docs/model-json.md).
+		h = md.dropout(t, name, l, h) // the identity in predict
 	case LayerFlatten:
 		n, syms := h.Shape()[1:].NumElements()
 		if len(syms) > 0 {

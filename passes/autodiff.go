@@ -121,7 +121,7 @@ func Autodiff(m *ir.Module, cfg *Config) error {
 	if f == nil || cfg.Optimizer == nil {
 		return nil
 	}
-	if len(f.Updates) > 0 || hasGradResults(f) {
+	if hasGradResults(f) || updatesTrainable(m, f) {
 		return nil // already differentiated
 	}
 	loss := f.Result("loss")
@@ -161,6 +161,18 @@ func Autodiff(m *ir.Module, cfg *Config) error {
 	}
 	f.ResultNames = resultNames
 	return b.Err()
+}
+
+// updatesTrainable reports whether f updates a trainable weight: the
+// optimizer has been lowered into it. Updates of other state (a dropout
+// step counter, batch norm's running statistics) come from the frontend.
+func updatesTrainable(m *ir.Module, f *ir.Func) bool {
+	for _, u := range f.Updates {
+		if w := m.Weight(u.Weight); w != nil && w.Trainable {
+			return true
+		}
+	}
+	return false
 }
 
 func hasGradResults(f *ir.Func) bool {
