@@ -318,6 +318,10 @@ func readKerasLayer(ln *jsontree.Node, names *layerNames) (*kerasLayer, error) {
 			kl.layer.Type = typ
 			break
 		}
+		if typ, ok := kerasNormClasses[class]; ok {
+			kl.layer.Type = typ
+			break
+		}
 		if kl.layer.Name == "" {
 			kl.layer.Name = kerasSnake(class)
 		}
@@ -478,6 +482,12 @@ func (kl *kerasLayer) readConfig(cfg *jsontree.Node) error {
 			}
 		}
 	default:
+		if normLayerTypes[l.Type] {
+			if err := kl.kerasNormConfig(cfg); err != nil {
+				return err
+			}
+			break
+		}
 		if err := kl.kerasImageConfig(cfg); err != nil {
 			return err
 		}

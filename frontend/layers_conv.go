@@ -492,5 +492,6 @@ func (kl *kerasLayer) kerasImageConfig(cfg *jsontree.Node) error {
 
 // knownLayerTypes lists the schema's layer types for error messages.
 func knownLayerTypes() string {
-	return strings.Join([]string{LayerDense, LayerActivation, LayerDropout, LayerFlatten}, ", ") + ", " + imageLayerTypesForMessage
+	return strings.Join([]string{LayerDense, LayerActivation, LayerDropout, LayerFlatten}, ", ") + ", " + imageLayerTypesForMessage +
+		", " + LayerBatchNorm + ", " + LayerLayerNorm + ", " + LayerEmbedding
 }

@@ -49,6 +49,9 @@ type Layer struct {
 	// Image holds the settings of the image layers (conv2d, pooling,
 	// reshape; see layers_conv.go).
 	Image *ImageSpec
+	// Norm holds the settings of the normalisation and embedding layers
+	// (layers_norm.go).
+	Norm *NormSpec
 }
 
 // Layer types.
@@ -204,6 +207,12 @@ func (md *Model) layer(t *Tracer, name string, l Layer, h Tensor) (out Tensor, l
 		}
 		h = h.Reshape(ir.Shape{ir.S(Batch), ir.C(n)})
 	default:
+		if normLayerTypes[l.Type] {
+			if h, err = md.normLayer(t, name, l, h, t.Func().Name == passes.TrainStep); err != nil {
+				return out, nil, err
+			}
+			break
+		}
 		if _, ok := imageLayerAliases[l.Type]; !ok {
 			return out, nil, fmt.Errorf("unknown layer type %q", l.Type)
 		}

@@ -296,6 +296,12 @@ func schemaLayer(n *jsontree.Node, names *layerNames) (Layer, error) {
 	case LayerFlatten:
 		allowed = []string{"type", "name"}
 	default:
+		if normLayerTypes[typ] {
+			if allowed, err = schemaNormLayer(n, &l); err != nil {
+				return l, err
+			}
+			break
+		}
 		canon, ok := imageLayerAliases[typ]
 		if !ok {
 			return l, tn.Errorf("unknown layer type %q (known: %s)", typ, knownLayerTypes())

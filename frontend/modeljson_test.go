@@ -104,7 +104,7 @@ func TestLoadFieldErrors(t *testing.T) {
 		{"field of another layer type", oneLayer(`{"type": "flatten", "units": 10}`),
 			`model.json:5:34: layers[0].units: unknown field "units" (known fields: type, name)`},
 		{"unknown layer type", oneLayer(`{"type": "lstm", "units": 8}`),
-			`model.json:5:14: layers[0].type: unknown layer type "lstm" (known: dense, activation, dropout, flatten, conv2d, max_pooling2d, average_pooling2d, global_average_pooling2d, reshape)`},
+			`model.json:5:14: layers[0].type: unknown layer type "lstm" (known: dense, activation, dropout, flatten, conv2d, max_pooling2d, average_pooling2d, global_average_pooling2d, reshape, batch_normalization, layer_normalization, embedding)`},
 		{"missing type", oneLayer(`{"units": 10}`), `model.json:5:5: layers[0]: missing field "type"`},
 		{"unknown activation", oneLayer(`{"type": "dense", "units": 10, "activation": "gelu"}`),
 			`model.json:5:50: layers[0].activation: unknown activation "gelu" (known: linear, relu, sigmoid, tanh, softmax)`},
