@@ -9,7 +9,7 @@ import (
 )
 
 // Normalisation and embedding layers, decomposed into existing IR ops
-// (reduce_mean, sub, mul, sqrt, …; embedding as a one-hot matmul), so that
+// (reduce_mean, sub, mul, sqrt, …; embedding as a gather), so that
 // they need no op of their own and autodiff derives their gradients,
 // batch statistics included.
 
@@ -134,10 +134,13 @@ func (md *Model) normLayer(t *Tracer, name string, l Layer, h Tensor, train bool
 }
 
 // embedding maps indices [N, L] (integers held as floats) to rows of the
-// table [input_dim, output_dim]: [N, L, output_dim]. It is the product of
-// the one-hot of the indices with the table, whose gradient (the one-hot's
-// transpose times the incoming gradient) adds each row's gradients up, as
-// an embedding's must. An index outside 0…input_dim−1 gives a zero row.
+// table [input_dim, output_dim]: [N, L, output_dim], a gather along the
+// table's rows of the indices cast to i64 (truncating, as Keras casts its
+// float inputs). Its gradient scatters the incoming rows back into the
+// table, adding up the rows of repeated indices. As gather, a negative
+// index counts from the end (ONNX's rule) and one outside
+// [−input_dim, input_dim) is an error of ir/interp and a panic of the
+// generated code.
 func embedding(t *Tracer, name string, l Layer, s *NormSpec, h Tensor) (Tensor, error) {
 	shape := h.Shape()
 	if len(shape) != 2 {
@@ -149,13 +152,7 @@ func embedding(t *Tracer, name string, l Layer, s *NormSpec, h Tensor) (Tensor, 
 		init = runtime.InitSpec{Kind: "random_uniform", Minval: -0.05, Maxval: 0.05}
 	}
 	table := t.Weight(name+"/embeddings", ir.TensorOf(ir.F32, ir.C(v), ir.C(d)), !l.Frozen, initAttrs(init, v, d))
-	ids := make([]float64, v)
-	for i := range ids {
-		ids[i] = float64(i)
-	}
-	col := h.Reshape(ir.Shape{shape[0], shape[1], ir.C(1)})
-	onehot := col.bin(ir.OpEqual, t.Const(ir.TensorOf(h.Type().DType, ir.C(v)), ids...)).Cast(ir.F32)
-	return onehot.MatMul(table), nil
+	return table.Gather(0, h.Cast(ir.I64)), nil
 }
 
 // schemaNormLayer reads the fields of a layer of this file in dlc's
