@@ -52,6 +52,7 @@ var kerasTFJSFields = []string{
 // layers-model wrapping one.
 func loadKeras(root *jsontree.Node) (*Model, error) {
 	model := root
+	var compileCfg *jsontree.Node // the loss and metrics (keras_compile.go)
 	if mt := root.Get("modelTopology"); mt != nil {
 		if f := root.Get("format"); f != nil {
 			s, err := f.AsString()
@@ -73,6 +74,7 @@ func loadKeras(root *jsontree.Node) (*Model, error) {
 		if mc := mt.Get("model_config"); mc != nil {
 			// {"keras_version", "backend", "model_config", "training_config"}
 			mt.Ignore("keras_version", "backend", "training_config")
+			compileCfg = mt.Fields["training_config"]
 			if err := checkUnknownIn(mt, "modelTopology"); err != nil {
 				return nil, err
 			}
@@ -86,7 +88,19 @@ func loadKeras(root *jsontree.Node) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if compileCfg == nil {
+		compileCfg = model.Fields["compile_config"]
+	}
+	var lossNode *jsontree.Node
+	if compileCfg != nil && compileCfg.Kind != jsontree.Null {
+		if lossNode, err = kerasCompileConfig(compileCfg, md); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkShapes(md, model); err != nil {
+		return nil, err
+	}
+	if err := checkKerasCompiled(md, compileCfg, lossNode); err != nil {
 		return nil, err
 	}
 	return md, nil

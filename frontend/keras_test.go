@@ -83,10 +83,15 @@ func TestKerasRealFilesLoad(t *testing.T) {
 					t.Errorf("layer %s: bias %v kernel %+v bias %+v", l.Name, l.UseBias, l.KernelInit, l.BiasInit)
 				}
 			}
-			// to_json() holds no training settings: they come from the
-			// command line.
-			if md.Loss != "" || md.Optimizer != nil || md.Metrics != nil {
-				t.Errorf("loss %q optimizer %v metrics %v, want none", md.Loss, md.Optimizer, md.Metrics)
+			// to_json() holds no training settings; Keras 3's
+			// compile_config gives the loss and the metrics
+			// (keras_compile.go); the optimizer comes from the command line.
+			wantLoss, wantMetrics := "", "[]"
+			if tc.file == "keras3-dotkeras-config-mnist-mlp.json" {
+				wantLoss, wantMetrics = LossSparseCategoricalCE, "[accuracy]"
+			}
+			if md.Loss != wantLoss || md.Optimizer != nil || fmt.Sprint(md.Metrics) != wantMetrics {
+				t.Errorf("loss %q optimizer %v metrics %v, want %q, none, %s", md.Loss, md.Optimizer, md.Metrics, wantLoss, wantMetrics)
 			}
 			m, err := md.Build()
 			if err != nil {
@@ -230,7 +235,7 @@ func TestKerasForms(t *testing.T) {
 }
 
 // A Keras 3 document with every supported layer, the fields Keras 3 adds,
-// and a compile_config (ignored).
+// and a compile_config (whose loss is read).
 func TestKeras3AllLayers(t *testing.T) {
 	policy := `{"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null, "shared_object_id": 140}`
 	init := func(class, cfg string) string {
@@ -268,8 +273,8 @@ func TestKeras3AllLayers(t *testing.T) {
 	if o.KernelInit != (runtime.InitSpec{Kind: "he_normal"}) || o.BiasInit != (runtime.InitSpec{Kind: "ones"}) {
 		t.Errorf("out: %+v", o)
 	}
-	// compile_config is not read: training settings come from flags.
-	if md.Loss != "" || md.Optimizer != nil {
+	// compile_config gives the loss; the optimizer comes from flags.
+	if md.Loss != LossCategoricalCE || md.Optimizer != nil {
 		t.Errorf("loss %q optimizer %v", md.Loss, md.Optimizer)
 	}
 	m, err := md.Build()
