@@ -26,6 +26,10 @@ var torchRefOptimizers = map[string]*passes.Optimizer{
 	"adam":         {Kind: "adam", LearningRate: 0.001, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7, EpsilonStyle: "pytorch"},
 	"adamw":        {Kind: "adamw", LearningRate: 0.001, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7, WeightDecay: 0.01},
 	"rmsprop":      {Kind: "rmsprop", LearningRate: 0.001, Alpha: 0.9, Epsilon: 1e-7},
+	"sgd_nesterov": {Kind: "sgd", LearningRate: 0.05, Momentum: 0.9, Nesterov: true},
+	"adagrad":      {Kind: "adagrad", LearningRate: 0.01, Epsilon: 1e-10},
+	"rmsprop_centered_momentum": {Kind: "rmsprop", LearningRate: 0.0001, Alpha: 0.9, Epsilon: 1e-7,
+		Momentum: 0.9, Centered: true},
 }
 
 // convBNModel is make_refs.py's ConvBN as a model.json.

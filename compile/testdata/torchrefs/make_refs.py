@@ -36,6 +36,11 @@ OPTIMIZERS = [
      lambda p: torch.optim.AdamW(p, lr=0.001, betas=(0.9, 0.999), eps=1e-7, weight_decay=0.01)),
     ("rmsprop", dict(lr=0.001, alpha=0.9, eps=1e-7),
      lambda p: torch.optim.RMSprop(p, lr=0.001, alpha=0.9, eps=1e-7)),
+    ("sgd_nesterov", dict(lr=0.05, momentum=0.9, nesterov=True),
+     lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True)),
+    ("adagrad", dict(lr=0.01, eps=1e-10), lambda p: torch.optim.Adagrad(p, lr=0.01, eps=1e-10)),
+    ("rmsprop_centered_momentum", dict(lr=0.0001, alpha=0.9, eps=1e-7, momentum=0.9, centered=True),
+     lambda p: torch.optim.RMSprop(p, lr=0.0001, alpha=0.9, eps=1e-7, momentum=0.9, centered=True)),
 ]
 
 
