@@ -258,6 +258,18 @@ func TestNormLayersLoad(t *testing.T) {
 	if u := m.Func(passes.TrainStep).Updates; len(u) != 2 {
 		t.Errorf("train_step has %d updates, want the 2 moving statistics", len(u))
 	}
+	// A frozen batch norm runs in inference mode in train_step too (as
+	// Keras): no batch statistics, no updates, no trainable gamma/beta.
+	frozen := mustLoad(t, `{"input": {"shape": [4]}, "layers": [{"type": "batch_normalization", "trainable": false},
+		{"type": "dense", "units": 2}], "loss": "mse", "optimizer": {"type": "sgd"}}`)
+	fm, err := frozen.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := fm.Func(passes.TrainStep).Updates; len(u) != 0 || fm.Weight("batch_normalization/gamma").Trainable ||
+		strings.Contains(fm.Func(passes.TrainStep).String(), "size") {
+		t.Errorf("frozen batch norm: updates %v, gamma trainable %v\n%s", u, fm.Weight("batch_normalization/gamma").Trainable, fm.Func(passes.TrainStep))
+	}
 	one := func(layer string) string {
 		return `{"input": {"shape": [2, 2, 3]}, "layers": [` + layer + `]}`
 	}

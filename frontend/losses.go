@@ -68,14 +68,14 @@ func (md *Model) targetType(out Tensor) ir.Type {
 // lossGraph traces the loss of out against the target y. logits, when the
 // last layer ends in softmax, is that softmax's input.
 func (md *Model) lossGraph(out, y Tensor, logits *Tensor) (Tensor, error) {
-	loss, err := md.lossGraph1(out, y, logits)
+	loss, err := md.traceLoss(out, y, logits)
 	if err != nil {
 		return loss, &LossError{err}
 	}
 	return loss, nil
 }
 
-func (md *Model) lossGraph1(out, y Tensor, logits *Tensor) (Tensor, error) {
+func (md *Model) traceLoss(out, y Tensor, logits *Tensor) (Tensor, error) {
 	shape := out.Shape()
 	name := md.Loss
 	lastAct := func() string {

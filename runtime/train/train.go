@@ -171,7 +171,7 @@ func Fit(m Model, trainSet, testSet *runtime.Dataset, cfg Config) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
-	if cfg.TopK < 0 || (cfg.TopK > 0 && cfg.TopK > m.OutputSize()) {
+	if cfg.TopK < 0 || cfg.TopK > m.OutputSize() {
 		return nil, fmt.Errorf("train: top-k accuracy with k = %d for a model with %d outputs", cfg.TopK, m.OutputSize())
 	}
 	if err := checkDataset(m, trainSet, "training"); err != nil {
