@@ -194,3 +194,41 @@ func TestTruncatedBF16(t *testing.T) {
 		t.Error("a model that does more than cast")
 	}
 }
+
+// TestNarrowFloatOps imports Pow, Max, Mod and Cast on f16 and bf16 and
+// runs them: Pow with an f32 exponent is computed once, in f64, then
+// rounded to f16 (the exponent is not rounded to f16 first).
+func TestNarrowFloatOps(t *testing.T) {
+	mp := model(&onnxpb.GraphProto{
+		Name:  proto.String("g"),
+		Input: []*onnxpb.ValueInfoProto{valueInfo("x", tFloat16, 2), valueInfo("e", tFloat, 2), valueInfo("b", tBfloat16, 2)},
+		Output: []*onnxpb.ValueInfoProto{valueInfo("p", tFloat16, 2), valueInfo("m", tFloat16, 2), valueInfo("c", tBfloat16, 2),
+			valueInfo("r", tUint16, 2)},
+		Node: []*onnxpb.NodeProto{
+			nodeP("Pow", "pow", []string{"x", "e"}, []string{"p"}),
+			nodeP("Mod", "mod", []string{"x", "x"}, []string{"m"}, &onnxpb.AttributeProto{Name: proto.String("fmod"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(1)}),
+			nodeP("CastLike", "cl", []string{"x", "b"}, []string{"c"}),
+			nodeP("Cast", "cast", []string{"x"}, []string{"r"}, &onnxpb.AttributeProto{Name: proto.String("to"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(tUint16)}),
+		},
+	})
+	m, err := Import(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2048^1.0001 = 2049.56...; f16's values near 2048 are 2 apart, so
+	// 2050. An exponent rounded to f16 first (1.0001 to 1) would give 2048.
+	in := []*interp.Tensor{
+		interp.New(ir.F16, []int{2}, []float64{2, 2048}),
+		interp.New(ir.F32, []int{2}, []float64{float64(float32(1.0001)), float64(float32(1.0001))}),
+		interp.New(ir.BF16, []int{2}, []float64{0, 0}),
+	}
+	res, err := RunInterp(m, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"f16[2] [2 2050]", "f16[2] [0 0]", "bf16[2] [2 2048]", "u16[2] [2 2048]"} {
+		if got := res[i].String(); got != want {
+			t.Errorf("output %d: %s, want %s", i, got, want)
+		}
+	}
+}
