@@ -60,7 +60,7 @@ func wrapInt(dt ir.DType, x float64) (float64, error) {
 		return 0, fmt.Errorf("%v is not a valid %s value", x, dt)
 	}
 	if dt == ir.U64 && inRange(ir.U64, x) {
-		return x, nil
+		return x + 0, nil // an integer has no -0
 	}
 	var n int64
 	switch {

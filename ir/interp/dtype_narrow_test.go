@@ -43,7 +43,7 @@ func TestNarrowDTypeArith(t *testing.T) {
 		{"u16 mod", ir.OpMod, []*Tensor{tt(ir.U16, sh(3), 7, 65535, 4), tt(ir.U16, sh(3), 3, 10, 5)}, tt(ir.U16, sh(3), 1, 5, 4)},
 		{"i16 mod python", ir.OpMod, []*Tensor{tt(ir.I16, sh(2), -7, 7), tt(ir.I16, sh(2), 3, -3)}, tt(ir.I16, sh(2), 2, -2)},
 		{"u32 minimum", ir.OpMinimum, []*Tensor{tt(ir.U32, sh(2), 4294967295, 3), tt(ir.U32, sh(2), 1, 4)}, tt(ir.U32, sh(2), 1, 3)},
-		{"u64 neg wraps", ir.OpNeg, []*Tensor{tt(ir.U64, sh(1), p(1, 63))}, tt(ir.U64, sh(1), p(1, 63))},
+		{"u64 neg wraps", ir.OpNeg, []*Tensor{tt(ir.U64, sh(2), p(1, 63), 0)}, tt(ir.U64, sh(2), p(1, 63), 0)},
 		{"u16 neg wraps", ir.OpNeg, []*Tensor{tt(ir.U16, sh(1), 1)}, tt(ir.U16, sh(1), 65535)},
 	}
 	for _, c := range cases {
@@ -54,6 +54,11 @@ func TestNarrowDTypeArith(t *testing.T) {
 		}
 		if d := sameTensor(got, c.want, 0); d != "" {
 			t.Errorf("%s: %s", c.name, d)
+		}
+		for i, x := range got.Data {
+			if c.want.DType.IsInt() && x == 0 && math.Signbit(x) {
+				t.Errorf("%s: element %d is -0, which no integer is", c.name, i)
+			}
 		}
 	}
 }
