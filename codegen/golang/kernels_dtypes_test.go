@@ -9,7 +9,8 @@ import (
 
 // TestNarrowDTypes: f16 and bf16 values are refused by name (the backend
 // computes in float32 only); a pad value outside an unsigned dtype's range
-// is refused as for u8.
+// is refused as for u8; integer ops outside the backend's integer
+// arithmetic are refused for the new integer dtypes as for the others.
 func TestNarrowDTypes(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{`module "m"
@@ -35,10 +36,11 @@ func @predict(%x: f32[N,4]) -> (f32[N,6]) {
 		{`module "m"
 func @predict(%x: f32[N,4]) -> (f32[N,4]) {
   %0 = cast %x {to=i16} : i16[N,4]
-  %1 = add %0, %0 : i16[N,4]
-  %2 = cast %1 {to=f32} : f32[N,4]
-  return %2
-}`, "%1 = add: dtype i16 is not supported by the Go backend for add"},
+  %1 = reduce_sum %0 {axes=[1], keepdims=true} : i16[N,1]
+  %2 = cast %1 {to=f32} : f32[N,1]
+  %3 = broadcast %2 {shape=<N,4>} : f32[N,4]
+  return %3
+}`, "%1 = reduce_sum: dtype i16 for reduce_sum is not supported by the Go backend"},
 	} {
 		m, err := ir.ParseModule(c.src)
 		if err != nil {
