@@ -45,7 +45,8 @@ emitter in codegen/golang: tests walk the table for each.
 Elementwise ops broadcast their operands with NumPy's rules. *dtypes* gives
 the operand dtypes an elementwise op accepts (all operands of one dtype,
 but for select's bool condition and cast's result), found by asking the
-op's type inference: *float* is f32 and f64, *int* is i8, u8, i32 and i64.
+op's type inference: *float* is f16, bf16, f32 and f64, *int* is i8, u8,
+i16, u16, i32, u32, i64 and u64.
 Operands holds the number of operands. Attributes marked * are required.
 
 Semantics follow NumPy and ONNX where they say something: round rounds
@@ -53,8 +54,10 @@ halves to even; mod without fmod has the sign of the divisor (Python's %),
 with fmod the sign of the dividend (C fmod); pow of a negative base is
 defined for integral exponents only (NaN otherwise, as C pow); minimum and
 maximum give NaN when either operand is NaN; is_inf detects both
-infinities unless told otherwise. Integer arithmetic wraps around as Go's
-does, and an integer division or modulo by zero is an error. The Go backend
+infinities unless told otherwise. Every result is rounded to its dtype:
+f32, f16 and bf16 to the nearest value, ties to even. Integer arithmetic
+wraps around as Go's does, and an integer division or modulo by zero is an
+error. The Go backend
 (codegen/golang) stores f32 and bool tensors only: integer and f64 values
 are the interpreter's (and constant folding's) alone for now.
 
@@ -105,7 +108,7 @@ func probeDTypes(d *OpDef) (dtypes, result string) {
 	}
 	ok := map[DType]bool{}
 	results := map[string]bool{}
-	for _, dt := range []DType{F32, F64, I32, I64, I8, U8, Bool} {
+	for _, dt := range append(append([]DType{Bool}, FloatDTypes...), IntDTypes...) {
 		args := make([]Type, d.NumArgs)
 		for i := range args {
 			args[i] = Type{DType: dt, Shape: ShapeOf(2)}
@@ -122,13 +125,20 @@ func probeDTypes(d *OpDef) (dtypes, result string) {
 		}
 	}
 	var parts []string
-	if ok[F32] && ok[F64] {
+	all := func(dts []DType) bool { return !slices.ContainsFunc(dts, func(dt DType) bool { return !ok[dt] }) }
+	if all(FloatDTypes) {
 		parts = append(parts, "float")
+	} else {
+		for _, dt := range FloatDTypes {
+			if ok[dt] {
+				parts = append(parts, dt.String())
+			}
+		}
 	}
-	if ok[I32] && ok[I64] && ok[I8] && ok[U8] {
+	if all(IntDTypes) {
 		parts = append(parts, "int")
 	} else {
-		for _, dt := range []DType{I32, I64, I8, U8} {
+		for _, dt := range IntDTypes {
 			if ok[dt] {
 				parts = append(parts, dt.String())
 			}

@@ -15,7 +15,9 @@ import (
 type DType uint8
 
 // The element types. Float types are computed in their own precision by the
-// generated code; ir/interp rounds to them after every op.
+// generated code; ir/interp rounds to them after every op (F16 is IEEE
+// binary16, BF16 the top half of a float32: 8 exponent bits, 7 fraction
+// bits). Integers wrap around as Go's fixed-width integers do.
 const (
 	Invalid DType = iota
 	F32
@@ -25,9 +27,25 @@ const (
 	I8
 	U8
 	Bool
+	// The types ONNX models also use, after Bool so that the dtypes above
+	// keep their numbers.
+	F16
+	BF16
+	I16
+	U16
+	U32
+	U64
 )
 
-var dtypeNames = [...]string{Invalid: "invalid", F32: "f32", F64: "f64", I32: "i32", I64: "i64", I8: "i8", U8: "u8", Bool: "bool"}
+var dtypeNames = [...]string{Invalid: "invalid", F32: "f32", F64: "f64", I32: "i32", I64: "i64", I8: "i8", U8: "u8", Bool: "bool",
+	F16: "f16", BF16: "bf16", I16: "i16", U16: "u16", U32: "u32", U64: "u64"}
+
+// FloatDTypes and IntDTypes list the float and integer dtypes, narrowest
+// first (for tests and docs that walk them all).
+var (
+	FloatDTypes = []DType{F16, BF16, F32, F64}
+	IntDTypes   = []DType{I8, U8, I16, U16, I32, U32, I64, U64}
+)
 
 func (d DType) String() string {
 	if int(d) < len(dtypeNames) {
@@ -37,10 +55,25 @@ func (d DType) String() string {
 }
 
 // IsFloat reports whether d is a floating-point type.
-func (d DType) IsFloat() bool { return d == F32 || d == F64 }
+func (d DType) IsFloat() bool {
+	switch d {
+	case F32, F64, F16, BF16:
+		return true
+	}
+	return false
+}
 
 // IsInt reports whether d is an integer type.
-func (d DType) IsInt() bool { return d == I32 || d == I64 || d == I8 || d == U8 }
+func (d DType) IsInt() bool {
+	switch d {
+	case I8, U8, I16, U16, I32, U32, I64, U64:
+		return true
+	}
+	return false
+}
+
+// IsUnsigned reports whether d is an unsigned integer type.
+func (d DType) IsUnsigned() bool { return d == U8 || d == U16 || d == U32 || d == U64 }
 
 // ParseDType returns the dtype named s ("f32", "i64", ...).
 func ParseDType(s string) (DType, bool) {

@@ -284,14 +284,9 @@ func simpSplat(v *ir.Value) (float64, bool) {
 	return first, true
 }
 
-// simpRound returns x as dtype dt holds it (F32 rounds; the interpreter
-// does the same to every F32 constant).
-func simpRound(dt ir.DType, x float64) float64 {
-	if dt == ir.F32 {
-		return float64(float32(x))
-	}
-	return x
-}
+// simpRound returns x as dtype dt holds it (F32, F16 and BF16 round; the
+// interpreter does the same to every constant of those dtypes).
+func simpRound(dt ir.DType, x float64) float64 { return ir.RoundFloat(dt, x) }
 
 // simpSplatIs reports whether v is a splat constant of exactly x (bit for bit,
 // so that -0 and +0 are told apart).

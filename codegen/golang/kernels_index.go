@@ -39,7 +39,8 @@ var intResults = map[string]bool{
 // conversion and the interpreter do (the interpreter reports a value out
 // of to's range, where Go leaves the conversion undefined); the result, a
 // whole float32, is exact. From a wider integer it wraps as Go's
-// conversion does (the operand, below 2^24, converts to int64 exactly);
+// conversion does (the operand, below 2^24, converts to int64 exactly;
+// a u32 or u64 result is exact below 2^24 only, as all integers here);
 // from bool (0 or 1) and to i64 from an integer it is the identity.
 func intCastElem(from, to ir.DType) elemFunc {
 	if from.IsFloat() {
@@ -53,8 +54,16 @@ func intCastElem(from, to ir.DType) elemFunc {
 		conv = func(c jen.Code) *jen.Statement { return jen.Int8().Call(c) }
 	case ir.U8:
 		conv = func(c jen.Code) *jen.Statement { return jen.Uint8().Call(c) }
+	case ir.I16:
+		conv = func(c jen.Code) *jen.Statement { return jen.Int16().Call(c) }
+	case ir.U16:
+		conv = func(c jen.Code) *jen.Statement { return jen.Uint16().Call(c) }
 	case ir.I32:
 		conv = func(c jen.Code) *jen.Statement { return jen.Int32().Call(c) }
+	case ir.U32:
+		conv = func(c jen.Code) *jen.Statement { return jen.Uint32().Call(c) }
+	case ir.U64:
+		conv = func(c jen.Code) *jen.Statement { return jen.Uint64().Call(c) }
 	}
 	if conv == nil || from == ir.Bool || from == to {
 		return nil
@@ -72,6 +81,12 @@ func intBounds(dt ir.DType) (lo, hi float64) {
 		return math.MinInt8, math.MaxInt8
 	case ir.U8:
 		return 0, math.MaxUint8
+	case ir.I16:
+		return math.MinInt16, math.MaxInt16
+	case ir.U16:
+		return 0, math.MaxUint16
+	case ir.U32, ir.U64:
+		return 0, maxExactInt
 	}
 	return -maxExactInt, maxExactInt
 }

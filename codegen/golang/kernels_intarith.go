@@ -12,7 +12,8 @@ import (
 // in int64 as the interpreter computes (add, sub, mul wrap; div truncates
 // toward zero; mod is Python's or, with fmod, Go's %; pow by squaring),
 // wraps the result to the dtype's width as a Go conversion does, and stores
-// it back. i8 and u8 values always fit; an i32 or i64 result beyond ±2^24,
+// it back. i8, u8, i16 and u16 values always fit; an i32, u32, i64 or u64
+// result beyond ±2^24 (for u64: a negative int64, 2^63 and up as a u64),
 // which float32 cannot hold exactly, stops the program with a panic naming
 // the limit rather than being rounded silently. A division or modulo by
 // zero panics as Go's does (the interpreter reports it as an error).
@@ -27,17 +28,21 @@ func init() {
 	for op := range intArith {
 		intResults[op] = true
 	}
-	for _, dt := range []ir.DType{ir.I8, ir.U8, ir.I32, ir.I64} {
+	for _, dt := range ir.IntDTypes {
 		name, conv := intStoreHelper(dt)
 		opHelpers[name] = func(f *jen.File) {
 			body := []jen.Code{}
-			if conv == nil { // i64: no wrap
+			if conv == nil { // i64, u64: no wrap
 				body = append(body, jen.Id("v").Op(":=").Id("x"))
 			} else {
 				body = append(body, jen.Id("v").Op(":=").Int64().Call(conv(jen.Id("x"))))
 			}
-			if dt == ir.I32 || dt == ir.I64 {
-				body = append(body, jen.If(jen.Id("v").Op(">").Lit(maxExactInt).Op("||").Id("v").Op("<").Lit(-maxExactInt)).Block(
+			lo := -maxExactInt
+			if dt == ir.U64 {
+				lo = 0 // a negative int64 is a u64 from 2^63 up
+			}
+			if dt == ir.I32 || dt == ir.I64 || dt == ir.U32 || dt == ir.U64 {
+				body = append(body, jen.If(jen.Id("v").Op(">").Lit(maxExactInt).Op("||").Id("v").Op("<").Lit(lo)).Block(
 					jen.Panic(jen.Lit("dlc: an "+dt.String()+" result beyond ±2^24, which the Go backend's float32 storage cannot hold exactly")),
 				))
 			}
@@ -90,8 +95,16 @@ func intStoreHelper(dt ir.DType) (string, func(jen.Code) *jen.Statement) {
 		return "storeI8", func(c jen.Code) *jen.Statement { return jen.Int8().Call(c) }
 	case ir.U8:
 		return "storeU8", func(c jen.Code) *jen.Statement { return jen.Uint8().Call(c) }
+	case ir.I16:
+		return "storeI16", func(c jen.Code) *jen.Statement { return jen.Int16().Call(c) }
+	case ir.U16:
+		return "storeU16", func(c jen.Code) *jen.Statement { return jen.Uint16().Call(c) }
 	case ir.I32:
 		return "storeI32", func(c jen.Code) *jen.Statement { return jen.Int32().Call(c) }
+	case ir.U32:
+		return "storeU32", func(c jen.Code) *jen.Statement { return jen.Uint32().Call(c) }
+	case ir.U64:
+		return "storeU64", nil
 	}
 	return "storeI64", nil
 }

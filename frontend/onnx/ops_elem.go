@@ -62,6 +62,11 @@ func init() {
 			r := c.op("pow", nil, c.cast(x, ir.F64), c.cast(y, ir.F64))
 			return c.cast(r, x.Type.DType), nil
 		}
+		if dt := x.Type.DType; (dt == ir.F16 || dt == ir.BF16) && y.Type.DType != dt {
+			// An f32 (or integer) exponent would be rounded to the base's
+			// few bits first: compute in f64 and round once.
+			return c.cast(c.op("pow", nil, c.cast(x, ir.F64), c.cast(y, ir.F64)), dt), nil
+		}
 		return c.op("pow", nil, x, c.cast(y, x.Type.DType)), nil
 	}))
 	variadic := func(onnxOp, irOp string, needs []string, mean bool) {

@@ -20,25 +20,26 @@ const MaxElements = 1 << 28
 
 // ONNX's TensorProto.DataType values (onnx.proto).
 const (
-	tFloat   = 1
-	tUint8   = 2
-	tInt8    = 3
-	tUint16  = 4
-	tInt16   = 5
-	tInt32   = 6
-	tInt64   = 7
-	tString  = 8
-	tBool    = 9
-	tFloat16 = 10
-	tDouble  = 11
-	tUint32  = 12
-	tUint64  = 13
+	tFloat    = 1
+	tUint8    = 2
+	tInt8     = 3
+	tUint16   = 4
+	tInt16    = 5
+	tInt32    = 6
+	tInt64    = 7
+	tString   = 8
+	tBool     = 9
+	tFloat16  = 10
+	tDouble   = 11
+	tUint32   = 12
+	tUint64   = 13
+	tBfloat16 = 16
 )
 
 var onnxTypeNames = map[int32]string{
 	tFloat: "float", tUint8: "uint8", tInt8: "int8", tUint16: "uint16", tInt16: "int16", tInt32: "int32",
 	tInt64: "int64", tString: "string", tBool: "bool", tFloat16: "float16", tDouble: "double",
-	tUint32: "uint32", tUint64: "uint64", 14: "complex64", 15: "complex128", 16: "bfloat16",
+	tUint32: "uint32", tUint64: "uint64", 14: "complex64", 15: "complex128", tBfloat16: "bfloat16",
 }
 
 func typeName(t int32) string {
@@ -65,8 +66,20 @@ func DTypeOf(t int32) (ir.DType, error) {
 		return ir.U8, nil
 	case tBool:
 		return ir.Bool, nil
+	case tFloat16:
+		return ir.F16, nil
+	case tBfloat16:
+		return ir.BF16, nil
+	case tInt16:
+		return ir.I16, nil
+	case tUint16:
+		return ir.U16, nil
+	case tUint32:
+		return ir.U32, nil
+	case tUint64:
+		return ir.U64, nil
 	}
-	return ir.Invalid, unsupported("element type %s is not supported (supported: float, double, int32, int64, int8, uint8, bool)", typeName(t))
+	return ir.Invalid, unsupported("element type %s is not supported (supported: float, double, float16, bfloat16, int8, uint8, int16, uint16, int32, uint32, int64, uint64, bool)", typeName(t))
 }
 
 // onnxType is the inverse of DTypeOf.
@@ -86,8 +99,26 @@ func onnxType(dt ir.DType) int32 {
 		return tUint8
 	case ir.Bool:
 		return tBool
+	case ir.F16:
+		return tFloat16
+	case ir.BF16:
+		return tBfloat16
+	case ir.I16:
+		return tInt16
+	case ir.U16:
+		return tUint16
+	case ir.U32:
+		return tUint32
+	case ir.U64:
+		return tUint64
 	}
 	return 0
+}
+
+// elemSize is the number of bytes of one element of dt in raw_data.
+var elemSize = map[ir.DType]int{
+	ir.F32: 4, ir.F64: 8, ir.F16: 2, ir.BF16: 2, ir.Bool: 1,
+	ir.I8: 1, ir.U8: 1, ir.I16: 2, ir.U16: 2, ir.I32: 4, ir.U32: 4, ir.I64: 8, ir.U64: 8,
 }
 
 // numElements multiplies dims, refusing negative dims and products above
@@ -135,7 +166,7 @@ func TensorFromProto(tp *onnxpb.TensorProto) (*interp.Tensor, error) {
 		shape[i] = int(d)
 	}
 	raw := tp.GetRawData()
-	size := map[ir.DType]int{ir.F32: 4, ir.F64: 8, ir.I32: 4, ir.I64: 8, ir.I8: 1, ir.U8: 1, ir.Bool: 1}[dt]
+	size := elemSize[dt]
 	have := 0
 	switch {
 	case raw != nil:
@@ -149,7 +180,9 @@ func TensorFromProto(tp *onnxpb.TensorProto) (*interp.Tensor, error) {
 		have = len(tp.GetDoubleData())
 	case dt == ir.I64:
 		have = len(tp.GetInt64Data())
-	default:
+	case dt == ir.U32 || dt == ir.U64: // onnx.proto: "For uint64 and uint32 values"
+		have = len(tp.GetUint64Data())
+	default: // int32_data holds the narrower types, float16 and bfloat16 as their bits
 		have = len(tp.GetInt32Data())
 	}
 	if have != n {
@@ -172,6 +205,18 @@ func TensorFromProto(tp *onnxpb.TensorProto) (*interp.Tensor, error) {
 				data[i] = float64(int8(b[0]))
 			case ir.U8:
 				data[i] = float64(b[0])
+			case ir.I16:
+				data[i] = float64(int16(binary.LittleEndian.Uint16(b)))
+			case ir.U16:
+				data[i] = float64(binary.LittleEndian.Uint16(b))
+			case ir.U32:
+				data[i] = float64(binary.LittleEndian.Uint32(b))
+			case ir.U64:
+				data[i] = float64(binary.LittleEndian.Uint64(b))
+			case ir.F16:
+				data[i] = ir.F16FromBits(binary.LittleEndian.Uint16(b))
+			case ir.BF16:
+				data[i] = ir.BF16FromBits(binary.LittleEndian.Uint16(b))
 			case ir.Bool:
 				if b[0] != 0 {
 					data[i] = 1
@@ -187,6 +232,14 @@ func TensorFromProto(tp *onnxpb.TensorProto) (*interp.Tensor, error) {
 				data[i] = tp.GetDoubleData()[i]
 			case ir.I64:
 				data[i] = float64(tp.GetInt64Data()[i])
+			case ir.U32:
+				data[i] = float64(uint32(tp.GetUint64Data()[i]))
+			case ir.U64:
+				data[i] = float64(tp.GetUint64Data()[i])
+			case ir.F16:
+				data[i] = ir.F16FromBits(uint16(tp.GetInt32Data()[i]))
+			case ir.BF16:
+				data[i] = ir.BF16FromBits(uint16(tp.GetInt32Data()[i]))
 			default:
 				x := tp.GetInt32Data()[i]
 				switch dt {
@@ -194,6 +247,10 @@ func TensorFromProto(tp *onnxpb.TensorProto) (*interp.Tensor, error) {
 					x = int32(int8(x))
 				case ir.U8:
 					x = int32(uint8(x))
+				case ir.I16:
+					x = int32(int16(x))
+				case ir.U16:
+					x = int32(uint16(x))
 				case ir.Bool:
 					if x != 0 {
 						x = 1
@@ -229,6 +286,18 @@ func TensorToProto(name string, t *interp.Tensor) *onnxpb.TensorProto {
 			raw = append(raw, byte(int8(x)))
 		case ir.U8, ir.Bool:
 			raw = append(raw, byte(x))
+		case ir.I16:
+			raw = binary.LittleEndian.AppendUint16(raw, uint16(int16(x)))
+		case ir.U16:
+			raw = binary.LittleEndian.AppendUint16(raw, uint16(x))
+		case ir.U32:
+			raw = binary.LittleEndian.AppendUint32(raw, uint32(x))
+		case ir.U64:
+			raw = binary.LittleEndian.AppendUint64(raw, uint64(x))
+		case ir.F16:
+			raw = binary.LittleEndian.AppendUint16(raw, ir.F16Bits(x))
+		case ir.BF16:
+			raw = binary.LittleEndian.AppendUint16(raw, ir.BF16Bits(x))
 		}
 	}
 	if raw == nil {

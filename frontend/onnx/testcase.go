@@ -95,6 +95,9 @@ func LoadCase(dir string) (*Model, []TestSet, error) {
 		}
 		return nil, nil, err
 	}
+	if err := testDataQuirks(mp, sets); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", dir, err)
+	}
 	specialise(mp, sets[0].Inputs)
 	m, err := Import(mp)
 	var nc *NeedsConstantError

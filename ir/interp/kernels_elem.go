@@ -85,13 +85,29 @@ func powKernel(v *ir.Value, args []*Tensor, _ *Env, _ []int) (*Tensor, error) {
 	if !v.Type.DType.IsInt() {
 		return elementwise(v.Type.DType, args, func(xs []float64) (float64, error) { return math.Pow(xs[0], xs[1]), nil })
 	}
-	return elementwise(v.Type.DType, args, func(xs []float64) (float64, error) {
-		r, ok := intPow(int64(xs[0]), int64(xs[1]))
+	dt := v.Type.DType
+	return elementwise(dt, args, func(xs []float64) (float64, error) {
+		if xs[1] >= math.MaxInt64 { // a u64 exponent beyond int64's
+			return 0, fmt.Errorf("integer exponent %v is too large", xs[1])
+		}
+		r, ok := intPow(int64Bits(xs[0]), int64Bits(xs[1]))
 		if !ok {
 			return 0, fmt.Errorf("integer 0 to the negative power %v", xs[1])
 		}
+		if dt.IsUnsigned() { // wrapping multiplication is the same on the bits
+			return float64(uint64(r)), nil
+		}
 		return float64(r), nil
 	})
+}
+
+// int64Bits converts a whole number of any integer dtype to int64 as Go's
+// int64(u) does for a u64 above 2^63 (keeping the bits).
+func int64Bits(x float64) int64 {
+	if x >= math.MaxInt64 { // 2^63 and up: a u64
+		return int64(uint64(x))
+	}
+	return int64(x)
 }
 
 // intPow is x^e in int64 arithmetic (wrapping around), by squaring; for
