@@ -346,6 +346,9 @@ func (g *gen) emitNew(f *jen.File) {
 // is splatted over its (possibly batch-sized) buffer; one holding data
 // shares a package-level literal, which no kernel writes.
 func (g *gen) constInit(c *valPlan) []jen.Code {
+	if c.dtype() == ir.F64 {
+		return g.constInitF64(c)
+	}
 	vals := toFloat32(c.v.Type.DType, c.v.Attrs.Floats("value"))
 	field := jen.Id("m").Dot(c.field)
 	if len(vals) != 1 {
@@ -774,6 +777,12 @@ func (g *gen) emitData(f *jen.File) {
 	}
 	for _, fp := range g.fns() {
 		for _, c := range fp.consts {
+			if c.dtype() == ir.F64 && len(c.v.Attrs.Floats("value")) != 1 {
+				f.Comment(c.field + "Data is the value of the constant " + c.field + ".")
+				f.Var().Id(c.field + "Data").Op("=").Index().Float64().Add(f64List(c.v.Attrs.Floats("value")))
+				f.Line()
+				continue
+			}
 			vals := toFloat32(c.v.Type.DType, c.v.Attrs.Floats("value"))
 			if len(vals) == 1 {
 				continue

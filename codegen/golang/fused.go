@@ -131,6 +131,12 @@ func analyzeFused(m *ir.Module, v *ir.Value) (*fusedNode, error) {
 		if err := checkValueType(n, n.Type); err != nil {
 			return nil, err
 		}
+		if err := checkF64(n); err != nil {
+			return nil, err
+		}
+		if fn.kind == ir.FuseRows && touchesF64(n) {
+			return nil, errors.New("the row kernels compute f32 only")
+		}
 		if n.Op == ir.OpConstant && len(n.Attrs.Floats("value")) != 1 {
 			return nil, errors.New("a constant in the region holds more than one value")
 		}
@@ -254,6 +260,12 @@ func (g *gen) planFused(fp *fnPlan, i int, v *ir.Value) error {
 				target, isResult = outs[j], true
 			}
 		}
+		ownBuf := !isResult && slots(fn.mm.Type.DType) != slots(target.dtype())
+		if ownBuf {
+			// An f64 product cannot go through an f32 output: it gets
+			// a buffer of its own, which the epilogue reads.
+			target = fp.newBuf(v, "%"+strconv.Itoa(i)+".mm", fn.mm.Type, i)
+		}
 		mk := g.newKernel(fp, i, fn.mm, name+"MatMul", "the product of "+desc)
 		mk.ins = []*valPlan{ins[fn.param[fn.mm.Args[0]]], ins[fn.param[fn.mm.Args[1]]]}
 		mk.outs, mk.nOut = []*valPlan{target}, 1
@@ -268,7 +280,7 @@ func (g *gen) planFused(fp *fnPlan, i int, v *ir.Value) error {
 			k.ins, k.outs, k.nOut = append(append([]*valPlan(nil), ins...), target), outs, len(outs)
 			k.emitFusedLoop(loop)
 			g.fuseEpilogue(mk, k)
-			if !isResult {
+			if !isResult && !ownBuf {
 				fp.mmTargets[v] = &mmTarget{mk: mk, ek: k, donors: loopDonors(readByMatMul)}
 			}
 		}
@@ -492,8 +504,7 @@ func (k *kernel) declConsts(fn *fusedNode, members []*ir.Value) []jen.Code {
 		if !ok {
 			continue
 		}
-		x := toFloat32(n.Type.DType, n.Attrs.Floats("value"))[0]
-		out = append(out, jen.Id(name).Op(":=").Add(typedF32(x)))
+		out = append(out, jen.Id(name).Op(":=").Add(typedLit(n.Type.DType, n.Attrs.Floats("value")[0])))
 	}
 	return out
 }
@@ -514,6 +525,9 @@ func typedF32(x float32) jen.Code {
 func (k *kernel) memberExpr(m *ir.Value, xs []*jen.Statement) *jen.Statement {
 	if isIntArith(m) {
 		return intArithElem(m)(k, xs)
+	}
+	if m.Op != ir.OpCast && m.Op != ir.OpBroadcast && touchesF64(m) {
+		return k.f64MemberExpr(m, xs)
 	}
 	if f, ok := elemNodeFuncs[m.Op]; ok {
 		return f(k, m, xs)

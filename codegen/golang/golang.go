@@ -301,6 +301,14 @@ func (g *gen) plan() error {
 			return err
 		}
 	}
+	for _, fp := range g.fns() {
+		for i, r := range fp.f.Results {
+			if err := checkAPIType(r.Type); err != nil {
+				return fmt.Errorf("func @%s: result %d: %w", fp.f.Name, i, err)
+			}
+		}
+	}
+	g.evenSizes()
 	g.arena = planArena(g.fns(), !g.noFuse)
 	return nil
 }
@@ -309,6 +317,9 @@ func (g *gen) plan() error {
 // time, so the generated New only replays it.
 func (g *gen) planWeight(i int, w *ir.Weight) (*weightPlan, error) {
 	if err := checkDType(w.Type.DType); err != nil {
+		return nil, fmt.Errorf("weight %q: %w", w.Name, err)
+	}
+	if err := checkAPIType(w.Type); err != nil {
 		return nil, fmt.Errorf("weight %q: %w", w.Name, err)
 	}
 	if !w.Type.Shape.IsStatic() {
@@ -358,8 +369,18 @@ func toFloat32(dt ir.DType, data []float64) []float32 {
 var ErrUnsupported = errors.New("not supported by the Go backend")
 
 func checkDType(dt ir.DType) error {
-	if dt != ir.F32 && dt != ir.Bool {
-		return fmt.Errorf("dtype %s is %w (only f32 and bool)", dt, ErrUnsupported)
+	if dt != ir.F32 && dt != ir.Bool && dt != ir.F64 {
+		return fmt.Errorf("dtype %s is %w (only f32, f64 and bool)", dt, ErrUnsupported)
+	}
+	return nil
+}
+
+// checkAPIType refuses f64 where the model's float32 API meets a value:
+// parameters, results and weights (the generated code computes f64 values
+// inside the model only; see kernels_f64.go).
+func checkAPIType(t ir.Type) error {
+	if t.DType == ir.F64 {
+		return fmt.Errorf("dtype %s is %w here (f64 values are computed inside the model, not passed in or out)", t.DType, ErrUnsupported)
 	}
 	return nil
 }
@@ -401,6 +422,9 @@ func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 		if err := checkType(p.Type); err != nil {
 			return nil, fmt.Errorf("func @%s: parameter %d: %w", f.Name, i, err)
 		}
+		if err := checkAPIType(p.Type); err != nil {
+			return nil, fmt.Errorf("func @%s: parameter %d: %w", f.Name, i, err)
+		}
 		vp := fp.newBuf(p, "arg"+strconv.Itoa(i), p.Type, -1)
 		if !g.noFuse {
 			// The kernels read the caller's slice: no copy into the
@@ -421,6 +445,9 @@ func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 		} else if err := checkValueType(v, v.Type); err != nil {
 			return nil, fmt.Errorf("%s: %w", where(f, i, v), err)
 		}
+		if err := checkF64(v); err != nil {
+			return nil, fmt.Errorf("%s: %w", where(f, i, v), err)
+		}
 		emit, ok := emitters[v.Op]
 		if !ok {
 			return nil, fmt.Errorf("%s: the Go backend has no emitter for this op", where(f, i, v))
@@ -430,7 +457,7 @@ func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 			fp.vals[v] = &valPlan{v: v, kind: inWeight, w: g.byName[v.Attrs.String("name", "")]}
 			continue
 		case ir.OpConstant:
-			vp := &valPlan{v: v, kind: inConst, size: product(shapeMonos(v.Type.Shape)),
+			vp := &valPlan{v: v, kind: inConst, size: product(shapeMonos(v.Type.Shape)).mul(constMono(slots(v.Type.DType))),
 				field: prefix + "C" + strconv.Itoa(i)}
 			fp.vals[v] = vp
 			fp.consts = append(fp.consts, vp)
@@ -515,7 +542,7 @@ func (g *gen) newKernel(fp *fnPlan, i int, v *ir.Value, name, desc string) *kern
 // newBuf makes an arena buffer for a value of shape s written at body
 // index def.
 func (fp *fnPlan) newBuf(v *ir.Value, name string, t ir.Type, def int) *valPlan {
-	vp := &valPlan{v: v, typ: t, kind: inArena, size: product(shapeMonos(t.Shape)), name: name, def: def, last: def}
+	vp := &valPlan{v: v, typ: t, kind: inArena, size: product(shapeMonos(t.Shape)).mul(constMono(slots(t.DType))), name: name, def: def, last: def}
 	fp.bufs = append(fp.bufs, vp)
 	return vp
 }

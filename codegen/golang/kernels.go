@@ -192,19 +192,19 @@ func (k *kernel) decl() jen.Code {
 	for i := range max(k.nOut, 1) {
 		if name := k.outName(i); k.uses[name] {
 			names = append(names, jen.Id(name))
-			vals = append(vals, jen.Id("t").Dot("out").Index(jen.Lit(i)))
+			vals = append(vals, k.view(k.outs[i].dtype(), jen.Id("t").Dot("out").Index(jen.Lit(i))))
 		}
 	}
 	for i := range k.ins {
 		if name := "x" + strconv.Itoa(i); k.uses[name] {
 			names = append(names, jen.Id(name))
-			vals = append(vals, jen.Id("t").Dot("in").Index(jen.Lit(i)))
+			vals = append(vals, k.view(k.ins[i].dtype(), jen.Id("t").Dot("in").Index(jen.Lit(i))))
 		}
 	}
 	for i := range k.tmps {
 		if name := "tmp" + strconv.Itoa(i); k.uses[name] {
 			names = append(names, jen.Id(name))
-			vals = append(vals, jen.Id("t").Dot("tmp").Index(jen.Lit(i)))
+			vals = append(vals, k.view(k.tmps[i].dtype(), jen.Id("t").Dot("tmp").Index(jen.Lit(i))))
 		}
 	}
 	var body []jen.Code
@@ -262,8 +262,11 @@ type elemFunc func(k *kernel, x []*jen.Statement) *jen.Statement
 func elementwise(f elemFunc) emitFunc {
 	return func(k *kernel) error {
 		f := f
-		if isIntArith(k.v) {
+		switch {
+		case isIntArith(k.v):
 			f = intArithElem(k.v)
+		case f != nil && k.v.Op != ir.OpCast && touchesF64(k.v):
+			f = f64Elem(k.v) // checkF64 let only ops that have one through
 		}
 		out := k.v.Type.Shape
 		strides := make([][]mono, len(k.v.Args))
@@ -322,6 +325,9 @@ func emitCast(k *kernel) error {
 
 // castElem is the element expression of a cast, nil for the identity.
 func castElem(from, to ir.DType) elemFunc {
+	if from == ir.F64 || to == ir.F64 {
+		return f64CastElem(from, to)
+	}
 	if to.IsInt() {
 		return intCastElem(from, to)
 	}
@@ -472,7 +478,7 @@ func emitSize(k *kernel) error {
 	case count.p == 0:
 		val = jen.Lit(int(count.c))
 	default:
-		val = jen.Float32().Call(k.n(count))
+		val = round(k.v.Type.DType, k.n(count))
 	}
 	k.body = append(k.body, k.o().Index(jen.Lit(0)).Op("=").Add(val))
 	return nil
@@ -542,26 +548,27 @@ func reduction(op string) emitFunc {
 			vars, inSt = append(vars, "r"+strconv.Itoa(d)), append(inSt, rd.stride)
 		}
 		elem := k.x(0).Index(k.index(vars, inSt))
+		dt := k.v.Type.DType
 		var acc, init, result jen.Code
 		switch op {
 		case ir.OpReduceMax:
-			init = jen.Float32().Call(jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))
+			init = round(dt, jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))
 			acc = jen.Id("acc").Op("=").Max(jen.Id("acc"), elem)
 			result = jen.Id("acc")
 		case ir.OpReduceMin:
-			init = jen.Float32().Call(jen.Qual(mathPath, "Inf").Call(jen.Lit(1)))
+			init = round(dt, jen.Qual(mathPath, "Inf").Call(jen.Lit(1)))
 			acc = jen.Id("acc").Op("=").Min(jen.Id("acc"), elem)
 			result = jen.Id("acc")
 		case ir.OpReduceProd:
 			init = jen.Lit(1.0)
 			acc = jen.Id("acc").Op("*=").Float64().Call(elem)
-			result = jen.Float32().Call(jen.Id("acc"))
+			result = round(dt, jen.Id("acc"))
 		default:
 			init = jen.Lit(0.0)
 			acc = jen.Id("acc").Op("+=").Float64().Call(elem)
-			result = jen.Float32().Call(jen.Id("acc"))
+			result = round(dt, jen.Id("acc"))
 			if op == ir.OpReduceMean {
-				result = jen.Float32().Call(jen.Id("acc").Op("/").Float64().Call(k.n(count)))
+				result = round(dt, jen.Id("acc").Op("/").Float64().Call(k.n(count)))
 			}
 		}
 		inner := acc
@@ -625,8 +632,9 @@ func rowwise(log bool) emitFunc {
 		}
 		xj := func() *jen.Statement { return k.x(0).Index(at("j")) }
 		oj := func() *jen.Statement { return k.o().Index(at("j")) }
+		dt := k.v.Type.DType
 		row := []jen.Code{
-			jen.Id("mx").Op(":=").Float32().Call(jen.Qual(mathPath, "Inf").Call(jen.Lit(-1))),
+			jen.Id("mx").Op(":=").Add(round(dt, jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))),
 			loop("j", jen.Lit(0), k.n(length), jen.Id("mx").Op("=").Max(jen.Id("mx"), xj())),
 			jen.Id("sum").Op(":=").Lit(0.0),
 		}
@@ -637,16 +645,16 @@ func rowwise(log bool) emitFunc {
 					jen.Id("sum").Op("+=").Qual(mathPath, "Exp").Call(diff)),
 				jen.Id("lse").Op(":=").Qual(mathPath, "Log").Call(jen.Id("sum")),
 				loop("j", jen.Lit(0), k.n(length),
-					oj().Op("=").Float32().Call(jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id("mx")).Op("-").Id("lse"))),
+					oj().Op("=").Add(round(dt, jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id("mx")).Op("-").Id("lse")))),
 			)
 		} else {
 			row = append(row,
 				loop("j", jen.Lit(0), k.n(length),
 					jen.Id("e").Op(":=").Qual(mathPath, "Exp").Call(diff),
 					jen.Id("sum").Op("+=").Id("e"),
-					oj().Op("=").Float32().Call(jen.Id("e"))),
+					oj().Op("=").Add(round(dt, jen.Id("e")))),
 				loop("j", jen.Lit(0), k.n(length),
-					oj().Op("=").Float32().Call(jen.Float64().Call(oj()).Op("/").Id("sum"))),
+					oj().Op("=").Add(round(dt, jen.Float64().Call(oj()).Op("/").Id("sum")))),
 			)
 		}
 		var body []jen.Code
@@ -676,7 +684,8 @@ func emitMatMul(k *kernel) error {
 	ra, rb := len(a.Shape), len(b.Shape)
 	m, kk, n := dimMono(md), dimMono(kd), dimMono(nd)
 	lda, ldb := dimMono(a.Shape[ra-1]), dimMono(b.Shape[rb-1])
-	k.pool = true
+	f64 := k.v.Type.DType == ir.F64
+	k.pool = !f64
 	k.rows, k.work = one, product(shapeMonos(batch)).mul(m).mul(kk).mul(n)
 	sub := func(buf *jen.Statement, off *jen.Statement, zero bool) *jen.Statement {
 		if zero {
@@ -688,6 +697,10 @@ func emitMatMul(k *kernel) error {
 		args := []jen.Code{jen.Id("t").Dot("pool"), jen.Lit(ta), jen.Lit(tb), k.n(rows), k.n(n), k.n(kk), jen.Lit(1),
 			sub(k.x(0), aoff, az), k.n(lda), sub(k.x(1), boff, bz), k.n(ldb), jen.Lit(0),
 			sub(k.o(), coff, cz), k.n(n)}
+		if f64 {
+			// runtime.Dgemm sums each element in the interpreter's order.
+			return jen.Qual(runtimePath, "Dgemm").Call(args[1:]...)
+		}
 		if k.epi != nil {
 			// The epilogue task reads the batch size; set here, on the
 			// calling goroutine, before the workers run it.
@@ -758,8 +771,8 @@ func tallRows(v *ir.Value) mono {
 // ek's outermost loop walks the product's rows (epiRows 1) or its
 // elements (epiRows = the product's columns), and reports whether it did.
 func (g *gen) fuseEpilogue(mk, ek *kernel) bool {
-	if g.noFuse || !tallMatMul(mk.v) {
-		return false
+	if g.noFuse || !tallMatMul(mk.v) || mk.v.Type.DType == ir.F64 {
+		return false // (runtime.Dgemm has no epilogue)
 	}
 	a, b := mk.v.Args[0].Type, mk.v.Args[1].Type
 	_, _, _, nd, _ := ir.MatMulDims(a, b, mk.v.Attrs.Bool("transpose_a", false), mk.v.Attrs.Bool("transpose_b", false))

@@ -323,7 +323,7 @@ func emitArg(max bool) emitFunc {
 			jen.List(jen.Id("best"), jen.Id("bi")).Op(":=").List(k.x(0).Index(jen.Id("base")), jen.Lit(0)),
 			loop("j", jen.Lit(1), k.n(dims[ax]),
 				jen.If(jen.Id("x").Op(":=").Add(k.x(0).Index(jen.Id("base").Op("+").Id("j").Op("*").Add(k.n(st[ax])))),
-					k.helper("argBetter").Call(jen.Id("x"), jen.Id("best"), jen.Lit(max), jen.Lit(last))).Block(
+					k.helperFor("argBetter", k.v.Args[0].Type.DType).Call(jen.Id("x"), jen.Id("best"), jen.Lit(max), jen.Lit(last))).Block(
 					jen.List(jen.Id("best"), jen.Id("bi")).Op("=").List(jen.Id("x"), jen.Id("j")))),
 			k.o().Index(k.offset(nil, vars, contiguous(outer))).Op("=").Float32().Call(jen.Id("bi")),
 		}
@@ -482,6 +482,9 @@ func emitPad(k *kernel) error {
 	split := k.split(dims)
 	o := k.offset(nil, vars, contiguous(dims))
 	value := f32Lit(float32(k.v.Attrs.Float("value", 0)))
+	if k.v.Type.DType == ir.F64 {
+		value = typedLit(ir.F64, k.v.Attrs.Float("value", 0))
+	}
 	miss := []jen.Code{k.o().Index(o.Clone()).Op("=").Add(value), jen.Continue()}
 	body := append(k.padSources(in, out, vars, miss), k.o().Index(o).Op("=").Add(k.x(0).Index(jen.Id("src"))))
 	k.body = append(k.body, k.nest(vars, dims, split, nil, body...)...)
@@ -692,7 +695,7 @@ func emitCumSum(k *kernel) error {
 	}
 	at := jen.Id("at").Op(":=").Id("base").Op("+").Parens(pos).Op("*").Add(k.n(st[ax]))
 	add := jen.Id("acc").Op("+=").Float64().Call(k.x(0).Index(jen.Id("at")))
-	store := k.o().Index(jen.Id("at")).Op("=").Float32().Call(jen.Id("acc"))
+	store := k.o().Index(jen.Id("at")).Op("=").Add(round(k.v.Type.DType, jen.Id("acc")))
 	step := []jen.Code{at, add, store}
 	if k.v.Attrs.Bool("exclusive", false) {
 		step = []jen.Code{at, store, add}
@@ -731,7 +734,7 @@ func emitTopK(k *kernel) error {
 		return k.x(0).Index(jen.Id("base").Op("+").Id("j").Op("*").Add(k.n(st[ax])))
 	}
 	before := func(a, i, b, j string) *jen.Statement {
-		return k.helper("topkBefore").Call(jen.Id(a), jen.Id(i), jen.Id(b), jen.Id(j), jen.Lit(largest))
+		return k.helperFor("topkBefore", k.v.Args[0].Type.DType).Call(jen.Id(a), jen.Id(i), jen.Id(b), jen.Id(j), jen.Lit(largest))
 	}
 	store := func(t *jen.Statement, v, i string) []jen.Code {
 		at := jen.Id("obase").Op("+").Add(t).Op("*").Add(k.n(oSt[ax]))
@@ -741,7 +744,7 @@ func emitTopK(k *kernel) error {
 		}
 	}
 	pick := []jen.Code{
-		jen.List(jen.Id("bv"), jen.Id("bi")).Op(":=").List(jen.Float32().Call(jen.Lit(0)), jen.Lit(-1)),
+		jen.List(jen.Id("bv"), jen.Id("bi")).Op(":=").List(elemType(k.v.Args[0].Type.DType).Call(jen.Lit(0)), jen.Lit(-1)),
 		loop("j", jen.Lit(0), n.Clone(),
 			jen.Id("x").Op(":=").Add(xj()),
 			jen.If(jen.Id("pi").Op(">=").Lit(0).Op("&&").Op("!").Add(before("pv", "pi", "x", "j"))).Block(jen.Continue()),
@@ -755,7 +758,7 @@ func emitTopK(k *kernel) error {
 	body := []jen.Code{
 		jen.Id("base").Op(":=").Add(k.offset(nil, vars, without(st, ax))),
 		jen.Id("obase").Op(":=").Add(k.offset(nil, vars, without(oSt, ax))),
-		jen.List(jen.Id("pv"), jen.Id("pi")).Op(":=").List(jen.Float32().Call(jen.Lit(0)), jen.Lit(-1)),
+		jen.List(jen.Id("pv"), jen.Id("pi")).Op(":=").List(elemType(k.v.Args[0].Type.DType).Call(jen.Lit(0)), jen.Lit(-1)),
 		loop("t", jen.Lit(0), jen.Lit(int(kk)), pick...),
 	}
 	if !sorted {

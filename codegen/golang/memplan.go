@@ -235,7 +235,10 @@ func planFn(fp *fnPlan, reuse bool, allocs map[int]*allocator) {
 			}
 			live = keep
 			for _, d := range b.donors {
-				if d.kind == inArena && d.last == b.def && d.size == b.size && !donated[d] && isLive(live, d) {
+				// (Same element width too: an f32 result written over an
+				// f64 operand of the same (even-rounded) size would not
+				// be element for element.)
+				if d.kind == inArena && d.last == b.def && d.size == b.size && slots(d.dtype()) == slots(b.dtype()) && !donated[d] && isLive(live, d) {
 					donated[d] = true
 					b.inPlaceOf, b.zoneOff = d, d.zoneOff
 					live = remove(live, d)
