@@ -147,7 +147,7 @@ func SwapOuter(src, dst []float32, a, b, inner int) {
 // inside the volume are found once (outRange; every offset when the
 // caller knows that all windows are inside), so the scan has no bounds
 // tests.
-func windowMax(g *ConvGeom, vol []float32, od, oh, ow int, inside bool) int {
+func windowMax[T float32 | float64](g *ConvGeom, vol []T, od, oh, ow int, inside bool) int {
 	d0, h0, w0 := od*g.SD-g.PadD0, oh*g.SH-g.PadH0, ow*g.SW-g.PadW0
 	kd0, kd1, kh0, kh1, kw0, kw1 := 0, g.KD, 0, g.KH, 0, g.KW
 	if !inside {
@@ -190,7 +190,12 @@ func is2x2(g *ConvGeom) bool {
 // the max of its window over the input volumes x [vols, D, H, W] (padding
 // never wins; a window of padding only gives -Inf). A volume is one
 // (sample, channel) pair.
-func MaxPool(g ConvGeom, vols int, x, y []float32) {
+func MaxPool(g ConvGeom, vols int, x, y []float32) { maxPool(g, vols, x, y) }
+
+// MaxPool64 is MaxPool on float64 volumes (the Go backend's f64 values).
+func MaxPool64(g ConvGeom, vols int, x, y []float64) { maxPool(g, vols, x, y) }
+
+func maxPool[T float32 | float64](g ConvGeom, vols int, x, y []T) {
 	n, on, inside := g.D*g.H*g.W, g.OD*g.OH*g.OW, allInside(&g)
 	for p := 0; p < vols; p++ {
 		vol, out := x[p*n:(p+1)*n], y[p*on:(p+1)*on]
@@ -202,7 +207,7 @@ func MaxPool(g ConvGeom, vols int, x, y []float32) {
 		for od := 0; od < g.OD; od++ {
 			for oh := 0; oh < g.OH; oh++ {
 				for ow := 0; ow < g.OW; ow++ {
-					v := float32(math.Inf(-1))
+					v := T(math.Inf(-1))
 					if at := windowMax(&g, vol, od, oh, ow, inside); at >= 0 {
 						v = vol[at]
 					}
@@ -217,7 +222,7 @@ func MaxPool(g ConvGeom, vols int, x, y []float32) {
 // max2x2 is MaxPool on one plane for an unpadded 2×2 pool, unrolled: the
 // builtin max is branch-free and keeps a NaN, as windowMax does (only the
 // sign of a zero max may differ: max(-0, +0) is +0, the first max -0).
-func max2x2(g *ConvGeom, plane, out []float32) {
+func max2x2[T float32 | float64](g *ConvGeom, plane, out []T) {
 	for oh := 0; oh < g.OH; oh++ {
 		r0 := plane[oh*g.SH*g.W : (oh*g.SH+1)*g.W]
 		r1 := plane[(oh*g.SH+1)*g.W : (oh*g.SH+2)*g.W]

@@ -238,7 +238,11 @@ func emitPool(op string) emitFunc {
 		var call jen.Code
 		switch op {
 		case ir.OpMaxPool:
-			call = jen.Qual(runtimePath, "MaxPool").Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), lo(k.x(0), hw), lo(k.o(), ohw))
+			name := "MaxPool"
+			if x.DType == ir.F64 {
+				name = "MaxPool64"
+			}
+			call = jen.Qual(runtimePath, name).Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), lo(k.x(0), hw), lo(k.o(), ohw))
 		case ir.OpMaxPoolGrad:
 			call = jen.Qual(runtimePath, "MaxPoolGrad").Call(jen.Id("g"), jen.Id("hi").Op("-").Id("lo"), lo(k.x(0), hw), lo(k.x(1), ohw), lo(k.o(), hw))
 		case ir.OpAvgPool:

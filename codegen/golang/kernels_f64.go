@@ -25,7 +25,7 @@ import (
 // fused loops round each member with float64(...) (which, like float32(...)
 // in the f32 loops, keeps Go from fusing a multiply and an add into an
 // FMA), reductions and rows accumulate in float64 as for f32, and matmul
-// calls runtime.Dgemm. The model's API stays float32: parameters, results
+// calls runtime.Dgemm (max_pool runtime.MaxPool64). The model's API stays float32: parameters, results
 // and weights of f64 are refused (onnx.Pack casts its f32 input to the
 // graph's dtypes and its outputs back). Ops with no f64 code (conv, pools,
 // resize, the row kernels) refuse f64 with an error wrapping
@@ -69,6 +69,7 @@ var f64Ops = map[string]bool{
 	ir.OpConcat: true, ir.OpSlice: true, ir.OpSliceGrad: true, ir.OpPad: true, ir.OpPadGrad: true, ir.OpTrilu: true,
 	ir.OpGather: true, ir.OpGatherElements: true, ir.OpGatherND: true,
 	ir.OpScatterAdd: true, ir.OpScatterElements: true, ir.OpScatterND: true,
+	ir.OpMaxPool: true, // runtime.MaxPool64
 }
 
 // checkF64 refuses node v when it touches f64 and its op has no f64 code.

@@ -79,10 +79,10 @@ func @predict(%x: f32[N,2]) -> (f32[N,2]) { return %x }`, `weight "w": dtype f64
 		{`module "m"
 func @predict(%x: f32[N,1,4,4]) -> (f32[N,1,2,2]) {
   %0 = cast %x {to=f64} : f64[N,1,4,4]
-  %1 = max_pool %0 {kernel_shape=[2, 2], strides=[2, 2]} : f64[N,1,2,2]
+  %1 = avg_pool %0 {kernel_shape=[2, 2], strides=[2, 2]} : f64[N,1,2,2]
   %2 = cast %1 {to=f32} : f32[N,1,2,2]
   return %2
-}`, "%1 = max_pool: op max_pool on dtype f64 is not supported by the Go backend"},
+}`, "%1 = avg_pool: op avg_pool on dtype f64 is not supported by the Go backend"},
 	}
 	for _, c := range cases {
 		m, err := ir.ParseModule(c.src)
