@@ -260,7 +260,7 @@ func (g *gen) planFused(fp *fnPlan, i int, v *ir.Value) error {
 				target, isResult = outs[j], true
 			}
 		}
-		ownBuf := !isResult && slots(fn.mm.Type.DType) != slots(target.dtype())
+		ownBuf := !isResult && dtypeSlots(fn.mm.Type.DType) != dtypeSlots(target.dtype())
 		if ownBuf {
 			// An f64 product cannot go through an f32 output: it gets
 			// a buffer of its own, which the epilogue reads.

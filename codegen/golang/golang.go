@@ -457,7 +457,7 @@ func (g *gen) planFunc(orig *ir.Func, prefix string) (*fnPlan, error) {
 			fp.vals[v] = &valPlan{v: v, kind: inWeight, w: g.byName[v.Attrs.String("name", "")]}
 			continue
 		case ir.OpConstant:
-			vp := &valPlan{v: v, kind: inConst, size: product(shapeMonos(v.Type.Shape)).mul(constMono(slots(v.Type.DType))),
+			vp := &valPlan{v: v, kind: inConst, size: product(shapeMonos(v.Type.Shape)).mul(constMono(dtypeSlots(v.Type.DType))),
 				field: prefix + "C" + strconv.Itoa(i)}
 			fp.vals[v] = vp
 			fp.consts = append(fp.consts, vp)
@@ -542,7 +542,7 @@ func (g *gen) newKernel(fp *fnPlan, i int, v *ir.Value, name, desc string) *kern
 // newBuf makes an arena buffer for a value of shape s written at body
 // index def.
 func (fp *fnPlan) newBuf(v *ir.Value, name string, t ir.Type, def int) *valPlan {
-	vp := &valPlan{v: v, typ: t, kind: inArena, size: product(shapeMonos(t.Shape)).mul(constMono(slots(t.DType))), name: name, def: def, last: def}
+	vp := &valPlan{v: v, typ: t, kind: inArena, size: product(shapeMonos(t.Shape)).mul(constMono(dtypeSlots(t.DType))), name: name, def: def, last: def}
 	fp.bufs = append(fp.bufs, vp)
 	return vp
 }

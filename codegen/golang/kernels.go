@@ -478,7 +478,7 @@ func emitSize(k *kernel) error {
 	case count.p == 0:
 		val = jen.Lit(int(count.c))
 	default:
-		val = round(k.v.Type.DType, k.n(count))
+		val = roundTo(k.v.Type.DType, k.n(count))
 	}
 	k.body = append(k.body, k.o().Index(jen.Lit(0)).Op("=").Add(val))
 	return nil
@@ -552,23 +552,23 @@ func reduction(op string) emitFunc {
 		var acc, init, result jen.Code
 		switch op {
 		case ir.OpReduceMax:
-			init = round(dt, jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))
+			init = roundTo(dt, jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))
 			acc = jen.Id("acc").Op("=").Max(jen.Id("acc"), elem)
 			result = jen.Id("acc")
 		case ir.OpReduceMin:
-			init = round(dt, jen.Qual(mathPath, "Inf").Call(jen.Lit(1)))
+			init = roundTo(dt, jen.Qual(mathPath, "Inf").Call(jen.Lit(1)))
 			acc = jen.Id("acc").Op("=").Min(jen.Id("acc"), elem)
 			result = jen.Id("acc")
 		case ir.OpReduceProd:
 			init = jen.Lit(1.0)
 			acc = jen.Id("acc").Op("*=").Float64().Call(elem)
-			result = round(dt, jen.Id("acc"))
+			result = roundTo(dt, jen.Id("acc"))
 		default:
 			init = jen.Lit(0.0)
 			acc = jen.Id("acc").Op("+=").Float64().Call(elem)
-			result = round(dt, jen.Id("acc"))
+			result = roundTo(dt, jen.Id("acc"))
 			if op == ir.OpReduceMean {
-				result = round(dt, jen.Id("acc").Op("/").Float64().Call(k.n(count)))
+				result = roundTo(dt, jen.Id("acc").Op("/").Float64().Call(k.n(count)))
 			}
 		}
 		inner := acc
@@ -634,7 +634,7 @@ func rowwise(log bool) emitFunc {
 		oj := func() *jen.Statement { return k.o().Index(at("j")) }
 		dt := k.v.Type.DType
 		row := []jen.Code{
-			jen.Id("mx").Op(":=").Add(round(dt, jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))),
+			jen.Id("mx").Op(":=").Add(roundTo(dt, jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))),
 			loop("j", jen.Lit(0), k.n(length), jen.Id("mx").Op("=").Max(jen.Id("mx"), xj())),
 			jen.Id("sum").Op(":=").Lit(0.0),
 		}
@@ -645,16 +645,16 @@ func rowwise(log bool) emitFunc {
 					jen.Id("sum").Op("+=").Qual(mathPath, "Exp").Call(diff)),
 				jen.Id("lse").Op(":=").Qual(mathPath, "Log").Call(jen.Id("sum")),
 				loop("j", jen.Lit(0), k.n(length),
-					oj().Op("=").Add(round(dt, jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id("mx")).Op("-").Id("lse")))),
+					oj().Op("=").Add(roundTo(dt, jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id("mx")).Op("-").Id("lse")))),
 			)
 		} else {
 			row = append(row,
 				loop("j", jen.Lit(0), k.n(length),
 					jen.Id("e").Op(":=").Qual(mathPath, "Exp").Call(diff),
 					jen.Id("sum").Op("+=").Id("e"),
-					oj().Op("=").Add(round(dt, jen.Id("e")))),
+					oj().Op("=").Add(roundTo(dt, jen.Id("e")))),
 				loop("j", jen.Lit(0), k.n(length),
-					oj().Op("=").Add(round(dt, jen.Float64().Call(oj()).Op("/").Id("sum")))),
+					oj().Op("=").Add(roundTo(dt, jen.Float64().Call(oj()).Op("/").Id("sum")))),
 			)
 		}
 		var body []jen.Code

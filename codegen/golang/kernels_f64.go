@@ -31,8 +31,8 @@ import (
 // resize, the row kernels) refuse f64 with an error wrapping
 // ErrUnsupported.
 
-// slots is the number of float32 slots one element of dtype dt takes.
-func slots(dt ir.DType) int64 {
+// dtypeSlots is the number of float32 slots one element of dtype dt takes.
+func dtypeSlots(dt ir.DType) int64 {
 	if dt == ir.F64 {
 		return 2
 	}
@@ -83,20 +83,20 @@ func checkF64(v *ir.Value) error {
 	return fmt.Errorf("op %s on dtype %s is %w", v.Op, ir.F64, ErrUnsupported)
 }
 
-// elemType is the Go type of an element of dtype dt in a kernel (bool and
+// goElemType is the Go type of an element of dtype dt in a kernel (bool and
 // integers are stored as float32).
-func elemType(dt ir.DType) *jen.Statement {
+func goElemType(dt ir.DType) *jen.Statement {
 	if dt == ir.F64 {
 		return jen.Float64()
 	}
 	return jen.Float32()
 }
 
-// round renders e, computed in float64, rounded to how dtype dt is stored:
+// roundTo renders e, computed in float64, rounded to how dtype dt is stored:
 // float32(e), or float64(e) for f64 (a no-op conversion that keeps the Go
 // compiler from fusing e into an FMA with a neighbouring operation).
-func round(dt ir.DType, e jen.Code) *jen.Statement {
-	return elemType(dt).Call(e)
+func roundTo(dt ir.DType, e jen.Code) *jen.Statement {
+	return goElemType(dt).Call(e)
 }
 
 // typedLit renders x as an expression of dtype dt's Go type: the float32

@@ -695,7 +695,7 @@ func emitCumSum(k *kernel) error {
 	}
 	at := jen.Id("at").Op(":=").Id("base").Op("+").Parens(pos).Op("*").Add(k.n(st[ax]))
 	add := jen.Id("acc").Op("+=").Float64().Call(k.x(0).Index(jen.Id("at")))
-	store := k.o().Index(jen.Id("at")).Op("=").Add(round(k.v.Type.DType, jen.Id("acc")))
+	store := k.o().Index(jen.Id("at")).Op("=").Add(roundTo(k.v.Type.DType, jen.Id("acc")))
 	step := []jen.Code{at, add, store}
 	if k.v.Attrs.Bool("exclusive", false) {
 		step = []jen.Code{at, store, add}
@@ -744,7 +744,7 @@ func emitTopK(k *kernel) error {
 		}
 	}
 	pick := []jen.Code{
-		jen.List(jen.Id("bv"), jen.Id("bi")).Op(":=").List(elemType(k.v.Args[0].Type.DType).Call(jen.Lit(0)), jen.Lit(-1)),
+		jen.List(jen.Id("bv"), jen.Id("bi")).Op(":=").List(goElemType(k.v.Args[0].Type.DType).Call(jen.Lit(0)), jen.Lit(-1)),
 		loop("j", jen.Lit(0), n.Clone(),
 			jen.Id("x").Op(":=").Add(xj()),
 			jen.If(jen.Id("pi").Op(">=").Lit(0).Op("&&").Op("!").Add(before("pv", "pi", "x", "j"))).Block(jen.Continue()),
@@ -758,7 +758,7 @@ func emitTopK(k *kernel) error {
 	body := []jen.Code{
 		jen.Id("base").Op(":=").Add(k.offset(nil, vars, without(st, ax))),
 		jen.Id("obase").Op(":=").Add(k.offset(nil, vars, without(oSt, ax))),
-		jen.List(jen.Id("pv"), jen.Id("pi")).Op(":=").List(elemType(k.v.Args[0].Type.DType).Call(jen.Lit(0)), jen.Lit(-1)),
+		jen.List(jen.Id("pv"), jen.Id("pi")).Op(":=").List(goElemType(k.v.Args[0].Type.DType).Call(jen.Lit(0)), jen.Lit(-1)),
 		loop("t", jen.Lit(0), jen.Lit(int(kk)), pick...),
 	}
 	if !sorted {

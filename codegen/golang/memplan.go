@@ -238,7 +238,7 @@ func planFn(fp *fnPlan, reuse bool, allocs map[int]*allocator) {
 				// (Same element width too: an f32 result written over an
 				// f64 operand of the same (even-rounded) size would not
 				// be element for element.)
-				if d.kind == inArena && d.last == b.def && d.size == b.size && slots(d.dtype()) == slots(b.dtype()) && !donated[d] && isLive(live, d) {
+				if d.kind == inArena && d.last == b.def && d.size == b.size && dtypeSlots(d.dtype()) == dtypeSlots(b.dtype()) && !donated[d] && isLive(live, d) {
 					donated[d] = true
 					b.inPlaceOf, b.zoneOff = d, d.zoneOff
 					live = remove(live, d)
