@@ -78,9 +78,11 @@ const fileName = "model.go"
 // "train_step" taking (x f32[N, ...], y f32[N, ...]) and returning
 // (loss f32[], probs f32[N, ...]) (or only the loss) with updates to the
 // module weights. N is the only symbolic dim allowed; dtypes must be f32 or
-// bool (stored as 0/1 float32), or an integer dtype for the values of ops
+// bool (stored as 0/1 float32), an integer dtype for the values of ops
 // that compute integers exactly (indices, casts; stored as whole float32
-// values, see kernels_index.go). The generated package has:
+// values, see kernels_index.go), or f64 for values inside the functions
+// (computed in float64, two float32 slots per element; see
+// kernels_f64.go). The generated package has:
 //
 //	type Options struct{ MaxBatch int; Seed uint64; Workers int }
 //	func New(opts Options) *Model
