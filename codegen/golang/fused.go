@@ -134,9 +134,6 @@ func analyzeFused(m *ir.Module, v *ir.Value) (*fusedNode, error) {
 		if err := checkF64(n); err != nil {
 			return nil, err
 		}
-		if fn.kind == ir.FuseRows && touchesF64(n) {
-			return nil, errors.New("the row kernels compute f32 only")
-		}
 		if n.Op == ir.OpConstant && len(n.Attrs.Floats("value")) != 1 {
 			return nil, errors.New("a constant in the region holds more than one value")
 		}
@@ -292,7 +289,7 @@ func (g *gen) planFused(fp *fnPlan, i int, v *ir.Value) error {
 		// Scratch rows: written and read by this kernel only.
 		for j := range k.tmpSizes {
 			label := "%" + strconv.Itoa(i) + ".tmp" + strconv.Itoa(j)
-			k.tmps = append(k.tmps, fp.newBuf(v, label, ir.Type{DType: ir.F32, Shape: fn.domain}, i))
+			k.tmps = append(k.tmps, fp.newBuf(v, label, ir.Type{DType: k.tmpDType(j), Shape: fn.domain}, i))
 		}
 	}
 	return nil

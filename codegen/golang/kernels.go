@@ -39,6 +39,7 @@ type kernel struct {
 	inGemm  bool
 
 	tmpSizes []mono // scratch buffers the emitter asks for (become tmps)
+	tmpF64   []bool // which of them hold f64 (see setTmpDType); f32 if not set
 	body     []jen.Code
 	rows     mono // extent of the outermost loop: what the pool splits
 	work     mono // elements touched: whether splitting pays

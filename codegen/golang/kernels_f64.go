@@ -24,12 +24,12 @@ import (
 // (the interpreter keeps f64 exact): elementwise ops call math.* directly,
 // fused loops round each member with float64(...) (which, like float32(...)
 // in the f32 loops, keeps Go from fusing a multiply and an add into an
-// FMA), reductions and rows accumulate in float64 as for f32, and matmul
-// calls runtime.Dgemm (max_pool runtime.MaxPool64). The model's API stays float32: parameters, results
+// FMA), reductions and softmax rows (unfused and fused) accumulate in
+// float64 as for f32, matmul calls runtime.Dgemm and max_pool
+// runtime.MaxPool64. The model's API stays float32: parameters, results
 // and weights of f64 are refused (onnx.Pack casts its f32 input to the
-// graph's dtypes and its outputs back). Ops with no f64 code (conv, pools,
-// resize, the row kernels) refuse f64 with an error wrapping
-// ErrUnsupported.
+// graph's dtypes and its outputs back). Ops with no f64 code (conv, average
+// pools, resize) refuse f64 with an error wrapping ErrUnsupported.
 
 // dtypeSlots is the number of float32 slots one element of dtype dt takes.
 func dtypeSlots(dt ir.DType) int64 {
@@ -437,4 +437,21 @@ func (g *gen) constInitF64(c *valPlan) []jen.Code {
 		out = append(out, jen.Id("fill64").Call(view, f64Lit(vals[0])))
 	}
 	return out
+}
+
+// setTmpDType records that scratch buffer t holds values of dtype dt.
+func (k *kernel) setTmpDType(t int, dt ir.DType) {
+	for len(k.tmpF64) <= t {
+		k.tmpF64 = append(k.tmpF64, false)
+	}
+	k.tmpF64[t] = dt == ir.F64
+}
+
+// tmpDType is the dtype of scratch buffer t's values: f64 or f32 (which
+// also stores bool and integers).
+func (k *kernel) tmpDType(t int) ir.DType {
+	if t < len(k.tmpF64) && k.tmpF64[t] {
+		return ir.F64
+	}
+	return ir.F32
 }

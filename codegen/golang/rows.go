@@ -287,11 +287,12 @@ func (k *kernel) emitRows(fn *fusedNode) {
 		if e.cols.p == 0 && stackUsed+e.cols.c <= rowStackMax {
 			stackUsed += e.cols.c
 			e.stack[m] = true
-			decls = append(decls, jen.Var().Id(e.name("buf", m)).Index(jen.Lit(int(e.cols.c))).Float32())
+			decls = append(decls, jen.Var().Id(e.name("buf", m)).Index(jen.Lit(int(e.cols.c))).Add(goElemType(m.Type.DType)))
 			continue
 		}
 		t := len(k.tmpSizes)
 		k.tmpSizes = append(k.tmpSizes, product(shapeMonos(e.d)))
+		k.setTmpDType(t, m.Type.DType)
 		e.rowBuf[m] = "tmp" + strconv.Itoa(t)
 		k.uses[e.rowBuf[m]] = true
 	}
@@ -440,17 +441,17 @@ func (e *rowsEmitter) loopStage(s *rowStage) []jen.Code {
 		v := e.name("v", m)
 		switch m.Op {
 		case ir.OpReduceMax:
-			pre = append(pre, jen.Id(acc).Op(":=").Float32().Call(jen.Qual(mathPath, "Inf").Call(jen.Lit(-1))))
+			pre = append(pre, jen.Id(acc).Op(":=").Add(roundTo(m.Type.DType, jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))))
 			body = append(body, jen.Id(acc).Op("=").Max(jen.Id(acc), x))
 			post = append(post, jen.Id(v).Op(":=").Id(acc))
 		case ir.OpReduceSum:
 			pre = append(pre, jen.Id(acc).Op(":=").Lit(0.0))
 			body = append(body, jen.Id(acc).Op("+=").Float64().Call(x))
-			post = append(post, jen.Id(v).Op(":=").Float32().Call(jen.Id(acc)))
+			post = append(post, jen.Id(v).Op(":=").Add(roundTo(m.Type.DType, jen.Id(acc))))
 		default: // mean
 			pre = append(pre, jen.Id(acc).Op(":=").Lit(0.0))
 			body = append(body, jen.Id(acc).Op("+=").Float64().Call(x))
-			post = append(post, jen.Id(v).Op(":=").Float32().Call(jen.Id(acc).Op("/").Float64().Call(k.n(e.cols))))
+			post = append(post, jen.Id(v).Op(":=").Add(roundTo(m.Type.DType, jen.Id(acc).Op("/").Float64().Call(k.n(e.cols)))))
 		}
 		post = append(post, e.store(m)...)
 	}
@@ -493,7 +494,7 @@ func (e *rowsEmitter) rowwiseStage(m *ir.Value) []jen.Code {
 		diff := jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id(mx))
 		return []jen.Code{
 			jen.Id(lse).Op(":=").Qual(mathPath, "Log").Call(jen.Id(sum)),
-			loop("j", jen.Lit(0), k.n(e.cols), oj().Op("=").Float32().Call(diff.Op("-").Id(lse))),
+			loop("j", jen.Lit(0), k.n(e.cols), oj().Op("=").Add(roundTo(m.Type.DType, diff.Op("-").Id(lse)))),
 		}
 	}
 	mx, sum := e.name("mx", m), e.name("sum", m)
@@ -505,7 +506,7 @@ func (e *rowsEmitter) rowwiseStage(m *ir.Value) []jen.Code {
 	}
 	c := k.n(e.cols)
 	out := []jen.Code{
-		jen.Id(mx).Op(":=").Float32().Call(jen.Qual(mathPath, "Inf").Call(jen.Lit(-1))),
+		jen.Id(mx).Op(":=").Add(roundTo(m.Type.DType, jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))),
 		loop("j", jen.Lit(0), c, jen.Id(mx).Op("=").Max(jen.Id(mx), xj())),
 		jen.Id(sum).Op(":=").Lit(0.0),
 	}
@@ -515,7 +516,7 @@ func (e *rowsEmitter) rowwiseStage(m *ir.Value) []jen.Code {
 		out = append(out,
 			loop("j", jen.Lit(0), k.n(e.cols), jen.Id(sum).Op("+=").Qual(mathPath, "Exp").Call(diff())),
 			jen.Id(lse).Op(":=").Qual(mathPath, "Log").Call(jen.Id(sum)),
-			loop("j", jen.Lit(0), k.n(e.cols), oj().Op("=").Float32().Call(diff().Op("-").Id(lse))),
+			loop("j", jen.Lit(0), k.n(e.cols), oj().Op("=").Add(roundTo(m.Type.DType, diff().Op("-").Id(lse)))),
 		)
 		return out
 	}
@@ -523,7 +524,7 @@ func (e *rowsEmitter) rowwiseStage(m *ir.Value) []jen.Code {
 		loop("j", jen.Lit(0), k.n(e.cols),
 			jen.Id("e").Op(":=").Qual(mathPath, "Exp").Call(diff()),
 			jen.Id(sum).Op("+=").Id("e"),
-			oj().Op("=").Float32().Call(jen.Id("e"))),
-		loop("j", jen.Lit(0), k.n(e.cols), oj().Op("=").Float32().Call(jen.Float64().Call(oj()).Op("/").Id(sum))),
+			oj().Op("=").Add(roundTo(m.Type.DType, jen.Id("e")))),
+		loop("j", jen.Lit(0), k.n(e.cols), oj().Op("=").Add(roundTo(m.Type.DType, jen.Float64().Call(oj()).Op("/").Id(sum)))),
 	)
 }
