@@ -13,9 +13,9 @@ const PackedBatch = "N"
 // the Go backend compiles today: predict takes one f32[N, I] and returns
 // one f32[N, O], where I is the total number of elements of the graph's
 // inputs and O of its outputs, each flattened and converted to f32 and
-// laid end to end in graph order. It is meant for N = 1: the inputs are
-// the sum over the batch (the identity for one sample), and every sample
-// of the result is the same. dlc onnx-test runs the node tests on the Go
+// laid end to end in graph order (I is 0 for a model without inputs). It
+// is meant for N = 1: the inputs are the sum over the batch (the identity
+// for one sample), and every sample of the result is the same. dlc onnx-test runs the node tests on the Go
 // backend this way; it needs the IR ops slice (several inputs) and concat
 // (several outputs), and every value of the graph must be f32, f64, bool or
 // an integer (the backend stores integers as float32, exact below 2^24, and
@@ -55,9 +55,6 @@ func Pack(m *Model) (*ir.Module, error) {
 			}
 		}
 	}
-	if len(f.Params) == 0 {
-		return nil, fmt.Errorf("the model has no inputs")
-	}
 	if _, ok := ir.LookupOp("slice"); !ok && len(f.Params) > 1 {
 		return nil, fmt.Errorf("several inputs need the IR op slice, not in this build")
 	}
@@ -72,7 +69,12 @@ func Pack(m *Model) (*ir.Module, error) {
 		total += n
 	}
 	x := b.Param("x", ir.TensorOf(ir.F32, ir.S(PackedBatch), ir.C(total)))
-	flat := b.ReduceSum(x, []int64{0}, false)
+	// A model without inputs (a Constant node) still gets x, of zero
+	// elements per sample, which nothing reads.
+	var flat *ir.Value
+	if len(f.Params) > 0 {
+		flat = b.ReduceSum(x, []int64{0}, false)
+	}
 	vals := map[*ir.Value]*ir.Value{}
 	off := int64(0)
 	for _, p := range f.Params {
