@@ -24,7 +24,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "worker goroutines (default: GOMAXPROCS)")
 	asJSON := fs.Bool("json", false, `print, as the last line of stdout, one JSON object: {"fused": {...}, "unfused": {...}, "speedup_train_step": x, "speedup_predict_batch1": x, "speedup_predict": x}`)
 	keep := fs.String("keep", "", "build in this directory and keep it (default: a temporary directory)")
-	scalar := fs.Bool("scalar", false, `add a third variant, "scalar": fused, with scalar elementwise loops (compile --no-vector), to separate what fusion and what vector loops bring`)
+	scalar := fs.Bool("scalar", false, `add two variants with scalar elementwise loops (compile --no-vector): "scalar" (fused) and "unfused_scalar" (--no-fuse), to separate what fusion and what vector loops bring`)
 	path, err := parseModelArgs(fs, args, stderr)
 	if err != nil {
 		return err
@@ -39,7 +39,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	variants := []variant{{"fused", "Fused", false, false}, {"unfused", "Unfused", true, false}}
 	if *scalar {
-		variants = append(variants, variant{"scalar", "Scalar", false, true})
+		variants = append(variants, variant{"scalar", "Scalar", false, true}, variant{"unfused_scalar", "UnfusedScalar", true, true})
 	}
 	for _, v := range variants {
 		md, err := compile.Load(path, mf.ov)
