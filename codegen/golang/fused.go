@@ -523,6 +523,9 @@ func (k *kernel) memberExpr(m *ir.Value, xs []*jen.Statement) *jen.Statement {
 	if isIntArith(m) {
 		return intArithElem(m)(k, xs)
 	}
+	if m.Op != ir.OpCast && m.Op != ir.OpBroadcast && isNarrowNode(m) {
+		return narrowElem(m)(k, xs)
+	}
 	if m.Op != ir.OpCast && m.Op != ir.OpBroadcast && touchesF64(m) {
 		return k.f64MemberExpr(m, xs)
 	}

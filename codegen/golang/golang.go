@@ -360,7 +360,7 @@ func toFloat32(dt ir.DType, data []float64) []float32 {
 			}
 			continue
 		}
-		out[i] = float32(x)
+		out[i] = float32(ir.RoundFloat(dt, x)) // f16, bf16: their nearest value, a float32
 	}
 	return out
 }
@@ -371,8 +371,8 @@ func toFloat32(dt ir.DType, data []float64) []float32 {
 var ErrUnsupported = errors.New("not supported by the Go backend")
 
 func checkDType(dt ir.DType) error {
-	if dt != ir.F32 && dt != ir.Bool && dt != ir.F64 {
-		return fmt.Errorf("dtype %s is %w (only f32, f64 and bool)", dt, ErrUnsupported)
+	if dt != ir.F32 && dt != ir.Bool && dt != ir.F64 && !isNarrow(dt) {
+		return fmt.Errorf("dtype %s is %w (only f32, f64, f16, bf16 and bool)", dt, ErrUnsupported)
 	}
 	return nil
 }
@@ -381,8 +381,8 @@ func checkDType(dt ir.DType) error {
 // parameters, results and weights (the generated code computes f64 values
 // inside the model only; see kernels_f64.go).
 func checkAPIType(t ir.Type) error {
-	if t.DType == ir.F64 {
-		return fmt.Errorf("dtype %s is %w here (f64 values are computed inside the model, not passed in or out)", t.DType, ErrUnsupported)
+	if t.DType == ir.F64 || isNarrow(t.DType) {
+		return fmt.Errorf("dtype %s is %w here (%s values are computed inside the model, not passed in or out)", t.DType, ErrUnsupported, t.DType)
 	}
 	return nil
 }

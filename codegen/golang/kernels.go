@@ -266,6 +266,8 @@ func elementwise(f elemFunc) emitFunc {
 		switch {
 		case isIntArith(k.v):
 			f = intArithElem(k.v)
+		case f != nil && k.v.Op != ir.OpCast && isNarrowNode(k.v):
+			f = narrowElem(k.v) // checkNarrow let only ops that have one through
 		case f != nil && k.v.Op != ir.OpCast && touchesF64(k.v):
 			f = f64Elem(k.v) // checkF64 let only ops that have one through
 		}
@@ -326,6 +328,9 @@ func emitCast(k *kernel) error {
 
 // castElem is the element expression of a cast, nil for the identity.
 func castElem(from, to ir.DType) elemFunc {
+	if isNarrow(to) && from != to {
+		return narrowCastElem(from, to)
+	}
 	if from == ir.F64 || to == ir.F64 {
 		return f64CastElem(from, to)
 	}

@@ -7,24 +7,33 @@ import (
 	"github.com/dlc-project/dlc/ir"
 )
 
-// TestNarrowDTypes: f16 and bf16 values are refused by name (the backend
-// computes in float32 only); a pad value outside an unsigned dtype's range
-// is refused as for u8; integer ops outside the backend's integer
+// TestNarrowDTypes: f16 and bf16 values are refused by name where the
+// backend has no code for them (a reduction, a matmul; see kernels_f16.go)
+// and at the model's float32 API; a pad value outside an unsigned dtype's
+// range is refused as for u8; integer ops outside the backend's integer
 // arithmetic are refused for the new integer dtypes as for the others.
 func TestNarrowDTypes(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{`module "m"
-func @predict(%x: f32[N,4]) -> (f32[N,4]) {
+func @predict(%x: f32[N,4]) -> (f32[N,1]) {
   %0 = cast %x {to=f16} : f16[N,4]
-  %1 = cast %0 {to=f32} : f32[N,4]
-  return %1
-}`, "dtype f16 is not supported by the Go backend"},
+  %1 = reduce_sum %0 {axes=[1], keepdims=true} : f16[N,1]
+  %2 = cast %1 {to=f32} : f32[N,1]
+  return %2
+}`, "%1 = reduce_sum: op reduce_sum on dtype f16 is not supported by the Go backend"},
 		{`module "m"
 func @predict(%x: f32[N,4]) -> (f32[N,4]) {
+  %w = constant {value=[1.0]} : bf16[4,4]
   %0 = cast %x {to=bf16} : bf16[N,4]
-  %1 = cast %0 {to=f32} : f32[N,4]
-  return %1
-}`, "dtype bf16 is not supported by the Go backend"},
+  %1 = matmul %0, %w : bf16[N,4]
+  %2 = cast %1 {to=f32} : f32[N,4]
+  return %2
+}`, "op matmul on dtype bf16 is not supported by the Go backend"},
+		{`module "m"
+func @predict(%x: f16[N,4]) -> (f32[N,4]) {
+  %0 = cast %x {to=f32} : f32[N,4]
+  return %0
+}`, "parameter 0: dtype f16 is not supported by the Go backend here"},
 		{`module "m"
 func @predict(%x: f32[N,4]) -> (f32[N,6]) {
   %0 = abs %x : f32[N,4]

@@ -74,6 +74,9 @@ var f64Ops = map[string]bool{
 
 // checkF64 refuses node v when it touches f64 and its op has no f64 code.
 func checkF64(v *ir.Value) error {
+	if err := checkNarrow(v); err != nil { // f16 and bf16 alike (kernels_f16.go)
+		return err
+	}
 	if !touchesF64(v) || f64Ops[v.Op] {
 		return nil
 	}

@@ -17,9 +17,10 @@ const PackedBatch = "N"
 // is meant for N = 1: the inputs are the sum over the batch (the identity
 // for one sample), and every sample of the result is the same. dlc onnx-test runs the node tests on the Go
 // backend this way; it needs the IR ops slice (several inputs) and concat
-// (several outputs), and every value of the graph must be f32, f64, bool or
-// an integer (the backend stores integers as float32, exact below 2^24, and
-// computes f64 in float64; f64 inputs and outputs travel as f32 and are
+// (several outputs), and every value of the graph must be a float (f32, f64,
+// f16, bf16), bool or an integer (the backend stores integers as float32,
+// exact below 2^24, computes f64 in float64 and f16, bf16 in float64
+// rounded once to the dtype; such inputs and outputs travel as f32 and are
 // cast inside).
 func Pack(m *Model) (*ir.Module, error) {
 	f := m.Module.Func(PredictFunc)
@@ -28,11 +29,12 @@ func Pack(m *Model) (*ir.Module, error) {
 	}
 	goType := func(t ir.Type, what string) error {
 		// Integers travel as float32 (the Go backend's storage; it refuses
-		// the integer computations it cannot do exactly), as do f64 inputs
-		// and outputs (cast inside the model, which computes f64 in
-		// float64).
-		if t.DType != ir.F32 && t.DType != ir.F64 && t.DType != ir.Bool && !t.DType.IsInt() {
-			return fmt.Errorf("%s is %s: the Go backend stores only f32, f64, bool and integers", what, t)
+		// the integer computations it cannot do exactly), as do f64, f16
+		// and bf16 inputs and outputs (cast inside the model, which
+		// computes f64 in float64 and f16, bf16 in float64 rounded once to
+		// the dtype).
+		if !t.DType.IsFloat() && t.DType != ir.Bool && !t.DType.IsInt() {
+			return fmt.Errorf("%s is %s: the Go backend stores only floats, bool and integers", what, t)
 		}
 		if !t.Shape.IsStatic() {
 			return fmt.Errorf("%s has symbolic dims (%s)", what, t)
