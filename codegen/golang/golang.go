@@ -80,9 +80,10 @@ const fileName = "model.go"
 // module weights. N is the only symbolic dim allowed; dtypes must be f32 or
 // bool (stored as 0/1 float32), an integer dtype for the values of ops
 // that compute integers exactly (indices, casts; stored as whole float32
-// values, see kernels_index.go), or f64 for values inside the functions
-// (computed in float64, two float32 slots per element; see
-// kernels_f64.go). The generated package has:
+// values, see kernels_index.go), or f64, f16 or bf16 for values inside the
+// functions (f64 computed in float64, two float32 slots per element, see
+// kernels_f64.go; f16 and bf16 stored as float32, computed in float64 and
+// rounded once to the dtype, see kernels_f16.go). The generated package has:
 //
 //	type Options struct{ MaxBatch int; Seed uint64; Workers int }
 //	func New(opts Options) *Model
@@ -377,9 +378,10 @@ func checkDType(dt ir.DType) error {
 	return nil
 }
 
-// checkAPIType refuses f64 where the model's float32 API meets a value:
-// parameters, results and weights (the generated code computes f64 values
-// inside the model only; see kernels_f64.go).
+// checkAPIType refuses f64, f16 and bf16 where the model's float32 API
+// meets a value: parameters, results and weights (the generated code
+// computes such values inside the model only; see kernels_f64.go and
+// kernels_f16.go).
 func checkAPIType(t ir.Type) error {
 	if t.DType == ir.F64 || isNarrow(t.DType) {
 		return fmt.Errorf("dtype %s is %w here (%s values are computed inside the model, not passed in or out)", t.DType, ErrUnsupported, t.DType)
