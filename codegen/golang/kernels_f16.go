@@ -2,6 +2,7 @@ package golang
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/dave/jennifer/jen"
 	"github.com/dlc-project/dlc/ir"
@@ -120,40 +121,45 @@ func narrowCastElem(from, to ir.DType) elemFunc {
 }
 
 // narrowRounding describes a narrow float format for its rounding helper:
-// prec significand bits (the implicit one included), the smallest normal
-// exponent emin and the largest finite value, as ir's roundBinary takes
-// them.
+// prec significand bits (the implicit one included), the smallest and
+// largest normal exponents emin and emax, and the largest finite value
+// (ir.RoundF16 and ir.RoundBF16 take the same facts).
 type narrowRounding struct {
-	name, what string
-	prec, emin int
-	maxFinite  float64
+	name, what, irFunc string
+	prec, emin, emax   int
+	maxFinite          float64
 }
 
 var narrowRoundings = []narrowRounding{
-	{"roundF16", "IEEE 754 binary16 value (65504 the largest finite)", 11, -14, 65504},
-	{"roundBF16", "bfloat16 value (8 exponent bits, 7 fraction bits)", 8, -126, (2 - 1.0/128) * (1 << 127)},
+	{"roundF16", "IEEE 754 binary16", "ir.RoundF16", 11, -14, 15, 65504},
+	{"roundBF16", "bfloat16", "ir.RoundBF16", 8, -126, 127, (2 - 1.0/128) * (1 << 127)},
 }
 
 func init() {
 	for _, r := range narrowRoundings {
 		opHelpers[r.name] = func(f *jen.File) {
-			x, a, q, res := jen.Id("x"), jen.Id("a"), jen.Id("q"), jen.Id("r")
-			f.Commentf("%s rounds x to the nearest %s, ties to even,", r.name, r.what)
-			f.Comment("with gradual underflow and overflow to ±Inf; NaN stays NaN and the sign of")
-			f.Comment("zero is kept. It rounds once, from the float64 (as ir/interp does), and")
-			f.Comment("returns the value as float32, which holds it exactly. Dividing by the power")
-			f.Comment("of two q, the spacing of the format's values around x, is exact, as is")
-			f.Comment("multiplying back.")
+			x, a, e, m, res := jen.Id("x"), jen.Id("a"), jen.Id("e"), jen.Id("m"), jen.Id("r")
+			f.Commentf("%s rounds x to the nearest %s value, ties to even, with gradual", r.name, r.what)
+			f.Commentf("underflow (down to 2^%d) and overflow to ±Inf (from the midpoint above the", r.emin-r.prec+1)
+			f.Commentf("largest finite value, %s); NaN stays NaN and the sign of zero is kept:", strconv.FormatFloat(r.maxFinite, 'g', -1, 64))
+			f.Commentf("%s, to the bit. It rounds once, from the float64 (never through", r.irFunc)
+			f.Comment("float32, which could move a tie), and returns the value as float32, which")
+			f.Commentf("holds it exactly. With q the spacing of the values around |x| (2^(e-%d) for", r.prec-1)
+			f.Commentf("its exponent e, taken as at least %d), |x| < 2^%d·q, so adding m = 2^52·q lands", r.emin, r.prec)
+			f.Comment("where float64's own spacing is q: the sum rounds |x| to a multiple of q, ties")
+			f.Comment("to even, and subtracting m back is exact.")
 			f.Func().Id(r.name).Params(x.Clone().Float64()).Float32().Block(
-				jen.If(x.Clone().Op("==").Lit(0).Op("||").Add(x.Clone()).Op("!=").Add(x.Clone()).Op("||").Qual(mathPath, "IsInf").Call(x.Clone(), jen.Lit(0))).Block(
-					jen.Return(jen.Float32().Call(x.Clone())),
-				),
 				a.Clone().Op(":=").Qual(mathPath, "Abs").Call(x.Clone()),
-				jen.List(jen.Id("_"), jen.Id("exp")).Op(":=").Qual(mathPath, "Frexp").Call(a.Clone()),
-				jen.Comment("a is in [2^(exp-1), 2^exp); below the smallest normal exponent the"),
-				jen.Comment("spacing is the subnormals'."),
-				q.Clone().Op(":=").Qual(mathPath, "Ldexp").Call(jen.Lit(1), jen.Max(jen.Id("exp").Op("-").Lit(1), jen.Lit(r.emin)).Op("-").Lit(r.prec-1)),
-				res.Clone().Op(":=").Qual(mathPath, "RoundToEven").Call(a.Clone().Op("/").Add(q.Clone())).Op("*").Add(q.Clone()),
+				e.Clone().Op(":=").Int().Call(jen.Qual(mathPath, "Float64bits").Call(a.Clone()).Op(">>").Lit(52)).Op("-").Lit(1023),
+				jen.If(e.Clone().Op(">").Lit(r.emax)).Block(
+					jen.Commentf("2^%d and up, ±Inf and NaN: beyond the overflow threshold, or NaN.", r.emax+1),
+					jen.If(a.Clone().Op("!=").Add(a.Clone())).Block(jen.Return(jen.Float32().Call(x.Clone()))),
+					jen.Return(jen.Float32().Call(jen.Qual(mathPath, "Copysign").Call(jen.Qual(mathPath, "Inf").Call(jen.Lit(1)), x.Clone()))),
+				),
+				m.Clone().Op(":=").Qual(mathPath, "Float64frombits").Call(jen.Uint64().Call(
+					jen.Max(e.Clone(), jen.Lit(r.emin)).Op("+").Lit(1023+52-(r.prec-1))).Op("<<").Lit(52)),
+				jen.Comment("float64(...) rounds the sum: Go may not keep it wider."),
+				res.Clone().Op(":=").Float64().Call(a.Clone().Op("+").Add(m.Clone())).Op("-").Add(m.Clone()),
 				jen.If(res.Clone().Op(">").Add(f64Lit(r.maxFinite))).Block(
 					res.Clone().Op("=").Qual(mathPath, "Inf").Call(jen.Lit(1)),
 				),
