@@ -231,6 +231,9 @@ func ImportWith(mp *onnxpb.ModelProto, opts Options) (*Model, error) {
 		if v == nil {
 			return nil, fmt.Errorf("graph output %q is not computed by any node", out.GetName())
 		}
+		if s := c.shapeVals[v]; s != nil {
+			return nil, fmt.Errorf("graph output %q is the shape value %s computed from symbolic dims; the IR has no run-time shape values", out.GetName(), s)
+		}
 		if want, err := c.valueType(out, false); err == nil && want.DType != v.Type.DType {
 			return nil, fmt.Errorf("graph output %q is declared %s, computed as %s", out.GetName(), want, v.Type)
 		}
@@ -291,6 +294,9 @@ type ctx struct {
 	nsyms      int
 	// haveBatch: N is taken.
 	haveBatch bool
+	// shapeVals: the shape values computed from symbolic dims
+	// (ops_symshape.go), by their placeholder IR values.
+	shapeVals map[*ir.Value]*shapeVal
 }
 
 // Largest float initializer kept as a constant rather than a weight, and
@@ -402,7 +408,7 @@ func (c *ctx) convert(p *onnxpb.NodeProto) error {
 	if len(n.in) < conv.minIn {
 		return fmt.Errorf("has %d inputs, needs at least %d", len(n.in), conv.minIn)
 	}
-	outs, err := conv.fn(n)
+	outs, err := c.convertSym(n, conv.fn)
 	if err == nil {
 		err = c.b.Err()
 	}

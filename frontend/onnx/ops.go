@@ -157,6 +157,9 @@ func (n *node) constIn(i int, what string) (*interp.Tensor, error) {
 	if v == nil {
 		return nil, fmt.Errorf("input %d (%s) is missing", i, what)
 	}
+	if s := n.c.shapeVals[v]; s != nil {
+		return nil, fmt.Errorf("input %d (%s) must be a constant; it is the shape value %s computed from symbolic dims", i, what, s)
+	}
 	t, ok := n.c.consts[v]
 	if !ok {
 		t, ok = n.c.weightVals[v]

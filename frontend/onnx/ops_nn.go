@@ -186,6 +186,11 @@ func squeezeMatmul(c *ctx, y *ir.Value, ra, rb int) *ir.Value {
 	}
 	s := y.Type.Shape
 	r := len(s)
+	if r < 2 || c.b.Err() != nil {
+		// The matmul failed (operand shapes that do not multiply):
+		// the builder's error is reported, not a slice out of range.
+		return y
+	}
 	var out ir.Shape
 	out = append(out, s[:r-2]...)
 	if ra != 1 {

@@ -652,10 +652,21 @@ func init() {
 // reshapeTarget resolves ONNX's reshape dims (0 copies the input's dim
 // unless allowzero, -1 takes what is left) against input shape in.
 func reshapeTarget(in ir.Shape, shape []int64, allowZero bool) (ir.Shape, error) {
-	out := make(ir.Shape, len(shape))
+	return reshapeDims(in, ir.ShapeOf(shape...), allowZero)
+}
+
+// reshapeDims is reshapeTarget for a target that may hold symbolic dims
+// (a shape computed from a symbolic input, ops_symshape.go); its constant
+// dims keep ONNX's meaning of 0 and -1.
+func reshapeDims(in ir.Shape, target ir.Shape, allowZero bool) (ir.Shape, error) {
+	out := make(ir.Shape, len(target))
 	infer := -1
-	for i, d := range shape {
+	shape := target // printed in errors
+	for i, dim := range target {
+		d := dim.Size
 		switch {
+		case !dim.IsConst():
+			out[i] = dim
 		case d == -1:
 			if infer >= 0 {
 				return nil, fmt.Errorf("shape %v has two -1 dims", shape)
