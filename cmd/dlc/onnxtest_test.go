@@ -65,8 +65,8 @@ func TestTorchModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cases) != 3 {
-		t.Fatalf("want 3 PyTorch cases, have %v", cases)
+	if len(cases) != 4 {
+		t.Fatalf("want 4 PyTorch cases, have %v", cases)
 	}
 	for _, backend := range []string{"interp", "go"} {
 		sum, err := runONNXCases(cases, backend, "")
@@ -168,7 +168,7 @@ func proto2bytes(t *interp.Tensor) ([]byte, error) {
 
 // TestTorchModelsCompiled compiles each PyTorch-exported model with dlc
 // compile's code path (compile.PackageONNX: the real batch dim, weights
-// embedded), builds the three packages into one program, runs Predict on
+// embedded), builds the packages into one program, runs Predict on
 // the test set's input at its batch size and compares with PyTorch's
 // output (rtol 1e-3, atol 1e-5).
 func TestTorchModelsCompiled(t *testing.T) {

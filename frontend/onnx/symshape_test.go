@@ -328,3 +328,37 @@ func TestMonoArith(t *testing.T) {
 		t.Error("2^80 does not overflow")
 	}
 }
+
+// The PyTorch model that reshapes with x.size(0) (testdata/torch/shapes)
+// imports with its batch symbolic, not specialised as onnx-test does, and
+// matches PyTorch's output.
+func TestTorchShapesSymbolic(t *testing.T) {
+	dir := "testdata/torch/shapes"
+	m, err := LoadFile(dir + "/model.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Inputs[0].Type.String(); got != "f32[N,6,16]" {
+		t.Fatalf("input %s", got)
+	}
+	if got := m.Outputs[0].Type.String(); got != "f32[N,6,8]" {
+		t.Fatalf("output %s", got)
+	}
+	ops := bodyOps(m)
+	for _, op := range []string{"shape", "gather", "concat"} {
+		if ops[op] != 0 {
+			t.Errorf("%d %s nodes left", ops[op], op)
+		}
+	}
+	sets, err := readTestSets(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := RunInterp(m, sets[0].Inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mm := Compare(out[0], sets[0].Outputs[0], 1e-3, 1e-5); mm.Detail != "" {
+		t.Fatal(mm.Detail)
+	}
+}

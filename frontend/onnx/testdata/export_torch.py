@@ -7,14 +7,20 @@ output_0.pb holding PyTorch's own output), into torch/ beside this script:
   cnn          Conv-BatchNorm-ReLU-MaxPool-Conv-ReLU-GlobalAvgPool-Linear
   transformer  a transformer encoder block: multi-head self-attention,
                residuals, LayerNorm, a ReLU feed-forward
+  shapes       attention heads split and merged by reshapes whose dims come
+               from x.shape (x.size(0) for the batch, no -1 trick)
 
 The batch dim is dynamic ("N") so that `dlc compile` can take the models;
-reshapes use -1 for it, so no shape arithmetic on the batch is traced.
-Run with Debian's python3-torch and python3-onnx:
-    /usr/bin/python3 frontend/onnx/testdata/export_torch.py
+the first three reshape with -1 for it, so no shape arithmetic on the batch
+is traced; "shapes" traces Shape -> Gather -> Unsqueeze -> Concat ->
+Reshape on N, which the importer evaluates symbolically.
+Run with Debian's python3-torch and python3-onnx (names select models,
+all by default):
+    /usr/bin/python3 frontend/onnx/testdata/export_torch.py [NAME...]
 """
 import math
 import os
+import sys
 
 import numpy as np
 import onnx
@@ -74,7 +80,24 @@ class Encoder(torch.nn.Module):
         return self.ln2(x + self.ff2(torch.relu(self.ff1(x))))
 
 
+class Shapes(torch.nn.Module):
+    def __init__(self, d=16, heads=4):
+        super().__init__()
+        self.h = heads
+        self.qkv = torch.nn.Linear(d, d)
+        self.out = torch.nn.Linear(d, 8)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        h = self.qkv(x).reshape(b, t, self.h, d // self.h).transpose(1, 2)
+        a = torch.softmax(h @ h.transpose(-1, -2) / 2.0, dim=-1) @ h
+        y = a.transpose(1, 2).reshape(b, t * d)
+        return self.out(torch.relu(y).view(x.size(0), t, d))
+
+
 def export(name, model, x):
+    if len(sys.argv) > 1 and name not in sys.argv[1:]:
+        return
     model.eval()
     if name == "cnn":
         # Non-trivial running statistics, as a trained model has.
@@ -98,3 +121,4 @@ def export(name, model, x):
 export("mlp", MLP(), torch.randn(3, 20))
 export("cnn", CNN(), torch.randn(2, 3, 8, 8))
 export("transformer", Encoder(), torch.randn(2, 6, 16))
+export("shapes", Shapes(), torch.randn(3, 6, 16))
