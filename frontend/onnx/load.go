@@ -408,6 +408,12 @@ func (c *ctx) convert(p *onnxpb.NodeProto) error {
 	if len(n.in) < conv.minIn {
 		return fmt.Errorf("has %d inputs, needs at least %d", len(n.in), conv.minIn)
 	}
+	for i, v := range n.in[:conv.minIn] {
+		if v == nil {
+			// The converters take their required inputs as present.
+			return fmt.Errorf("input %d is required, and its name is empty", i)
+		}
+	}
 	outs, err := c.convertSym(n, conv.fn)
 	if err == nil {
 		err = c.b.Err()

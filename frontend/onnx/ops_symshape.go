@@ -344,7 +344,8 @@ func init() {
 		return []*ir.Value{n.in[0]}, true, nil
 	}
 	symConverters["Cast"] = func(n *node) ([]*ir.Value, bool, error) {
-		if !n.anySym() {
+		in, ok := n.c.shapeVals[n.in[0]]
+		if !ok {
 			return nil, false, nil
 		}
 		to, err := n.int("to", 0)
@@ -356,9 +357,9 @@ func init() {
 			return nil, true, err
 		}
 		if !dt.IsInt() && !dt.IsFloat() {
-			return nil, true, fmt.Errorf("cannot cast the shape value %s to %s", n.c.shapeVals[n.in[0]], dt)
+			return nil, true, fmt.Errorf("cannot cast the shape value %s to %s", in, dt)
 		}
-		s := *n.c.shapeVals[n.in[0]]
+		s := *in
 		s.dt = dt
 		return symOne(n.c.shapeValue(&s), nil)
 	}
@@ -370,8 +371,12 @@ func init() {
 		if !ok {
 			return nil, false, nil // a shape value as the indices: an error below
 		}
-		if data.scalar {
-			return nil, true, fmt.Errorf("only gathering from a 1-D shape value with constant indices is supported")
+		axis, err := n.int("axis", 0)
+		if err != nil {
+			return nil, true, err
+		}
+		if data.scalar || (axis != 0 && axis != -1) {
+			return nil, true, fmt.Errorf("only gathering from a 1-D shape value along axis 0 with constant indices is supported")
 		}
 		it, err := n.constIn(1, "indices")
 		if err != nil {
@@ -453,13 +458,20 @@ func init() {
 		out := &shapeVal{dt: data.dt}
 		if step > 0 {
 			s, e = min(max(s, 0), dim), min(max(e, 0), dim)
+			// i += step stops before it could overflow.
 			for i := s; i < e; i += step {
 				out.el = append(out.el, data.el[i])
+				if step >= e-i {
+					break
+				}
 			}
 		} else {
 			s, e = min(max(s, 0), dim-1), min(max(e, -1), dim-1)
 			for i := s; i > e; i += step {
 				out.el = append(out.el, data.el[i])
+				if step <= e-i {
+					break
+				}
 			}
 		}
 		return symOne(n.c.shapeValue(out), nil)

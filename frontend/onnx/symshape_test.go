@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -360,5 +361,27 @@ func TestTorchShapesSymbolic(t *testing.T) {
 	}
 	if mm := Compare(out[0], sets[0].Outputs[0], 1e-3, 1e-5); mm.Detail != "" {
 		t.Fatal(mm.Detail)
+	}
+}
+
+// Slices of a shape value: a step too large to add without overflow, and
+// the shape reversed (x.reshape(x.shape[::-1])).
+func TestShapeValueSlice(t *testing.T) {
+	const maxI, minI = math.MaxInt64, math.MinInt64
+	mp := shapeGraph([]any{"batch", 3, 4}, []string{"y", "z"},
+		nodeP("Shape", "shape", []string{"x"}, []string{"s"}),
+		nodeP("Slice", "rev", []string{"s", "m1", "lo", "axes0", "m1"}, []string{"r"}),
+		nodeP("Reshape", "reshape", []string{"x", "r"}, []string{"y"}),
+		nodeP("Slice", "huge", []string{"s", "one1", "hi", "axes0", "hi"}, []string{"three"}),
+		nodeP("Concat", "cat", []string{"m1", "three", "c4"}, []string{"t"}, intAttr("axis", 0)),
+		nodeP("Reshape", "reshape2", []string{"x", "t"}, []string{"z"}),
+	)
+	mp.Graph.Initializer = append(mp.Graph.Initializer, i64Tensor("hi", []int64{1}, maxI), i64Tensor("lo", []int64{1}, minI))
+	m := loadModel(t, mp)
+	if got := m.Outputs[0].Type.String(); got != "f32[4,3,N]" {
+		t.Errorf("y is %s, want f32[4,3,N]", got)
+	}
+	if got := m.Outputs[1].Type.String(); got != "f32[N,3,4]" {
+		t.Errorf("z is %s, want f32[N,3,4]", got)
 	}
 }
