@@ -20,9 +20,11 @@ package onnx
 //     entry cannot keep the result a monomial, is an error naming the node,
 //     since the IR has no run-time shape values.
 //   - Identity, Cast, Gather, Slice, Squeeze, Unsqueeze, Concat, Reshape of
-//     shape values and Add/Sub/Mul/Div with shape values or constants give
-//     shape values again; a result without symbols becomes an ordinary
-//     constant, so the existing converters take it from there.
+//     shape values, Add/Sub/Mul/Div/Equal with shape values or constants and
+//     Where with a constant condition give shape values again; a result
+//     without symbols becomes an ordinary constant, so the existing
+//     converters take it from there. Symbols are dims, taken to be at least
+//     1: that decides N == -1 (false), which x.expand(b, -1, -1) needs.
 //   - Reshape, Expand, ConstantOfShape, Tile and Range consume them: each
 //     element must then be a constant or a lone symbol (1·N), which is what
 //     an IR dim can be; the result is an ordinary IR node with N in its
@@ -152,6 +154,19 @@ func monoDiv(a, b mono, trunc bool) (mono, error) {
 	return mono{K: a.K / b.K, Syms: rest}, nil
 }
 
+// monoEqual decides a == b where it can: symbols are dims, at least 1,
+// so k·N equals neither 0 nor a number of the other sign, and k·N == j·N
+// exactly when k == j; N == 3 is not known at import time.
+func monoEqual(a, b mono) (bool, error) {
+	if slices.Equal(a.Syms, b.Syms) {
+		return a.K == b.K, nil
+	}
+	if (a.K > 0) != (b.K > 0) || a.K == 0 || b.K == 0 {
+		return false, nil
+	}
+	return false, fmt.Errorf("whether %s == %s is not known at import time", a, b)
+}
+
 // shapeVal is the import-time value of a shape value.
 type shapeVal struct {
 	dt     ir.DType
@@ -250,6 +265,12 @@ func (c *ctx) shapeValue(s *shapeVal) *ir.Value {
 // is false when the node is an ordinary one for the converter in ops*.go.
 var symConverters = map[string]func(n *node) (out []*ir.Value, handled bool, err error){}
 
+// convertStatic converts n with its converter from ops*.go.
+func (c *ctx) convertStatic(n *node) ([]*ir.Value, bool, error) {
+	outs, err := converters[n.p.GetOpType()].fn(n)
+	return outs, true, err
+}
+
 // convertSym converts n: through symConverters where they apply, with an
 // error where a shape value reaches an op that cannot take it, else with fn.
 func (c *ctx) convertSym(n *node, fn func(n *node) ([]*ir.Value, error)) ([]*ir.Value, error) {
@@ -298,7 +319,10 @@ func init() {
 	symConverters["Shape"] = func(n *node) ([]*ir.Value, bool, error) {
 		x := n.in[0]
 		if x.Type.Shape.IsStatic() {
-			return nil, false, nil
+			// Also a shape value's own shape, a constant (its
+			// placeholder's type is static): the converter in
+			// ops_shape.go makes it.
+			return n.c.convertStatic(n)
 		}
 		r := int64(rank(x))
 		start, err := n.int("start", 0)
@@ -326,7 +350,7 @@ func init() {
 	symConverters["Size"] = func(n *node) ([]*ir.Value, bool, error) {
 		x := n.in[0]
 		if x.Type.Shape.IsStatic() {
-			return nil, false, nil
+			return n.c.convertStatic(n)
 		}
 		p := mono{K: 1}
 		for _, d := range x.Type.Shape {
@@ -562,6 +586,60 @@ func init() {
 			return symOne(symArith(n.c, op, a, b))
 		}
 	}
+	symConverters["Equal"] = func(n *node) ([]*ir.Value, bool, error) {
+		if !n.anySym() {
+			return nil, false, nil
+		}
+		a, err := n.symIn(0, "A")
+		if err != nil {
+			return nil, true, err
+		}
+		b, err := n.symIn(1, "B")
+		if err != nil {
+			return nil, true, err
+		}
+		return symOne(symArith(n.c, "Equal", a, b))
+	}
+	// Where(cond, X, Y) with a constant cond picks shape value elements
+	// (PyTorch's x.expand(b, -1, -1) replaces -1 by 1 so).
+	symConverters["Where"] = func(n *node) ([]*ir.Value, bool, error) {
+		if !n.anySym() {
+			return nil, false, nil
+		}
+		ct, err := n.constIn(0, "condition")
+		if err != nil {
+			return nil, true, err
+		}
+		x, err := n.symIn(1, "X")
+		if err != nil {
+			return nil, true, err
+		}
+		y, err := n.symIn(2, "Y")
+		if err != nil {
+			return nil, true, err
+		}
+		if ct.DType != ir.Bool || len(ct.Shape) > 1 {
+			return nil, true, fmt.Errorf("condition must be a bool scalar or 1-D tensor, is %s%v", ct.DType, ct.Shape)
+		}
+		if x.dt != y.dt {
+			return nil, true, fmt.Errorf("X is %s, Y is %s", x.dt, y.dt)
+		}
+		m := max(len(ct.Data), len(x.el), len(y.el))
+		for _, k := range []int{len(ct.Data), len(x.el), len(y.el)} {
+			if k != m && k != 1 {
+				return nil, true, fmt.Errorf("condition, X and Y (%d, %d and %d elements) do not broadcast", len(ct.Data), len(x.el), len(y.el))
+			}
+		}
+		out := &shapeVal{dt: x.dt, scalar: len(ct.Shape) == 0 && x.scalar && y.scalar}
+		for i := 0; i < m; i++ {
+			e := y.el[min(i, len(y.el)-1)]
+			if ct.Data[min(i, len(ct.Data)-1)] != 0 {
+				e = x.el[min(i, len(x.el)-1)]
+			}
+			out.el = append(out.el, e)
+		}
+		return symOne(n.c.shapeValue(out), nil)
+	}
 	symConverters["Reshape"] = func(n *node) ([]*ir.Value, bool, error) {
 		if !n.anySym() {
 			return nil, false, nil
@@ -766,6 +844,9 @@ func symArith(c *ctx, op string, a, b *shapeVal) (*ir.Value, error) {
 		return nil, fmt.Errorf("shape values %s and %s do not broadcast", a, b)
 	}
 	out := &shapeVal{dt: a.dt, scalar: a.scalar && b.scalar}
+	if op == "Equal" {
+		out.dt = ir.Bool
+	}
 	for i := 0; i < n; i++ {
 		x, y := a.el[min(i, len(a.el)-1)], b.el[min(i, len(b.el)-1)]
 		var r mono
@@ -782,6 +863,11 @@ func symArith(c *ctx, op string, a, b *shapeVal) (*ir.Value, error) {
 			r, err = monoMul(x, y)
 		case "Div":
 			r, err = monoDiv(x, y, a.dt.IsInt())
+		case "Equal":
+			var eq bool
+			if eq, err = monoEqual(x, y); eq {
+				r.K = 1
+			}
 		}
 		if err != nil {
 			return nil, err

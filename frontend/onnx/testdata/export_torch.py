@@ -84,15 +84,20 @@ class Shapes(torch.nn.Module):
     def __init__(self, d=16, heads=4):
         super().__init__()
         self.h = heads
+        self.cls = torch.nn.Parameter(torch.randn(1, 1, d))
         self.qkv = torch.nn.Linear(d, d)
         self.out = torch.nn.Linear(d, 8)
 
     def forward(self, x):
-        b, t, d = x.shape
+        b = x.size(0)
+        # A class token per sample, as ViT prepends it: expand(b, -1, -1)
+        # exports as Equal/Where on the shape.
+        x = torch.cat([self.cls.expand(b, -1, -1), x], dim=1)
+        _, t, d = x.shape
         h = self.qkv(x).reshape(b, t, self.h, d // self.h).transpose(1, 2)
         a = torch.softmax(h @ h.transpose(-1, -2) / 2.0, dim=-1) @ h
         y = a.transpose(1, 2).reshape(b, t * d)
-        return self.out(torch.relu(y).view(x.size(0), t, d))
+        return self.out(torch.relu(y).view(x.size(0), t, d)) + torch.ones(b, 1, 8)
 
 
 def export(name, model, x):
