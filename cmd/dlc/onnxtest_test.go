@@ -65,8 +65,8 @@ func TestTorchModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cases) != 4 {
-		t.Fatalf("want 4 PyTorch cases, have %v", cases)
+	if len(cases) != 5 {
+		t.Fatalf("want 5 PyTorch cases, have %v", cases)
 	}
 	for _, backend := range []string{"interp", "go"} {
 		sum, err := runONNXCases(cases, backend, "")

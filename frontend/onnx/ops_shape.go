@@ -903,49 +903,71 @@ func resize(n *node) (*ir.Value, error) {
 	if ctm == "tf_crop_and_resize" {
 		return nil, unsupported("coordinate_transformation_mode tf_crop_and_resize is not supported")
 	}
-	dims, err := static(x)
-	if err != nil {
-		return nil, err
-	}
+	// A symbolic dim (the batch) is kept: its scale must be 1, its size
+	// the same symbol (a shape value, ops_symshape.go).
+	dims := x.Type.Shape
 	scaleIn, sizeIn := 2, 3
 	if c.opset < 11 {
 		scaleIn, sizeIn = 1, -1
 	}
 	var scales []float64
-	var sizes []int64
+	var sizes ir.Shape
 	if sizeIn > 0 && n.arg(sizeIn) != nil {
-		if sizes, err = n.intsIn(sizeIn, "sizes"); err != nil {
-			return nil, err
+		if s, ok := c.shapeVals[n.arg(sizeIn)]; ok {
+			if sizes, err = s.dims(); err != nil {
+				return nil, fmt.Errorf("sizes: %v", err)
+			}
+		} else {
+			ss, err := n.intsIn(sizeIn, "sizes")
+			if err != nil {
+				return nil, err
+			}
+			sizes = ir.ShapeOf(ss...)
 		}
 	}
-	if sizes == nil || len(sizes) == 0 {
+	if len(sizes) == 0 {
 		t, err := n.constIn(scaleIn, "scales")
 		if err != nil {
 			return nil, err
 		}
 		scales = t.Data
 	}
-	if sizes != nil && len(sizes) > 0 {
+	if len(sizes) > 0 {
 		if len(sizes) != len(dims) {
 			return nil, fmt.Errorf("sizes %v has %d entries for rank %d", sizes, len(sizes), len(dims))
 		}
 		scales = make([]float64, len(dims))
-		for i := range dims {
-			scales[i] = float64(float32(sizes[i]) / float32(dims[i]))
+		for i, d := range dims {
+			switch {
+			case !d.IsConst() || !sizes[i].IsConst():
+				if d != sizes[i] {
+					return nil, fmt.Errorf("sizes %s resizes the symbolic dim %d of %s", sizes, i, dims)
+				}
+				scales[i] = 1
+			default:
+				scales[i] = float64(float32(sizes[i].Size) / float32(d.Size))
+			}
 		}
 	} else {
 		if len(scales) != len(dims) {
 			return nil, fmt.Errorf("scales %v has %d entries for rank %d", scales, len(scales), len(dims))
 		}
-		sizes = make([]int64, len(dims))
+		sizes = make(ir.Shape, len(dims))
 		for i, s := range scales {
 			if s <= 0 {
 				return nil, fmt.Errorf("scale %g is not positive", s)
 			}
-			sizes[i] = int64(math.Floor(float64(dims[i]) * s))
+			if d := dims[i]; !d.IsConst() {
+				if s != 1 {
+					return nil, fmt.Errorf("scale %g resizes the symbolic dim %d of %s", s, i, dims)
+				}
+				sizes[i] = d
+				continue
+			}
+			sizes[i] = ir.C(int64(math.Floor(float64(dims[i].Size) * s)))
 		}
 	}
 	return c.op("resize", ir.Attrs{"mode": mode, "coordinate_transformation_mode": ctm, "nearest_mode": nm,
 		"cubic_coeff_a": a, "exclude_outside": excl != 0, "extrapolation_value": extra, "scales": scales,
-		"shape": ir.ShapeOf(sizes...)}, x), nil
+		"shape": sizes}, x), nil
 }

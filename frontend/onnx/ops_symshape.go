@@ -25,7 +25,8 @@ package onnx
 //     without symbols becomes an ordinary constant, so the existing
 //     converters take it from there. Symbols are dims, taken to be at least
 //     1: that decides N == -1 (false), which x.expand(b, -1, -1) needs.
-//   - Reshape, Expand, ConstantOfShape, Tile and Range consume them: each
+//   - Reshape, Expand, ConstantOfShape, Tile, Range and Resize (sizes)
+//     consume them: each
 //     element must then be a constant or a lone symbol (1·N), which is what
 //     an IR dim can be; the result is an ordinary IR node with N in its
 //     shape attribute (Range's values 0..N-1 come from a cumsum of ones).
@@ -639,6 +640,18 @@ func init() {
 			out.el = append(out.el, e)
 		}
 		return symOne(n.c.shapeValue(out), nil)
+	}
+	// Resize reads a shape value as its sizes itself (ops_shape.go).
+	symConverters["Resize"] = func(n *node) ([]*ir.Value, bool, error) {
+		if !n.anySym() {
+			return nil, false, nil
+		}
+		for i, v := range n.in {
+			if n.c.isShapeVal(v) && i != 3 {
+				return nil, true, fmt.Errorf("input %d is a shape value; only sizes (input 3) may be", i)
+			}
+		}
+		return n.c.convertStatic(n)
 	}
 	symConverters["Reshape"] = func(n *node) ([]*ir.Value, bool, error) {
 		if !n.anySym() {

@@ -348,37 +348,46 @@ func TestMonoArith(t *testing.T) {
 	}
 }
 
-// The PyTorch model that reshapes with x.size(0) (testdata/torch/shapes)
-// imports with its batch symbolic, not specialised as onnx-test does, and
-// matches PyTorch's output.
+// The PyTorch models that compute shapes from x.size(0) and x.shape
+// (testdata/torch/shapes, and upsample: interpolate to a size) import with
+// their batch symbolic, not specialised as onnx-test does, and match
+// PyTorch's output.
 func TestTorchShapesSymbolic(t *testing.T) {
-	dir := "testdata/torch/shapes"
-	m, err := LoadFile(dir + "/model.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := m.Inputs[0].Type.String(); got != "f32[N,6,16]" {
-		t.Fatalf("input %s", got)
-	}
-	if got := m.Outputs[0].Type.String(); got != "f32[N,7,8]" {
-		t.Fatalf("output %s", got)
-	}
-	// No shape arithmetic is left: every i64 or bool value is a constant.
-	for _, v := range m.Module.Func(PredictFunc).Body {
-		if dt := v.Type.DType; (dt == ir.I64 || dt == ir.Bool) && v.Op != ir.OpConstant {
-			t.Errorf("a %s node of type %s is left", v.Op, v.Type)
-		}
-	}
-	sets, err := readTestSets(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := RunInterp(m, sets[0].Inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mm := Compare(out[0], sets[0].Outputs[0], 1e-3, 1e-5); mm.Detail != "" {
-		t.Fatal(mm.Detail)
+	for _, tc := range []struct{ name, in, out string }{
+		{"shapes", "f32[N,6,16]", "f32[N,7,8]"},
+		{"upsample", "f32[N,2,4,4]", "f32[N,3,4,4]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := "testdata/torch/" + tc.name
+			m, err := LoadFile(dir + "/model.onnx")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.Inputs[0].Type.String(); got != tc.in {
+				t.Fatalf("input %s, want %s", got, tc.in)
+			}
+			if got := m.Outputs[0].Type.String(); got != tc.out {
+				t.Fatalf("output %s, want %s", got, tc.out)
+			}
+			// No shape arithmetic is left: every i64 or bool value is a
+			// constant.
+			for _, v := range m.Module.Func(PredictFunc).Body {
+				if dt := v.Type.DType; (dt == ir.I64 || dt == ir.Bool) && v.Op != ir.OpConstant {
+					t.Errorf("a %s node of type %s is left", v.Op, v.Type)
+				}
+			}
+			sets, err := readTestSets(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := RunInterp(m, sets[0].Inputs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mm := Compare(out[0], sets[0].Outputs[0], 1e-3, 1e-5); mm.Detail != "" {
+				t.Fatal(mm.Detail)
+			}
+		})
 	}
 }
 

@@ -9,6 +9,8 @@ output_0.pb holding PyTorch's own output), into torch/ beside this script:
                residuals, LayerNorm, a ReLU feed-forward
   shapes       attention heads split and merged by reshapes whose dims come
                from x.shape (x.size(0) for the batch, no -1 trick)
+  upsample     a convolution, then interpolate to a size (Resize whose sizes
+               are Concat(Shape(x)[:2], [8, 8])) and by a scale factor
 
 The batch dim is dynamic ("N") so that `dlc compile` can take the models;
 the first three reshape with -1 for it, so no shape arithmetic on the batch
@@ -100,6 +102,16 @@ class Shapes(torch.nn.Module):
         return self.out(torch.relu(y).view(x.size(0), t, d)) + torch.ones(b, 1, 8)
 
 
+class Upsample(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = torch.nn.Conv2d(2, 3, 3, padding=1)
+
+    def forward(self, x):
+        x = torch.nn.functional.interpolate(self.c(x), size=(8, 8), mode="bilinear", align_corners=False)
+        return torch.nn.functional.interpolate(x, scale_factor=0.5, mode="nearest")
+
+
 def export(name, model, x):
     if len(sys.argv) > 1 and name not in sys.argv[1:]:
         return
@@ -127,3 +139,4 @@ export("mlp", MLP(), torch.randn(3, 20))
 export("cnn", CNN(), torch.randn(2, 3, 8, 8))
 export("transformer", Encoder(), torch.randn(2, 6, 16))
 export("shapes", Shapes(), torch.randn(3, 6, 16))
+export("upsample", Upsample(), torch.randn(2, 2, 4, 4))
