@@ -7,7 +7,9 @@
 // several (ops*.go); inputs that later opsets turned from attributes into
 // tensors (Reshape's shape, Slice's starts, Reduce*'s axes, ...) must be
 // constants or fold to constants, which the importer evaluates with
-// ir/interp as it builds the graph.
+// ir/interp as it builds the graph; computed from a symbolic shape, they
+// are shape values that the importer evaluates symbolically
+// (ops_symshape.go).
 //
 // Everything in the file is untrusted: names only ever reach IR as
 // strings (the backends quote them), every declared tensor size is checked
