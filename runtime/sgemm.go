@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"os"
 	"sync"
 	"unsafe"
 )
@@ -74,6 +75,16 @@ func init() {
 	sgemmVariants = append(sgemmVariants, sgemmAsmVariants()...)
 	sgemmVariants = append(sgemmVariants, &sgemmGoVariant)
 	sgemmImpl = sgemmVariants[0]
+	// DLC_SGEMM_KERNEL=avx2 or go picks a kernel this CPU has other than
+	// the best one: to test and time the other paths on one machine
+	// (summation order, and so the last bits of results, differ by kernel).
+	if want := os.Getenv("DLC_SGEMM_KERNEL"); want != "" {
+		for _, v := range sgemmVariants {
+			if v.name == want {
+				sgemmImpl = v
+			}
+		}
+	}
 }
 
 // SgemmKernel names the micro-kernel Sgemm uses on this machine
