@@ -344,11 +344,10 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[48003 : 784*mb+48003]},
 	}
 	m.tasks[1] = task{
-		fn:   predictNode2,
-		in:   [][]float32{arena[48003 : 784*mb+48003], m.w0},
-		out:  [][]float32{arena[784*mb+48003 : 5488*mb+48003]},
-		pool: m.pool,
-		tmp:  [][]float32{arena[14912*mb+48003 : 34512*mb+48003], arena[5488*mb+48003 : 10192*mb+48003]},
+		fn:  predictNode2,
+		in:  [][]float32{arena[48003 : 784*mb+48003], m.w0},
+		out: [][]float32{arena[784*mb+48003 : 5488*mb+48003]},
+		tmp: [][]float32{arena[14912*mb+48003 : 34512*mb+48003]},
 	}
 	m.tasks[2] = task{
 		fn:  predictNode4,
@@ -366,11 +365,10 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[5488*mb+48003 : 6664*mb+48003]},
 	}
 	m.tasks[5] = task{
-		fn:   predictNode8,
-		in:   [][]float32{arena[5488*mb+48003 : 6664*mb+48003], m.w2},
-		out:  [][]float32{arena[48003 : 1600*mb+48003]},
-		pool: m.pool,
-		tmp:  [][]float32{arena[14912*mb+48003 : 29912*mb+48003], arena[1600*mb+48003 : 3200*mb+48003]},
+		fn:  predictNode8,
+		in:  [][]float32{arena[5488*mb+48003 : 6664*mb+48003], m.w2},
+		out: [][]float32{arena[48003 : 1600*mb+48003]},
+		tmp: [][]float32{arena[14912*mb+48003 : 29912*mb+48003]},
 	}
 	m.tasks[6] = task{
 		fn:  predictNode10,
@@ -435,11 +433,10 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[48003 : 784*mb+48003]},
 	}
 	m.tasks[17] = task{
-		fn:   trainNode2,
-		in:   [][]float32{arena[48003 : 784*mb+48003], m.w0},
-		out:  [][]float32{arena[784*mb+48003 : 5488*mb+48003]},
-		pool: m.pool,
-		tmp:  [][]float32{arena[5488*mb+48003 : 25088*mb+48003], arena[25088*mb+48003 : 29792*mb+48003]},
+		fn:  trainNode2,
+		in:  [][]float32{arena[48003 : 784*mb+48003], m.w0},
+		out: [][]float32{arena[784*mb+48003 : 5488*mb+48003]},
+		tmp: [][]float32{arena[5488*mb+48003 : 25088*mb+48003]},
 	}
 	m.tasks[18] = task{
 		fn:  trainNode4,
@@ -457,11 +454,10 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[10192*mb+48003 : 11368*mb+48003]},
 	}
 	m.tasks[21] = task{
-		fn:   trainNode10,
-		in:   [][]float32{arena[10192*mb+48003 : 11368*mb+48003], m.w2},
-		out:  [][]float32{arena[11368*mb+48003 : 12968*mb+48003]},
-		pool: m.pool,
-		tmp:  [][]float32{arena[12968*mb+48003 : 27968*mb+48003], arena[27968*mb+48003 : 29568*mb+48003]},
+		fn:  trainNode10,
+		in:  [][]float32{arena[10192*mb+48003 : 11368*mb+48003], m.w2},
+		out: [][]float32{arena[11368*mb+48003 : 12968*mb+48003]},
+		tmp: [][]float32{arena[12968*mb+48003 : 27968*mb+48003]},
 	}
 	m.tasks[22] = task{
 		fn:  trainNode12,
@@ -592,11 +588,10 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[12968*mb+48003 : 14568*mb+48003]},
 	}
 	m.tasks[45] = task{
-		fn:   trainNode56,
-		in:   [][]float32{arena[12968*mb+48003 : 14568*mb+48003], m.w2},
-		out:  [][]float32{arena[11368*mb+48003 : 12544*mb+48003]},
-		pool: m.pool,
-		tmp:  [][]float32{arena[15656*mb+48003 : 30656*mb+48003], arena[30656*mb+48003 : 32256*mb+48003]},
+		fn:  trainNode56,
+		in:  [][]float32{arena[12968*mb+48003 : 14568*mb+48003], m.w2},
+		out: [][]float32{arena[11368*mb+48003 : 12544*mb+48003]},
+		tmp: [][]float32{arena[15656*mb+48003 : 30656*mb+48003]},
 	}
 	m.tasks[46] = task{
 		fn:  trainNode57,
@@ -892,11 +887,11 @@ func (m *Model) Predict(out, x []float32, n int) {
 	}
 	m.tasks[0].in[0] = x[:n*inputSize]
 	m.run(&m.tasks[0], n, 784*n, 784*n)
-	m.run(&m.tasks[1], n, 1, 0)
+	m.run(&m.tasks[1], n, n, 117600*n)
 	m.run(&m.tasks[2], n, 6, 6)
 	m.run(&m.tasks[3], n, n, 4704*n)
 	m.run(&m.tasks[4], n, 6*n, 4704*n)
-	m.run(&m.tasks[5], n, 1, 0)
+	m.run(&m.tasks[5], n, n, 240000*n)
 	m.run(&m.tasks[6], n, 16, 16)
 	m.run(&m.tasks[7], n, n, 1600*n)
 	m.run(&m.tasks[8], n, 16*n, 1600*n)
@@ -926,11 +921,11 @@ func (m *Model) TrainStep(x, y []float32, n int) float32 {
 	m.tasks[31].in[2] = y[:n*targetSize]
 	m.tasks[36].in[1] = y[:n*targetSize]
 	m.run(&m.tasks[16], n, 784*n, 784*n)
-	m.run(&m.tasks[17], n, 1, 0)
+	m.run(&m.tasks[17], n, n, 117600*n)
 	m.run(&m.tasks[18], n, 6, 6)
 	m.run(&m.tasks[19], n, n, 4704*n)
 	m.run(&m.tasks[20], n, 6*n, 4704*n)
-	m.run(&m.tasks[21], n, 1, 0)
+	m.run(&m.tasks[21], n, n, 240000*n)
 	m.run(&m.tasks[22], n, 16, 16)
 	m.run(&m.tasks[23], n, n, 1600*n)
 	m.run(&m.tasks[24], n, 16*n, 1600*n)
@@ -950,7 +945,7 @@ func (m *Model) TrainStep(x, y []float32, n int) float32 {
 	m.run(&m.tasks[42], n, n, 400*n)
 	m.run(&m.tasks[43], n, 16*n, 1600*n)
 	m.run(&m.tasks[44], n, 1600*n, 1600*n)
-	m.run(&m.tasks[45], n, 1, 0)
+	m.run(&m.tasks[45], n, n, 240000*n)
 	m.run(&m.tasks[46], n, 6*n, 4704*n)
 	m.run(&m.tasks[47], n, 4704*n, 4704*n)
 	m.run(&m.tasks[48], n, 1, 0)
@@ -1040,7 +1035,7 @@ func predictNode0(t *task, lo, hi int) {
 
 // predictNode2 computes %2 = conv %0, %1 {dilations=[1, 1], pads=[2, 2, 2, 2], strides=[1, 1]} : f32[N,6,28,28].
 func predictNode2(t *task, lo, hi int) {
-	n, out, x0, x1, tmp0, tmp1 := t.n, t.out[0], t.in[0], t.in[1], t.tmp[0], t.tmp[1]
+	out, x0, x1, tmp0 := t.out[0], t.in[0], t.in[1], t.tmp[0]
 	g := runtime.ConvGeom{
 		C:     1,
 		D:     1,
@@ -1065,11 +1060,11 @@ func predictNode2(t *task, lo, hi int) {
 		SW:    1,
 		W:     28,
 	}
-	for b := 0; b < n; b++ {
-		runtime.Im2col(g, x0[b*784:], tmp0[b*784:], 784*n)
+	for b := lo; b < hi; b++ {
+		col := tmp0[b*19600:]
+		runtime.Im2col(g, x0[b*784:], col, 784)
+		runtime.Sgemm(nil, false, false, 6, 784, 25, 1, x1, 25, col, 784, 0, out[b*4704+0:], 784)
 	}
-	runtime.Sgemm(t.pool, false, false, 6, 784*n, 25, 1, x1, 25, tmp0, 784*n, 0, tmp1, 784*n)
-	runtime.SwapOuter(tmp1, out, 6, n, 784)
 }
 
 // predictNode4 computes %4 = reshape %3 {shape=<6,1,1>} : f32[6,1,1].
@@ -1130,7 +1125,7 @@ func predictNode6(t *task, lo, hi int) {
 
 // predictNode8 computes %8 = conv %6, %7 {dilations=[1, 1], pads=[0, 0, 0, 0], strides=[1, 1]} : f32[N,16,10,10].
 func predictNode8(t *task, lo, hi int) {
-	n, out, x0, x1, tmp0, tmp1 := t.n, t.out[0], t.in[0], t.in[1], t.tmp[0], t.tmp[1]
+	out, x0, x1, tmp0 := t.out[0], t.in[0], t.in[1], t.tmp[0]
 	g := runtime.ConvGeom{
 		C:     6,
 		D:     1,
@@ -1155,11 +1150,11 @@ func predictNode8(t *task, lo, hi int) {
 		SW:    1,
 		W:     14,
 	}
-	for b := 0; b < n; b++ {
-		runtime.Im2col(g, x0[b*1176:], tmp0[b*100:], 100*n)
+	for b := lo; b < hi; b++ {
+		col := tmp0[b*15000:]
+		runtime.Im2col(g, x0[b*1176:], col, 100)
+		runtime.Sgemm(nil, false, false, 16, 100, 150, 1, x1, 150, col, 100, 0, out[b*1600+0:], 100)
 	}
-	runtime.Sgemm(t.pool, false, false, 16, 100*n, 150, 1, x1, 150, tmp0, 100*n, 0, tmp1, 100*n)
-	runtime.SwapOuter(tmp1, out, 16, n, 100)
 }
 
 // predictNode10 computes %10 = reshape %9 {shape=<16,1,1>} : f32[16,1,1].
@@ -1322,7 +1317,7 @@ func trainNode0(t *task, lo, hi int) {
 
 // trainNode2 computes %2 = conv %0, %1 {dilations=[1, 1], pads=[2, 2, 2, 2], strides=[1, 1]} : f32[N,6,28,28].
 func trainNode2(t *task, lo, hi int) {
-	n, out, x0, x1, tmp0, tmp1 := t.n, t.out[0], t.in[0], t.in[1], t.tmp[0], t.tmp[1]
+	out, x0, x1, tmp0 := t.out[0], t.in[0], t.in[1], t.tmp[0]
 	g := runtime.ConvGeom{
 		C:     1,
 		D:     1,
@@ -1347,11 +1342,11 @@ func trainNode2(t *task, lo, hi int) {
 		SW:    1,
 		W:     28,
 	}
-	for b := 0; b < n; b++ {
-		runtime.Im2col(g, x0[b*784:], tmp0[b*784:], 784*n)
+	for b := lo; b < hi; b++ {
+		col := tmp0[b*19600:]
+		runtime.Im2col(g, x0[b*784:], col, 784)
+		runtime.Sgemm(nil, false, false, 6, 784, 25, 1, x1, 25, col, 784, 0, out[b*4704+0:], 784)
 	}
-	runtime.Sgemm(t.pool, false, false, 6, 784*n, 25, 1, x1, 25, tmp0, 784*n, 0, tmp1, 784*n)
-	runtime.SwapOuter(tmp1, out, 6, n, 784)
 }
 
 // trainNode4 computes %4 = reshape %3 {shape=<6,1,1>} : f32[6,1,1].
@@ -1417,7 +1412,7 @@ func trainNode8(t *task, lo, hi int) {
 
 // trainNode10 computes %10 = conv %8, %9 {dilations=[1, 1], pads=[0, 0, 0, 0], strides=[1, 1]} : f32[N,16,10,10].
 func trainNode10(t *task, lo, hi int) {
-	n, out, x0, x1, tmp0, tmp1 := t.n, t.out[0], t.in[0], t.in[1], t.tmp[0], t.tmp[1]
+	out, x0, x1, tmp0 := t.out[0], t.in[0], t.in[1], t.tmp[0]
 	g := runtime.ConvGeom{
 		C:     6,
 		D:     1,
@@ -1442,11 +1437,11 @@ func trainNode10(t *task, lo, hi int) {
 		SW:    1,
 		W:     14,
 	}
-	for b := 0; b < n; b++ {
-		runtime.Im2col(g, x0[b*1176:], tmp0[b*100:], 100*n)
+	for b := lo; b < hi; b++ {
+		col := tmp0[b*15000:]
+		runtime.Im2col(g, x0[b*1176:], col, 100)
+		runtime.Sgemm(nil, false, false, 16, 100, 150, 1, x1, 150, col, 100, 0, out[b*1600+0:], 100)
 	}
-	runtime.Sgemm(t.pool, false, false, 16, 100*n, 150, 1, x1, 150, tmp0, 100*n, 0, tmp1, 100*n)
-	runtime.SwapOuter(tmp1, out, 16, n, 100)
 }
 
 // trainNode12 computes %12 = reshape %11 {shape=<16,1,1>} : f32[16,1,1].
@@ -1829,7 +1824,7 @@ func trainNode55(t *task, lo, hi int) {
 
 // trainNode56 computes %56 = conv_transpose %55, %9 {dilations=[1, 1], pads=[0, 0, 0, 0], strides=[1, 1]} : f32[N,6,14,14].
 func trainNode56(t *task, lo, hi int) {
-	n, out, x0, x1, tmp0, tmp1 := t.n, t.out[0], t.in[0], t.in[1], t.tmp[0], t.tmp[1]
+	out, x0, x1, tmp0 := t.out[0], t.in[0], t.in[1], t.tmp[0]
 	g := runtime.ConvGeom{
 		C:     6,
 		D:     1,
@@ -1854,10 +1849,10 @@ func trainNode56(t *task, lo, hi int) {
 		SW:    1,
 		W:     14,
 	}
-	runtime.SwapOuter(x0, tmp1, n, 16, 100)
-	runtime.Sgemm(t.pool, true, false, 150, 100*n, 16, 1, x1, 150, tmp1, 100*n, 0, tmp0, 100*n)
-	for b := 0; b < n; b++ {
-		runtime.Col2im(g, tmp0[b*100:], 100*n, out[b*1176:])
+	for b := lo; b < hi; b++ {
+		col := tmp0[b*15000:]
+		runtime.Sgemm(nil, true, false, 150, 100, 16, 1, x1, 150, x0[b*1600+0:], 100, 0, col, 100)
+		runtime.Col2im(g, col, 100, out[b*1176:])
 	}
 }
 
