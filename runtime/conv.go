@@ -50,6 +50,13 @@ func outRange(n, s, start, in int) (lo, hi int) {
 // performance convolutional neural networks for document processing",
 // 2006).
 func Im2col(g ConvGeom, x, col []float32, ldc int) {
+	Im2colRows(g, x, col, ldc, 0, g.C*g.KD*g.KH*g.KW)
+}
+
+// Im2colRows is Im2col for rows [r0, r1) of the patch matrix only (row
+// ((c·KD+kd)·KH+kh)·KW+kw is channel c at kernel offset (kd, kh, kw)), so
+// that workers can build disjoint parts of it.
+func Im2colRows(g ConvGeom, x, col []float32, ldc, r0, r1 int) {
 	hw, ohw := g.H*g.W, g.OH*g.OW
 	for c := 0; c < g.C; c++ {
 		vol := x[c*g.D*hw : (c+1)*g.D*hw]
@@ -60,9 +67,13 @@ func Im2col(g ConvGeom, x, col []float32, ldc int) {
 				hs := kh*g.DH - g.PadH0
 				h0, h1 := outRange(g.OH, g.SH, hs, g.H)
 				for kw := 0; kw < g.KW; kw++ {
+					r := ((c*g.KD+kd)*g.KH+kh)*g.KW + kw
+					if r < r0 || r >= r1 {
+						continue
+					}
 					ws := kw*g.DW - g.PadW0
 					w0, w1 := outRange(g.OW, g.SW, ws, g.W)
-					row := col[(((c*g.KD+kd)*g.KH+kh)*g.KW+kw)*ldc:][:g.OD*ohw]
+					row := col[r*ldc:][:g.OD*ohw]
 					for od := 0; od < g.OD; od++ {
 						rd := row[od*ohw : (od+1)*ohw]
 						if od < d0 || od >= d1 {

@@ -207,6 +207,29 @@ func emitConvFilterGrad(k *kernel) error {
 	batch, c, m, group := dimMono(x.Shape[0]), x.Shape[1].Size, dy.Shape[1].Size, k.v.Attrs.Int("group", 1)
 	kk, pin, p := prod64(win.Kernel), prod64(win.In), prod64(win.Out)
 	cg, mg := c/group, m/group
+	if group == 1 && m*c*kk*p < perSampleConvMAC {
+		// Split over the rows of the patch matrix (the columns of dW):
+		// each worker builds its rows of every sample's patches and
+		// accumulates its columns of dW over the samples; no layout swap.
+		ck := c * kk
+		k.rows, k.work = constMono(ck), batch.mul(constMono(m*ck*p))
+		k.tmpSizes = append(k.tmpSizes, batch.mul(constMono(ck*p)))
+		k.body = append(k.body,
+			jen.Id("g").Op(":=").Add(geom),
+			jen.If(k.n(batch).Op("==").Lit(0)).Block(loop("i", jen.Lit(0), jen.Lit(int(m)),
+				jen.Id("clear").Call(k.o().Index(jen.Id("i").Op("*").Lit(int(ck)).Op("+").Id("lo").Op(":").Id("i").Op("*").Lit(int(ck)).Op("+").Id("hi"))))),
+			loop("b", jen.Lit(0), k.n(batch),
+				jen.Id("col").Op(":=").Add(k.tmp(0)).Index(jen.Id("b").Op("*").Lit(int(ck*p)).Op(":")),
+				jen.Qual(runtimePath, "Im2colRows").Call(jen.Id("g"), sample(k.x(0), c*pin), jen.Id("col"), jen.Lit(int(p)), jen.Id("lo"), jen.Id("hi")),
+				jen.Id("beta").Op(":=").Float32().Call(jen.Lit(1)),
+				jen.If(jen.Id("b").Op("==").Lit(0)).Block(jen.Id("beta").Op("=").Lit(0)),
+				jen.Qual(runtimePath, "Sgemm").Call(jen.Nil(), jen.False(), jen.True(),
+					jen.Lit(int(m)), jen.Id("hi").Op("-").Id("lo"), jen.Lit(int(p)), jen.Lit(1),
+					sample(k.x(1), m*p), jen.Lit(int(p)),
+					jen.Id("col").Index(jen.Id("lo").Op("*").Lit(int(p)).Op(":")), jen.Lit(int(p)), jen.Id("beta"),
+					k.o().Index(jen.Id("lo").Op(":")), jen.Lit(int(ck)))))
+		return nil
+	}
 	nP := batch.mul(constMono(p))
 	k.pool, k.rows, k.work = true, one, batch.mul(constMono(m*cg*kk*p))
 	k.tmpSizes = append(k.tmpSizes, nP.mul(constMono(c*kk)), nP.mul(constMono(m)))

@@ -604,11 +604,10 @@ func New(opts Options) *Model {
 		out: [][]float32{arena[5488*mb+48003 : 10192*mb+48003]},
 	}
 	m.tasks[48] = task{
-		fn:   trainNode59,
-		in:   [][]float32{arena[48003 : 784*mb+48003], arena[5488*mb+48003 : 10192*mb+48003]},
-		out:  [][]float32{arena[3:153]},
-		pool: m.pool,
-		tmp:  [][]float32{arena[15656*mb+48003 : 35256*mb+48003], arena[784*mb+48003 : 5488*mb+48003]},
+		fn:  trainNode59,
+		in:  [][]float32{arena[48003 : 784*mb+48003], arena[5488*mb+48003 : 10192*mb+48003]},
+		out: [][]float32{arena[3:153]},
+		tmp: [][]float32{arena[15656*mb+48003 : 35256*mb+48003]},
 	}
 	m.tasks[49] = task{
 		fn:  trainNode61,
@@ -626,11 +625,10 @@ func New(opts Options) *Model {
 		out: [][]float32{m.w14, m.w15, m.w1},
 	}
 	m.tasks[52] = task{
-		fn:   trainNode74,
-		in:   [][]float32{arena[10192*mb+48003 : 11368*mb+48003], arena[12968*mb+48003 : 14568*mb+48003]},
-		out:  [][]float32{arena[3:2403]},
-		pool: m.pool,
-		tmp:  [][]float32{arena[15656*mb+48003 : 30656*mb+48003], arena[11368*mb+48003 : 12968*mb+48003]},
+		fn:  trainNode74,
+		in:  [][]float32{arena[10192*mb+48003 : 11368*mb+48003], arena[12968*mb+48003 : 14568*mb+48003]},
+		out: [][]float32{arena[3:2403]},
+		tmp: [][]float32{arena[15656*mb+48003 : 30656*mb+48003]},
 	}
 	m.tasks[53] = task{
 		fn:  trainNode76,
@@ -948,11 +946,11 @@ func (m *Model) TrainStep(x, y []float32, n int) float32 {
 	m.run(&m.tasks[45], n, n, 240000*n)
 	m.run(&m.tasks[46], n, 6*n, 4704*n)
 	m.run(&m.tasks[47], n, 4704*n, 4704*n)
-	m.run(&m.tasks[48], n, 1, 0)
+	m.run(&m.tasks[48], n, 25, 117600*n)
 	m.run(&m.tasks[49], n, 150, 150)
 	m.run(&m.tasks[50], n, 6, 4704*n)
 	m.run(&m.tasks[51], n, 6, 6)
-	m.run(&m.tasks[52], n, 1, 0)
+	m.run(&m.tasks[52], n, 150, 240000*n)
 	m.run(&m.tasks[53], n, 2400, 2400)
 	m.run(&m.tasks[54], n, 16, 1600*n)
 	m.run(&m.tasks[55], n, 16, 16)
@@ -1903,7 +1901,7 @@ func trainNode58(t *task, lo, hi int) {
 
 // trainNode59 computes %59 = conv_filter_grad %0, %58 {dilations=[1, 1], kernel_shape=[5, 5], pads=[2, 2, 2, 2], strides=[1, 1]} : f32[6,1,5,5].
 func trainNode59(t *task, lo, hi int) {
-	n, out, x0, x1, tmp0, tmp1 := t.n, t.out[0], t.in[0], t.in[1], t.tmp[0], t.tmp[1]
+	n, out, x0, x1, tmp0 := t.n, t.out[0], t.in[0], t.in[1], t.tmp[0]
 	g := runtime.ConvGeom{
 		C:     1,
 		D:     1,
@@ -1928,11 +1926,20 @@ func trainNode59(t *task, lo, hi int) {
 		SW:    1,
 		W:     28,
 	}
-	for b := 0; b < n; b++ {
-		runtime.Im2col(g, x0[b*784:], tmp0[b*784:], 784*n)
+	if n == 0 {
+		for i := 0; i < 6; i++ {
+			clear(out[i*25+lo : i*25+hi])
+		}
 	}
-	runtime.SwapOuter(x1, tmp1, n, 6, 784)
-	runtime.Sgemm(t.pool, false, true, 6, 25, 784*n, 1, tmp1, 784*n, tmp0, 784*n, 0, out, 25)
+	for b := 0; b < n; b++ {
+		col := tmp0[b*19600:]
+		runtime.Im2colRows(g, x0[b*784:], col, 784, lo, hi)
+		beta := float32(1)
+		if b == 0 {
+			beta = 0
+		}
+		runtime.Sgemm(nil, false, true, 6, hi-lo, 784, 1, x1[b*4704:], 784, col[lo*784:], 784, beta, out[lo:], 25)
+	}
 }
 
 // trainNode61 computes %61 = fused %44, %59, %60, %43, %42, %1 {kind="elementwise", region="train_step_fused14"} : (f32[6,1,5,5], f32[6,1,5,5], f32[6,1,5,5]).
@@ -2031,7 +2038,7 @@ func trainNode69(t *task, lo, hi int) {
 
 // trainNode74 computes %74 = conv_filter_grad %8, %55 {dilations=[1, 1], kernel_shape=[5, 5], pads=[0, 0, 0, 0], strides=[1, 1]} : f32[16,6,5,5].
 func trainNode74(t *task, lo, hi int) {
-	n, out, x0, x1, tmp0, tmp1 := t.n, t.out[0], t.in[0], t.in[1], t.tmp[0], t.tmp[1]
+	n, out, x0, x1, tmp0 := t.n, t.out[0], t.in[0], t.in[1], t.tmp[0]
 	g := runtime.ConvGeom{
 		C:     6,
 		D:     1,
@@ -2056,11 +2063,20 @@ func trainNode74(t *task, lo, hi int) {
 		SW:    1,
 		W:     14,
 	}
-	for b := 0; b < n; b++ {
-		runtime.Im2col(g, x0[b*1176:], tmp0[b*100:], 100*n)
+	if n == 0 {
+		for i := 0; i < 16; i++ {
+			clear(out[i*150+lo : i*150+hi])
+		}
 	}
-	runtime.SwapOuter(x1, tmp1, n, 16, 100)
-	runtime.Sgemm(t.pool, false, true, 16, 150, 100*n, 1, tmp1, 100*n, tmp0, 100*n, 0, out, 150)
+	for b := 0; b < n; b++ {
+		col := tmp0[b*15000:]
+		runtime.Im2colRows(g, x0[b*1176:], col, 100, lo, hi)
+		beta := float32(1)
+		if b == 0 {
+			beta = 0
+		}
+		runtime.Sgemm(nil, false, true, 16, hi-lo, 100, 1, x1[b*1600:], 100, col[lo*100:], 100, beta, out[lo:], 150)
+	}
 }
 
 // trainNode76 computes %76 = fused %73, %74, %75, %43, %42, %9 {kind="elementwise", region="train_step_fused22"} : (f32[16,6,5,5], f32[16,6,5,5], f32[16,6,5,5]).
