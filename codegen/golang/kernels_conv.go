@@ -9,11 +9,15 @@ import (
 
 // Emitters of the convolution and pooling ops (1-D, 2-D and 3-D: runtime's
 // helpers work on 3-D volumes, of which a 2-D op has one plane and a 1-D op
-// one row). Convolutions are batched GEMMs: the patches
-// of every sample go side by side into one im2col matrix, [C·k, n·P] for P
-// output positions, so that each group is one runtime.Sgemm (which splits
-// it over the pool) however small a single sample's product is; layout
-// changes between [n, C, P] and [C, n·P] are runtime.SwapOuter copies.
+// one row). A convolution whose per-sample product is small (below
+// perSampleConvMAC, as in LeNet) runs sample by sample, the pool splitting
+// the batch (conv, conv_transpose) or the rows of the patch matrix
+// (conv_filter_grad): each sample's im2col matrix is built and multiplied
+// while in cache, and no layout swap is needed. A larger one is a batched
+// GEMM: the patches of every sample go side by side into one im2col
+// matrix, [C·k, n·P] for P output positions, so that each group is one
+// runtime.Sgemm (which splits it over the pool); layout changes between
+// [n, C, P] and [C, n·P] are runtime.SwapOuter copies.
 // The scratch matrices are arena buffers of the memory plan (tmpSizes),
 // so no call allocates. Pooling runs direct loops over (sample, channel)
 // volumes, which the pool splits.
