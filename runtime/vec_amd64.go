@@ -83,6 +83,9 @@ func vecExpAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
 func vecSigmoidAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
 
 //go:noescape
+func vecTanhAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
+
+//go:noescape
 func vecSelectAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
 
 //go:noescape
@@ -482,6 +485,21 @@ func VecSigmoid(dst []float32, a []float32) {
 		return
 	}
 	vecSigmoidGo(dst, a)
+}
+
+// VecTanh sets dst[i] = Tanh32(a[i]) for every i < len(dst); the vector
+// operands must be at least as long as dst.
+func VecTanh(dst []float32, a []float32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	a = a[:n]
+	if vecAVX512 {
+		vecTanhAVX512(&dst[0], &a[0], nil, nil, 0, 0, n, vecTailMask(n))
+		return
+	}
+	vecTanhGo(dst, a)
 }
 
 // VecSelect sets dst[i] = sel32(c[i], a[i], b[i]) for every i < len(dst); the vector

@@ -162,6 +162,12 @@ func vecSigmoidGo(dst []float32, a []float32) {
 	}
 }
 
+func vecTanhGo(dst []float32, a []float32) {
+	for i := range dst {
+		dst[i] = Tanh32(a[i])
+	}
+}
+
 func vecSelectGo(dst []float32, c []float32, a []float32, b []float32) {
 	for i := range dst {
 		dst[i] = sel32(c[i], a[i], b[i])

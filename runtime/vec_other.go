@@ -290,6 +290,17 @@ func VecSigmoid(dst []float32, a []float32) {
 	vecSigmoidGo(dst, a)
 }
 
+// VecTanh sets dst[i] = Tanh32(a[i]) for every i < len(dst); the vector
+// operands must be at least as long as dst.
+func VecTanh(dst []float32, a []float32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	a = a[:n]
+	vecTanhGo(dst, a)
+}
+
 // VecSelect sets dst[i] = sel32(c[i], a[i], b[i]) for every i < len(dst); the vector
 // operands must be at least as long as dst.
 func VecSelect(dst []float32, c []float32, a []float32, b []float32) {

@@ -66,7 +66,7 @@ var elemFuncs = map[string]elemFunc{
 	ir.OpExp:     runtimeFunc("Exp32"),
 	ir.OpLog:     mathFunc("Log"),
 	ir.OpSqrt:    mathFunc("Sqrt"),
-	ir.OpTanh:    mathFunc("Tanh"),
+	ir.OpTanh:    runtimeFunc("Tanh32"),
 	ir.OpCos:     mathFunc("Cos"),
 	ir.OpSin:     mathFunc("Sin"),
 	ir.OpFloor:   mathFunc("Floor"),
@@ -296,7 +296,7 @@ func mathFunc(name string) elemFunc {
 }
 
 // runtimeFunc calls a float32 function of package runtime (Exp32,
-// Sigmoid32: the scalar twins of the vector loops, same bits).
+// Sigmoid32, Tanh32: the scalar twins of the vector loops, same bits).
 func runtimeFunc(name string) elemFunc {
 	return func(_ *kernel, x []*jen.Statement) *jen.Statement {
 		return jen.Qual(runtimePath, name).Call(x[0])

@@ -131,6 +131,8 @@ func vecCallOrder(m *ir.Value, kinds []int) (string, []int) {
 		return "Exp", []int{0}
 	case ir.OpSigmoid:
 		return "Sigmoid", []int{0}
+	case ir.OpTanh:
+		return "Tanh", []int{0}
 	case ir.OpGreater:
 		return compare("GT", "LT")
 	case ir.OpGreaterEqual:

@@ -144,6 +144,34 @@ func ops() []op {
 			nanThrough(w, x, r, k)
 		}},
 	)
+	out = append(out, op{name: "Tanh", params: []string{"a"}, expr: "Tanh32(a[i])", temps: 5, asm: func(w *writer, in map[string]string, r, k string) {
+		x, ax, z, big, e0, e1 := in["a"], in["t0"], in["t1"], in["t2"], in["t3"], in["t4"]
+		w.i("VANDNPS %s, %s, %s", x, regSign, ax) // |x|
+		// Small |x|: x·p(x²), Horner from t8 down to 1.
+		w.i("VMULPS %s, %s, %s", x, x, z)
+		w.i("VBROADCASTSS %s, %s", expConst("t8"), r)
+		for _, c := range []string{"t7", "t6", "t5", "t4", "t3", "t2", "t1"} {
+			w.i("VMULPS %s, %s, %s", z, r, r)
+			w.i("VADDPS.BCST %s, %s, %s", expConst(c), r, r)
+		}
+		w.i("VMULPS %s, %s, %s", z, r, r)
+		w.i("VADDPS %s, %s, %s", regOne, r, r)
+		w.i("VMULPS %s, %s, %s", x, r, r)
+		// Large |x|: 1 - 2/(e^2|x| + 1), with x's sign.
+		w.i("VADDPS %s, %s, %s", ax, ax, big)
+		expCore(w, big, e0, e1, big)
+		w.i("VADDPS %s, %s, %s", regOne, big, big)
+		w.i("VBROADCASTSS %s, %s", expConst("two"), e0)
+		w.i("VDIVPS %s, %s, %s", big, e0, e0)
+		w.i("VSUBPS %s, %s, %s", e0, regOne, big)
+		w.i("VANDPS %s, %s, %s", regSign, x, e0)
+		w.i("VORPS %s, %s, %s", e0, big, big)
+		// Pick by |x| < tsmall (false for NaN), then let NaN through.
+		w.i("VCMPPS.BCST $0x%02x, %s, %s, %s", cmpLT, expConst("tsmall"), ax, k)
+		w.i("VMOVUPS %s, %s, %s", r, k, big)
+		w.i("VMOVAPS %s, %s", big, r)
+		nanThrough(w, x, r, k)
+	}})
 	sel := func(x, y string) func(w *writer, in map[string]string, r, k string) {
 		return func(w *writer, in map[string]string, r, k string) {
 			w.i("VCMPPS $0x%02x, %s, %s, %s", cmpNEQ, regZero, in["c"], k)
@@ -178,6 +206,18 @@ var expConsts = []struct {
 	{"c3", 0x3e2aaaab},    // 1/6
 	{"c2", 0x3f000000},    // 1/2
 	{"bias", 0x0000007f},  // 127 (int32)
+	// tanh32: |x| < tsmall uses x·p(x²), p's coefficients t1 … t8 of the
+	// Taylor series (t0 = 1); above, 1 - 2/(e^2|x| + 1).
+	{"tsmall", 0x3f0ccccd}, // 0.55
+	{"two", 0x40000000},    // 2
+	{"t1", 0xbeaaaaab},     // -1/3
+	{"t2", 0x3e088889},     // 2/15
+	{"t3", 0xbd5d0dd1},     // -17/315
+	{"t4", 0x3cb327a4},     // 62/2835
+	{"t5", 0xbc11371b},     // -1382/155925
+	{"t6", 0x3b6b69e8},     // 21844/6081075
+	{"t7", 0xbabed1b2},     // -929569/638512875
+	{"t8", 0x3a1aac12},     // 6404582/10854718875
 }
 
 func expConst(name string) string {
