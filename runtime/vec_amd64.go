@@ -86,6 +86,9 @@ func vecSigmoidAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
 func vecTanhAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
 
 //go:noescape
+func vecLogAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
+
+//go:noescape
 func vecSelectAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
 
 //go:noescape
@@ -500,6 +503,21 @@ func VecTanh(dst []float32, a []float32) {
 		return
 	}
 	vecTanhGo(dst, a)
+}
+
+// VecLog sets dst[i] = Log32(a[i]) for every i < len(dst); the vector
+// operands must be at least as long as dst.
+func VecLog(dst []float32, a []float32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	a = a[:n]
+	if vecAVX512 {
+		vecLogAVX512(&dst[0], &a[0], nil, nil, 0, 0, n, vecTailMask(n))
+		return
+	}
+	vecLogGo(dst, a)
 }
 
 // VecSelect sets dst[i] = sel32(c[i], a[i], b[i]) for every i < len(dst); the vector

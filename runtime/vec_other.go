@@ -301,6 +301,17 @@ func VecTanh(dst []float32, a []float32) {
 	vecTanhGo(dst, a)
 }
 
+// VecLog sets dst[i] = Log32(a[i]) for every i < len(dst); the vector
+// operands must be at least as long as dst.
+func VecLog(dst []float32, a []float32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	a = a[:n]
+	vecLogGo(dst, a)
+}
+
 // VecSelect sets dst[i] = sel32(c[i], a[i], b[i]) for every i < len(dst); the vector
 // operands must be at least as long as dst.
 func VecSelect(dst []float32, c []float32, a []float32, b []float32) {

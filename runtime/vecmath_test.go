@@ -205,3 +205,42 @@ func TestTanh32Accuracy(t *testing.T) {
 		t.Errorf("Tanh32(-0) = %g, want -0", got)
 	}
 }
+
+// TestLog32Accuracy: a dense sample of the positive float32 values
+// (subnormals included), at most 2 ulp from the correctly rounded result;
+// the vector function gives the scalar's bits; the special values.
+func TestLog32Accuracy(t *testing.T) {
+	xs := floatsIn(0, math.MaxFloat32, vecmathStep())
+	vec := make([]float32, len(xs))
+	VecLog(vec, xs)
+	worst, at := int64(0), float32(0)
+	for i, x := range xs {
+		got := Log32(x)
+		if math.Float32bits(got) != math.Float32bits(vec[i]) {
+			t.Fatalf("VecLog(%g) = %g, Log32 = %g", x, vec[i], got)
+		}
+		want := float32(math.Log(float64(x)))
+		if u := ulps(got, want); u > worst {
+			worst, at = u, x
+		}
+	}
+	if worst > 2 {
+		t.Fatalf("Log32(%g) is %d ulp from the correctly rounded result; the bound is 2", at, worst)
+	}
+	t.Logf("%d values, worst %d ulp at %g", len(xs), worst, at)
+	if got := Log32(0); !math.IsInf(float64(got), -1) {
+		t.Errorf("Log32(0) = %g", got)
+	}
+	if got := Log32(float32(math.Copysign(0, -1))); !math.IsInf(float64(got), -1) {
+		t.Errorf("Log32(-0) = %g", got)
+	}
+	if got := Log32(-1); got == got {
+		t.Errorf("Log32(-1) = %g", got)
+	}
+	if got := Log32(float32(math.Inf(1))); !math.IsInf(float64(got), 1) {
+		t.Errorf("Log32(+Inf) = %g", got)
+	}
+	if got := Log32(1); got != 0 {
+		t.Errorf("Log32(1) = %g", got)
+	}
+}

@@ -64,7 +64,7 @@ var elemFuncs = map[string]elemFunc{
 
 	ir.OpNeg:     func(_ *kernel, x []*jen.Statement) *jen.Statement { return jen.Op("-").Add(x[0]) },
 	ir.OpExp:     runtimeFunc("Exp32"),
-	ir.OpLog:     mathFunc("Log"),
+	ir.OpLog:     runtimeFunc("Log32"),
 	ir.OpSqrt:    mathFunc("Sqrt"),
 	ir.OpTanh:    runtimeFunc("Tanh32"),
 	ir.OpCos:     mathFunc("Cos"),
@@ -296,7 +296,8 @@ func mathFunc(name string) elemFunc {
 }
 
 // runtimeFunc calls a float32 function of package runtime (Exp32,
-// Sigmoid32, Tanh32: the scalar twins of the vector loops, same bits).
+// Sigmoid32, Tanh32, Log32: the scalar twins of the vector loops, same
+// bits).
 func runtimeFunc(name string) elemFunc {
 	return func(_ *kernel, x []*jen.Statement) *jen.Statement {
 		return jen.Qual(runtimePath, name).Call(x[0])

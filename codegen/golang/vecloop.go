@@ -133,6 +133,8 @@ func vecCallOrder(m *ir.Value, kinds []int) (string, []int) {
 		return "Sigmoid", []int{0}
 	case ir.OpTanh:
 		return "Tanh", []int{0}
+	case ir.OpLog:
+		return "Log", []int{0}
 	case ir.OpGreater:
 		return compare("GT", "LT")
 	case ir.OpGreaterEqual:

@@ -172,6 +172,51 @@ func ops() []op {
 		w.i("VMOVAPS %s, %s", big, r)
 		nanThrough(w, x, r, k)
 	}})
+	out = append(out, op{name: "Log", params: []string{"a"}, expr: "Log32(a[i])", temps: 5, asm: func(w *writer, in map[string]string, r, k string) {
+		x, xs, e, m, sd, z := in["a"], in["t0"], in["t1"], in["t2"], in["t3"], in["t4"]
+		// Subnormals: scaled by 2^23, exponent corrected by 23.
+		w.i("VMOVAPS %s, %s", x, xs)
+		w.i("VCMPPS.BCST $0x%02x, %s, %s, %s", cmpLT, expConst("minnorm"), x, k)
+		w.i("VMULPS.BCST %s, %s, %s, %s", expConst("two23"), xs, k, xs)
+		w.i("VPSRLD $23, %s, %s", xs, e)
+		w.i("VPANDD.BCST %s, %s, %s", expConst("ff"), e, e)
+		w.i("VPSUBD.BCST %s, %s, %s", expConst("bias"), e, e)
+		w.i("VPSUBD.BCST %s, %s, %s, %s", expConst("i23"), e, k, e)
+		// m in [1, 2), then [sqrt(1/2), sqrt(2)).
+		w.i("VPANDD.BCST %s, %s, %s", expConst("mant"), xs, m)
+		w.i("VPORD.BCST %s, %s, %s", expConst("onebits"), m, m)
+		w.i("VCMPPS.BCST $0x%02x, %s, %s, %s", cmpGT, expConst("sqrt2"), m, k)
+		w.i("VMULPS.BCST %s, %s, %s, %s", expConst("half"), m, k, m)
+		w.i("VPADDD.BCST %s, %s, %s, %s", expConst("i1"), e, k, e)
+		w.i("VSUBPS %s, %s, %s", regOne, m, m) // f
+		w.i("VADDPS.BCST %s, %s, %s", expConst("two"), m, sd)
+		w.i("VDIVPS %s, %s, %s", sd, m, sd) // s = f/(2+f)
+		w.i("VMULPS %s, %s, %s", sd, sd, z) // z = s²
+		w.i("VBROADCASTSS %s, %s", expConst("l4"), r)
+		for _, c := range []string{"l3", "l2", "l1"} {
+			w.i("VMULPS %s, %s, %s", z, r, r)
+			w.i("VADDPS.BCST %s, %s, %s", expConst(c), r, r)
+		}
+		w.i("VMULPS %s, %s, %s", z, r, r)    // R
+		w.i("VMULPS %s, %s, %s", sd, r, r)   // s·R
+		w.i("VADDPS %s, %s, %s", sd, sd, xs) // 2s
+		w.i("VADDPS %s, %s, %s", r, xs, xs)  // log m
+		w.i("VCVTDQ2PS %s, %s", e, e)
+		w.i("VMULPS.BCST %s, %s, %s", expConst("ln2lo"), e, m)
+		w.i("VADDPS %s, %s, %s", m, xs, xs) // log m + e·ln2lo
+		w.i("VMULPS.BCST %s, %s, %s", expConst("ln2hi"), e, e)
+		w.i("VADDPS %s, %s, %s", xs, e, r) // e·ln2hi + (…)
+		// x < 0: NaN; x = ±0: -Inf; +Inf: +Inf; NaN: x.
+		w.i("VCMPPS $0x%02x, %s, %s, %s", cmpLT, regZero, x, k)
+		w.i("VBROADCASTSS %s, %s", expConst("qnan"), xs)
+		w.i("VMOVUPS %s, %s, %s", xs, k, r)
+		w.i("VCMPPS $0x%02x, %s, %s, %s", cmpEQ, regZero, x, k)
+		w.i("VBROADCASTSS %s, %s", expConst("ninf"), xs)
+		w.i("VMOVUPS %s, %s, %s", xs, k, r)
+		w.i("VCMPPS.BCST $0x%02x, %s, %s, %s", cmpEQ, expConst("pinf"), x, k)
+		w.i("VMOVUPS %s, %s, %s", x, k, r)
+		nanThrough(w, x, r, k)
+	}})
 	sel := func(x, y string) func(w *writer, in map[string]string, r, k string) {
 		return func(w *writer, in map[string]string, r, k string) {
 			w.i("VCMPPS $0x%02x, %s, %s, %s", cmpNEQ, regZero, in["c"], k)
@@ -218,6 +263,24 @@ var expConsts = []struct {
 	{"t6", 0x3b6b69e8},     // 21844/6081075
 	{"t7", 0xbabed1b2},     // -929569/638512875
 	{"t8", 0x3a1aac12},     // 6404582/10854718875
+	// log32: x = m·2^e with m in [sqrt(1/2), sqrt(2)), f = m - 1,
+	// s = f/(2+f), log m = 2s + s·z·(l1 + z·(l2 + z·(l3 + z·l4))), z = s².
+	{"minnorm", 0x00800000}, // 2^-126
+	{"two23", 0x4b000000},   // 2^23
+	{"ff", 0x000000ff},      // int32 exponent mask
+	{"i23", 0x00000017},     // int32 23
+	{"mant", 0x007fffff},    // mantissa mask
+	{"onebits", 0x3f800000}, // 1.0
+	{"sqrt2", 0x3fb504f3},   // sqrt(2)
+	{"half", 0x3f000000},    // 0.5
+	{"i1", 0x00000001},      // int32 1
+	{"l1", 0x3f2aaaab},      // 2/3
+	{"l2", 0x3ecccccd},      // 2/5
+	{"l3", 0x3e924925},      // 2/7
+	{"l4", 0x3e638e39},      // 2/9
+	{"ninf", 0xff800000},    // -Inf
+	{"qnan", 0x7fc00000},    // NaN
+	{"pinf", 0x7f800000},    // +Inf
 }
 
 func expConst(name string) string {
