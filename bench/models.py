@@ -227,9 +227,9 @@ def torch_side(args, res, rnd, w):
             else:
                 res.add(rnd, w, "b%d" % r["batch"], "torch", "%s, threads %s" % (r["variant"], r["config"]),
                         r["median_s"], r["foreign"])
-        log("  torch %s inference, threads %s: %s" % (w, common.thread_label(thr) if not blas else "%d (blas %d)" % (thr, blas),
-                                                     ", ".join("%s b%d %s" % (r["variant"].replace("jit.", ""), r["batch"], common.fmt_lat(r["median_s"]))
-                                                               for r in json_lines(p.stdout) if r["kind"] == "infer")))
+        inf = [r for r in json_lines(p.stdout) if r["kind"] == "infer"]
+        log("  torch %s inference, threads %s: %s" % (w, inf[0]["config"] if inf else thr, ", ".join(
+            "%s b%d %s" % (r["variant"].replace("jit.", ""), r["batch"], common.fmt_lat(r["median_s"])) for r in inf)))
 
 
 def ort_side(args, res, rnd, w):
@@ -257,7 +257,8 @@ def report(args, res, workloads, unsupported, info):
     print("dlc vs peers, %s | %s" % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), info))
     print("medians over %d round%s (each round: dlc and the peers one after the other, order flipped every "
           "round); [min-max] over rounds; foreign = most CPU other processes used during a kept block (cores); "
-          "speed-up = peer time / dlc time (>1: dlc faster)" % (args.rounds, "s" if args.rounds > 1 else ""))
+          "speed-up = peer time / dlc time (>1: dlc faster); accuracy rows: dlc minus peer"
+          % (args.rounds, "s" if args.rounds > 1 else ""))
     rows, detail = [], []
     fmt_v = lambda metric, v: ("%.0f/s" % v if metric == "train" else "%.4f" % v if metric == "acc"
                                else "%.2g" % v if metric == "diff" else common.fmt_lat(v))
@@ -279,6 +280,7 @@ def report(args, res, workloads, unsupported, info):
                 dt, pt = res.groups(w, "train", "dlc"), res.groups(w, "train", peer)
                 dc = max(dt, key=lambda c: dt[c][0]) if dt else None
                 pc = max(pt, key=lambda c: pt[c][0]) if pt else None
+                dc, pc = (dc if dc in d else None), (pc if pc in p else None)
             else:
                 better = max if metric == "train" else min
                 dc = better(d, key=lambda c: d[c][0]) if d else None
@@ -302,9 +304,62 @@ def report(args, res, workloads, unsupported, info):
                     detail.append([names[w], metric, SIDE[side], c, fmt_v(metric, g[0]), rng(metric, g), "%.2f" % g[3], g[4]])
     print(common.fmt_table(["workload", "figure", "dlc (best config)", "best peer (config)", "dlc speed-up",
                             "range dlc / peer", "foreign dlc / peer"], rows))
+    checks = must_show(res, workloads)
+    if checks:
+        print("\nissue 6's Must-show lines that these figures decide (same run, same machine):")
+        print(common.fmt_table(["claim", "dlc", "peer", "dlc / peer", "holds"], checks))
+    bad = [(w, c, g[0]) for w in workloads for c, g in res.groups(w, "diff", "dlc").items() if g[0] > 1e-3]
+    for w, c, d in bad:
+        print("WARNING: %s %s differs from the torch reference outputs by up to %.3g" % (names[w], c, d))
     print("\nevery configuration (metric: train = samples/s, acc = test accuracy, bN = latency at batch N, "
           "diff = max |dlc - torch reference| over the reference samples):")
     print(common.fmt_table(["workload", "metric", "side", "configuration", "median", "range", "foreign", "rounds"], detail))
+
+
+def best(res, w, metric, side, config=None, higher=False):
+    """(median, config) of a side's best configuration (or of the given one), or None."""
+    g = res.groups(w, metric, side)
+    if config is not None:
+        g = {c: v for c, v in g.items() if c == config}
+    if not g:
+        return None
+    c = (max if higher else min)(g, key=lambda k: g[k][0])
+    return g[c][0], c
+
+
+def must_show(res, workloads):
+    """Rows [claim, dlc, peer, ratio, holds] for the Must-show lines of issue 6 that the run covers."""
+    rows = []
+    lat = common.fmt_lat
+    side = lambda t, s: (t[0], SIDE[s] + " " + t[1]) if t else None
+
+    def add(claim, d, p, ratio, ok, fmt):
+        if d and p:
+            rows.append([claim, "%s (%s)" % (fmt(d[0]), d[1]), "%s (%s)" % (fmt(p[0]), p[1]), "%.2f" % ratio(d[0], p[0]),
+                         "yes" if ok(d[0], p[0]) else "NO"])
+
+    rate = lambda v: "%.0f/s" % v
+    if "mlp" in workloads:
+        d, p = best(res, "mlp", "train", "dlc", higher=True), side(best(res, "mlp", "train", "torch", higher=True), "torch")
+        add("MLP training (batch 128, 2 cores) >= 2x PyTorch's best configuration", d, p,
+            lambda a, b: a / b, lambda a, b: a >= 2 * b, rate)
+        if d:
+            acc = best(res, "mlp", "acc", "dlc", config=d[1], higher=True)
+            if acc:
+                rows.append(["MLP test accuracy unchanged (>= 0.97 after the epochs run)", "%.4f" % acc[0], "", "",
+                             "yes" if acc[0] >= 0.97 else "NO"])
+        add("MLP inference batch 1: at most half onnxruntime's latency", best(res, "mlp", "b1", "dlc"),
+            side(best(res, "mlp", "b1", "ort"), "ort"), lambda a, b: a / b, lambda a, b: a <= b / 2, lat)
+        add("MLP inference batch 128: faster than onnxruntime's 2-thread figure", best(res, "mlp", "b128", "dlc"),
+            side(best(res, "mlp", "b128", "ort", config="2 threads"), "ort"), lambda a, b: a / b, lambda a, b: a < b, lat)
+    if "lenet" in workloads:
+        d = best(res, "lenet", "b128", "dlc")
+        p = min(filter(None, [side(best(res, "lenet", "b128", "ort"), "ort"),
+                              side(best(res, "lenet", "b128", "torch"), "torch")]), default=None)
+        add("LeNet-5 inference batch 128 faster than the best peer", d, p, lambda a, b: a / b, lambda a, b: a < b, lat)
+        add("LeNet-5 training samples/s faster than the best peer", best(res, "lenet", "train", "dlc", higher=True),
+            side(best(res, "lenet", "train", "torch", higher=True), "torch"), lambda a, b: a / b, lambda a, b: a > b, rate)
+    return rows
 
 
 def machine_info(args):
