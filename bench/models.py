@@ -415,6 +415,7 @@ def main():
             for s in steps:
                 s()
     report(args, res, workloads, unsupported, info)
+    print("(%.1f minutes in all)" % ((time.time() - START) / 60))
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump({"info": info, "unsupported": unsupported, "rows": res.rows}, f, indent=1)

@@ -45,7 +45,7 @@
 # /usr/bin/python3 with Debian's torch and numpy on OpenBLAS, node with
 # onnxruntime-node in /tmp/ortnode (ORT_NODE_DIR overrides); installed here
 # when missing and running as root. Every timed block first waits for a
-# quiet machine, at most PEERS_MAX_WAIT seconds (default here 60, the peer
+# quiet machine, at most PEERS_MAX_WAIT seconds (default here 10, the peer
 # scripts' own default is 600), judged over PEERS_QUIET_WINDOW seconds
 # (default here 1; the peer scripts use 2, which ort_bench.js keeps), and is
 # redone when other processes used more than PEERS_FOREIGN_LIMIT cores
@@ -53,7 +53,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PEERS_DIR="${PEERS_DIR:-$(cd .. && pwd)/shared/peers}"
-export PEERS_MAX_WAIT="${PEERS_MAX_WAIT:-60}"
+export PEERS_MAX_WAIT="${PEERS_MAX_WAIT:-10}"
 export PEERS_QUIET_WINDOW="${PEERS_QUIET_WINDOW:-1}"
 export ORT_NODE_DIR="${ORT_NODE_DIR:-/tmp/ortnode}"
 export PYTHONDONTWRITEBYTECODE=1
