@@ -5,8 +5,9 @@
 #
 #   bash bench/models.sh [--rounds N] [--only mlp,lenet,tblock] [--epochs N] [--eager] [--json-out FILE]
 #
-# (--rounds 1 --only mlp for a quick look; a full run of 3 rounds takes
-# about 15-20 minutes on 2 quiet cores.)
+# (--rounds 1 --only mlp for a quick look, 2 minutes; one round of all
+# three takes about 4 minutes on 2 quiet cores, longer on a busy machine,
+# where blocks wait for quiet and are redone.)
 #
 # What is measured, and how each side is measured the same way:
 # - Reference MLP (examples/mnist: 784-64 relu-64 relu-10 softmax, CCE,
