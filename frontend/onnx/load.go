@@ -247,6 +247,7 @@ func ImportWith(mp *onnxpb.ModelProto, opts Options) (*Model, error) {
 		return nil, errors.New("the graph has no outputs")
 	}
 	c.b.Return(names, results...)
+	dropUnused(m, c.b.Fn)
 	if err := ir.Verify(m); err != nil {
 		return nil, fmt.Errorf("the imported IR does not verify (a bug in the importer): %v", err)
 	}
@@ -463,4 +464,44 @@ func ParseFile(path string) (*onnxpb.ModelProto, error) {
 		return nil, err
 	}
 	return Parse(data)
+}
+
+// dropUnused removes the nodes of f no result depends on, then the
+// weights no remaining node reads: an initializer the importer replaced
+// (by its transpose, see transposedWeight) must not be carried into the
+// compiled package as well.
+func dropUnused(m *ir.Module, f *ir.Func) {
+	live := map[*ir.Value]bool{}
+	var mark func(v *ir.Value)
+	mark = func(v *ir.Value) {
+		if live[v] {
+			return
+		}
+		live[v] = true
+		for _, a := range v.Args {
+			mark(a)
+		}
+	}
+	for _, r := range f.Results {
+		mark(r)
+	}
+	body := f.Body[:0]
+	used := map[string]bool{}
+	for _, v := range f.Body {
+		if !live[v] {
+			continue
+		}
+		body = append(body, v)
+		if v.Op == ir.OpWeight {
+			used[v.Attrs.String("name", "")] = true
+		}
+	}
+	f.Body = body
+	ws := m.Weights[:0]
+	for _, w := range m.Weights {
+		if used[w.Name] {
+			ws = append(ws, w)
+		}
+	}
+	m.Weights = ws
 }

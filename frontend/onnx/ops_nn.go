@@ -223,6 +223,14 @@ func gemm(n *node) (*ir.Value, error) {
 	if rank(a) != 2 || rank(b) != 2 {
 		return nil, fmt.Errorf("A and B must be matrices, are %s and %s", a.Type.Shape, b.Type.Shape)
 	}
+	if tb != 0 {
+		// PyTorch's Linear exports its weight as B with transB = 1; an
+		// initializer is transposed once here, so that the product reads
+		// B row by row instead of repacking Bᵀ on every call.
+		if bt, ok := c.transposedWeight(b); ok {
+			b, tb = bt, 0
+		}
+	}
 	y := c.op(ir.OpMatMul, ir.Attrs{"transpose_a": ta != 0, "transpose_b": tb != 0}, a, b)
 	if alpha != 1 {
 		y = c.mul(y, c.like(y, alpha))
@@ -479,3 +487,29 @@ func pool(n *node, isMax bool) ([]*ir.Value, error) {
 }
 
 var _ = interp.New
+
+// transposedWeight returns the transpose of the 2-D initializer weight v as
+// a weight of its own ("NAME/transposed", made once), or false when v is
+// not an initializer.
+func (c *ctx) transposedWeight(v *ir.Value) (*ir.Value, bool) {
+	t, ok := c.weightVals[v]
+	if !ok || len(t.Shape) != 2 {
+		return nil, false
+	}
+	name := v.Attrs.String("name", "") + "/transposed"
+	if c.b.Mod.Weight(name) == nil {
+		rows, cols := t.Shape[0], t.Shape[1]
+		data := make([]float64, len(t.Data))
+		for i := 0; i < rows; i++ {
+			for j := 0; j < cols; j++ {
+				data[j*rows+i] = t.Data[i*cols+j]
+			}
+		}
+		typ := ir.Type{DType: t.DType, Shape: shapeOf([]int{cols, rows})}
+		if err := c.b.Mod.AddWeight(&ir.Weight{Name: name, Type: typ, Data: data}); err != nil {
+			return nil, false
+		}
+		c.weightVals[c.b.Weight(name)] = &interp.Tensor{DType: t.DType, Shape: []int{cols, rows}, Data: data}
+	}
+	return c.b.Weight(name), true
+}
