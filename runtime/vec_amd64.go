@@ -89,6 +89,9 @@ func vecTanhAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
 func vecLogAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
 
 //go:noescape
+func vecErfAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
+
+//go:noescape
 func vecSelectAVX512(dst, a, b, c *float32, s, t float32, n int, mask uint64)
 
 //go:noescape
@@ -518,6 +521,21 @@ func VecLog(dst []float32, a []float32) {
 		return
 	}
 	vecLogGo(dst, a)
+}
+
+// VecErf sets dst[i] = Erf32(a[i]) for every i < len(dst); the vector
+// operands must be at least as long as dst.
+func VecErf(dst []float32, a []float32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	a = a[:n]
+	if vecAVX512 {
+		vecErfAVX512(&dst[0], &a[0], nil, nil, 0, 0, n, vecTailMask(n))
+		return
+	}
+	vecErfGo(dst, a)
 }
 
 // VecSelect sets dst[i] = sel32(c[i], a[i], b[i]) for every i < len(dst); the vector

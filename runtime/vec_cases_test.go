@@ -36,6 +36,7 @@ var vecCases = []struct {
 	{"Sigmoid", func(dst, a, b, c []float32, s, t float32) { VecSigmoid(dst, a) }, func(dst, a, b, c []float32, s, t float32) { vecSigmoidGo(dst, a) }},
 	{"Tanh", func(dst, a, b, c []float32, s, t float32) { VecTanh(dst, a) }, func(dst, a, b, c []float32, s, t float32) { vecTanhGo(dst, a) }},
 	{"Log", func(dst, a, b, c []float32, s, t float32) { VecLog(dst, a) }, func(dst, a, b, c []float32, s, t float32) { vecLogGo(dst, a) }},
+	{"Erf", func(dst, a, b, c []float32, s, t float32) { VecErf(dst, a) }, func(dst, a, b, c []float32, s, t float32) { vecErfGo(dst, a) }},
 	{"Select", func(dst, a, b, c []float32, s, t float32) { VecSelect(dst, c, a, b) }, func(dst, a, b, c []float32, s, t float32) { vecSelectGo(dst, c, a, b) }},
 	{"SelectVS", func(dst, a, b, c []float32, s, t float32) { VecSelectVS(dst, c, a, s) }, func(dst, a, b, c []float32, s, t float32) { vecSelectVSGo(dst, c, a, s) }},
 	{"SelectSV", func(dst, a, b, c []float32, s, t float32) { VecSelectSV(dst, c, s, b) }, func(dst, a, b, c []float32, s, t float32) { vecSelectSVGo(dst, c, s, b) }},

@@ -174,6 +174,12 @@ func vecLogGo(dst []float32, a []float32) {
 	}
 }
 
+func vecErfGo(dst []float32, a []float32) {
+	for i := range dst {
+		dst[i] = Erf32(a[i])
+	}
+}
+
 func vecSelectGo(dst []float32, c []float32, a []float32, b []float32) {
 	for i := range dst {
 		dst[i] = sel32(c[i], a[i], b[i])

@@ -312,6 +312,17 @@ func VecLog(dst []float32, a []float32) {
 	vecLogGo(dst, a)
 }
 
+// VecErf sets dst[i] = Erf32(a[i]) for every i < len(dst); the vector
+// operands must be at least as long as dst.
+func VecErf(dst []float32, a []float32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	a = a[:n]
+	vecErfGo(dst, a)
+}
+
 // VecSelect sets dst[i] = sel32(c[i], a[i], b[i]) for every i < len(dst); the vector
 // operands must be at least as long as dst.
 func VecSelect(dst []float32, c []float32, a []float32, b []float32) {

@@ -15,7 +15,7 @@ import (
 )
 
 func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "MODEL [flags]", "Build the fused and the unfused (--no-fuse) package of a model into one program and time them alternately: train step, Predict at batch 1 and at the batch, samples/s, arena bytes, allocations per step, speedups", stderr)
+	fs := newFlags("bench", "MODEL [flags]", "Build the fused and the unfused (--no-fuse) package of a model into one program and time them alternately: train step, Predict at batch 1 and at the batch, samples/s, arena bytes, allocations per step, speedups. An .onnx model is inference only: Predict is timed, samples/s is Predict's at the batch", stderr)
 	var mf modelFlags
 	mf.register(fs)
 	batch := fs.Int("batch", 128, "batch size")
@@ -41,7 +41,22 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if *scalar {
 		variants = append(variants, variant{"scalar", "Scalar", false, true}, variant{"unfused_scalar", "UnfusedScalar", true, true})
 	}
+	isONNX := strings.HasSuffix(strings.ToLower(path), ".onnx")
+	if isONNX && (mf.ov.Loss != "" || mf.ov.Optimizer != "" || mf.ov.LearningRate != 0) {
+		return fmt.Errorf("%s: --loss, --optimizer and --lr apply to model.json and Keras files; an ONNX model is benchmarked for inference only", path)
+	}
 	for _, v := range variants {
+		gopts := golang.Options{Package: v.name, NoFuse: v.noFuse, NoVector: v.noVector}
+		if isONNX {
+			// An ONNX file holds an inference graph: its packages have
+			// Predict only, and the driver times Predict alone.
+			files, _, err := compile.PackageONNX(path, gopts, compile.Options{Disable: mf.disable})
+			if err != nil {
+				return err
+			}
+			pkgs[v.name] = files
+			continue
+		}
 		md, err := compile.Load(path, mf.ov)
 		if err != nil {
 			return err
@@ -49,7 +64,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if md.Optimizer == nil {
 			return fmt.Errorf("%s: the model has no loss or optimizer (give --loss and --optimizer): bench times the train step", path)
 		}
-		files, _, err := compile.PackageWith(md, golang.Options{Package: v.name, NoFuse: v.noFuse, NoVector: v.noVector}, compile.Options{Disable: mf.disable})
+		files, _, err := compile.PackageWith(md, gopts, compile.Options{Disable: mf.disable})
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}

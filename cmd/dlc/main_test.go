@@ -336,3 +336,53 @@ func TestBenchJSON(t *testing.T) {
 		t.Errorf("--batch 0: exit %d, %q", code, stderr)
 	}
 }
+
+// TestBenchONNX benchmarks an ONNX file: inference only, so the report has
+// Predict figures, no train step and no train-step speedup.
+func TestBenchONNX(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	model := filepath.Join("..", "..", "frontend", "onnx", "testdata", "torch", "mlp", "model.onnx")
+	code, out, stderr := runCLI(t, "bench", model, "--batch", "8", "--rounds", "1", "--time", "5ms", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "inference only") {
+		t.Errorf("the table does not say the model is benchmarked for inference only:\n%s", out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var rep map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+		t.Fatalf("last line is not JSON: %v\n%s", err, out)
+	}
+	for _, k := range []string{"fused", "unfused", "speedup_predict_batch1", "speedup_predict"} {
+		if _, ok := rep[k]; !ok {
+			t.Errorf("report lacks %q: %s", k, lines[len(lines)-1])
+		}
+	}
+	if _, ok := rep["speedup_train_step"]; ok {
+		t.Errorf("an inference-only report has speedup_train_step: %s", lines[len(lines)-1])
+	}
+	for _, v := range []string{"fused", "unfused"} {
+		var s struct {
+			TrainStepMS      *float64 `json:"train_step_ms"`
+			PredictMS        float64  `json:"predict_ms"`
+			PredictBatch1US  float64  `json:"predict_batch1_us"`
+			SamplesPerSec    float64  `json:"samples_per_sec"`
+			AllocsPerPredict float64  `json:"allocs_per_predict"`
+		}
+		if err := json.Unmarshal(rep[v], &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.TrainStepMS != nil || s.PredictMS <= 0 || s.PredictBatch1US <= 0 || s.SamplesPerSec <= 0 || s.AllocsPerPredict != 0 {
+			t.Errorf("%s: %s", v, rep[v])
+		}
+	}
+	if code, _, stderr := runCLI(t, "bench", model, "--optimizer", "sgd"); code == 0 || !strings.Contains(stderr, "inference only") {
+		t.Errorf("--optimizer with an ONNX model: exit %d, %q", code, stderr)
+	}
+}

@@ -296,7 +296,7 @@ func mathFunc(name string) elemFunc {
 }
 
 // runtimeFunc calls a float32 function of package runtime (Exp32,
-// Sigmoid32, Tanh32, Log32: the scalar twins of the vector loops, same
+// Sigmoid32, Tanh32, Log32, Erf32: the scalar twins of the vector loops, same
 // bits).
 func runtimeFunc(name string) elemFunc {
 	return func(_ *kernel, x []*jen.Statement) *jen.Statement {

@@ -135,6 +135,8 @@ func vecCallOrder(m *ir.Value, kinds []int) (string, []int) {
 		return "Tanh", []int{0}
 	case ir.OpLog:
 		return "Log", []int{0}
+	case ir.OpErf:
+		return "Erf", []int{0}
 	case ir.OpGreater:
 		return compare("GT", "LT")
 	case ir.OpGreaterEqual:

@@ -17,12 +17,18 @@ import (
 	"time"
 )
 
-// Model is what a generated package's Model offers.
+// Model is what every generated package's Model offers. Packages compiled
+// from a training model (model.json, Keras) are also Trainers; packages
+// compiled from an ONNX file are inference only.
 type Model interface {
-	TrainStep(x, y []float32, n int) float32
 	Predict(out, x []float32, n int)
 	InputSize() int
 	OutputSize() int
+}
+
+// Trainer is a Model with a train step.
+type Trainer interface {
+	TrainStep(x, y []float32, n int) float32
 }
 
 // Variant is one generated package to time.
@@ -31,14 +37,18 @@ type Variant struct {
 	New  func(maxBatch int, seed uint64, workers int) Model
 }
 
-// Stats are one variant's figures (medians over the rounds).
+// Stats are one variant's figures (medians over the rounds). For an
+// inference-only model TrainStepMS and AllocsPerStep are absent (nil) and
+// SamplesPerSec is Predict's at the batch; AllocsPerPredict is Predict's
+// at the batch in either case.
 type Stats struct {
-	TrainStepMS     float64 `json:"train_step_ms"`
-	PredictBatch1US float64 `json:"predict_batch1_us"`
-	PredictMS       float64 `json:"predict_ms"`
-	SamplesPerSec   float64 `json:"samples_per_sec"`
-	ArenaBytes      int     `json:"arena_bytes"`
-	AllocsPerStep   float64 `json:"allocs_per_step"`
+	TrainStepMS      *float64 `json:"train_step_ms"`
+	PredictBatch1US  float64  `json:"predict_batch1_us"`
+	PredictMS        float64  `json:"predict_ms"`
+	SamplesPerSec    float64  `json:"samples_per_sec"`
+	ArenaBytes       int      `json:"arena_bytes"`
+	AllocsPerStep    *float64 `json:"allocs_per_step"`
+	AllocsPerPredict float64  `json:"allocs_per_predict"`
 }
 
 // Main parses the flags of a bench program, times the variants and prints
@@ -67,6 +77,7 @@ func RunMain(args []string, stdout, stderr io.Writer, model string, variants []V
 	type state struct {
 		m             Model
 		x, y, x1, out []float32
+		tr            Trainer // nil: inference only
 		train, p1, pb []float64
 		stats         Stats
 	}
@@ -91,12 +102,19 @@ func RunMain(args []string, stdout, stderr io.Writer, model string, variants []V
 		if a, ok := m.(interface{ ArenaBytes() int }); ok {
 			st.stats.ArenaBytes = a.ArenaBytes()
 		}
+		st.tr, _ = m.(Trainer)
 		// Warm up: caches, the pool's goroutines, the branch predictors.
 		for i := 0; i < 10; i++ {
-			m.TrainStep(st.x, st.y, *batch)
+			if st.tr != nil {
+				st.tr.TrainStep(st.x, st.y, *batch)
+			}
 			m.Predict(st.out, st.x, *batch)
 		}
-		st.stats.AllocsPerStep = testing.AllocsPerRun(10, func() { m.TrainStep(st.x, st.y, *batch) })
+		if st.tr != nil {
+			a := testing.AllocsPerRun(10, func() { st.tr.TrainStep(st.x, st.y, *batch) })
+			st.stats.AllocsPerStep = &a
+		}
+		st.stats.AllocsPerPredict = testing.AllocsPerRun(10, func() { m.Predict(st.out, st.x, *batch) })
 		states = append(states, st)
 	}
 	// timeIt runs f until minTime has passed and returns the time per call.
@@ -120,7 +138,9 @@ func RunMain(args []string, stdout, stderr io.Writer, model string, variants []V
 			fmt.Fprintf(stderr, "\rround %d/%d", round+1, *rounds)
 		}
 		for _, st := range states {
-			st.train = append(st.train, timeIt(func() { st.m.TrainStep(st.x, st.y, *batch) }))
+			if st.tr != nil {
+				st.train = append(st.train, timeIt(func() { st.tr.TrainStep(st.x, st.y, *batch) }))
+			}
 			st.p1 = append(st.p1, timeIt(func() { st.m.Predict(st.out, st.x1, 1) }))
 			st.pb = append(st.pb, timeIt(func() { st.m.Predict(st.out, st.x, *batch) }))
 		}
@@ -129,39 +149,54 @@ func RunMain(args []string, stdout, stderr io.Writer, model string, variants []V
 		fmt.Fprintln(stderr)
 	}
 	for _, st := range states {
-		t := median(st.train)
-		st.stats.TrainStepMS = t * 1e3
 		st.stats.PredictBatch1US = median(st.p1) * 1e6
 		st.stats.PredictMS = median(st.pb) * 1e3
-		st.stats.SamplesPerSec = float64(*batch) / t
+		st.stats.SamplesPerSec = float64(*batch) / median(st.pb)
+		if st.tr != nil {
+			t := median(st.train)
+			ms := t * 1e3
+			st.stats.TrainStepMS = &ms
+			st.stats.SamplesPerSec = float64(*batch) / t
+		}
 		if c, ok := st.m.(interface{ Close() }); ok {
 			c.Close()
 		}
 	}
-	fmt.Fprintf(stdout, "dlc bench %s: batch %d, %d rounds alternating, medians\n\n", model, *batch, *rounds)
+	training := len(states) > 0 && states[0].tr != nil
+	kind := "train step and Predict"
+	if !training {
+		kind = "inference only (no train step): Predict"
+	}
+	fmt.Fprintf(stdout, "dlc bench %s: %s, batch %d, %d rounds alternating, medians\n\n", model, kind, *batch, *rounds)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "variant\ttrain step ms\tpredict b=1 µs\tpredict b="+fmt.Sprint(*batch)+" ms\tsamples/s\tarena bytes\tallocs/step\t")
+	fmt.Fprintln(tw, "variant\ttrain step ms\tpredict b=1 µs\tpredict b="+fmt.Sprint(*batch)+" ms\tsamples/s\tarena bytes\tallocs/step\tallocs/predict\t")
 	for i, st := range states {
 		s := st.stats
-		fmt.Fprintf(tw, "%s\t%.3f\t%.1f\t%.3f\t%.0f\t%d\t%g\t\n", variants[i].Name, s.TrainStepMS, s.PredictBatch1US, s.PredictMS, s.SamplesPerSec, s.ArenaBytes, s.AllocsPerStep)
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.3f\t%.0f\t%d\t%s\t%g\t\n", variants[i].Name, optFloat(s.TrainStepMS, "%.3f"), s.PredictBatch1US, s.PredictMS, s.SamplesPerSec, s.ArenaBytes, optFloat(s.AllocsPerStep, "%g"), s.AllocsPerPredict)
 	}
 	tw.Flush()
+	speedups := func(a, c Stats) string {
+		train := ""
+		if a.TrainStepMS != nil && c.TrainStepMS != nil {
+			train = fmt.Sprintf("train step %.2fx, ", *c.TrainStepMS / *a.TrainStepMS)
+		}
+		return fmt.Sprintf("%spredict b=1 %.2fx, predict b=%d %.2fx", train, c.PredictBatch1US/a.PredictBatch1US, *batch, c.PredictMS/a.PredictMS)
+	}
 	if len(states) >= 2 {
 		a, b := states[0].stats, states[1].stats
-		fmt.Fprintf(stdout, "\nspeedup %s/%s: train step %.2fx, predict b=1 %.2fx, predict b=%d %.2fx\n",
-			variants[0].Name, variants[1].Name, b.TrainStepMS/a.TrainStepMS, b.PredictBatch1US/a.PredictBatch1US, *batch, b.PredictMS/a.PredictMS)
+		fmt.Fprintf(stdout, "\nspeedup %s/%s: %s\n", variants[0].Name, variants[1].Name, speedups(a, b))
 		for i := 2; i < len(states); i++ {
-			c := states[i].stats
-			fmt.Fprintf(stdout, "speedup %s/%s: train step %.2fx, predict b=1 %.2fx, predict b=%d %.2fx\n",
-				variants[0].Name, variants[i].Name, c.TrainStepMS/a.TrainStepMS, c.PredictBatch1US/a.PredictBatch1US, *batch, c.PredictMS/a.PredictMS)
+			fmt.Fprintf(stdout, "speedup %s/%s: %s\n", variants[0].Name, variants[i].Name, speedups(a, states[i].stats))
 		}
 		if *asJSON {
 			obj := map[string]any{
 				"model": model, "batch": *batch, "rounds": *rounds,
 				variants[0].Name: a, variants[1].Name: b,
-				"speedup_train_step":     b.TrainStepMS / a.TrainStepMS,
 				"speedup_predict_batch1": b.PredictBatch1US / a.PredictBatch1US,
 				"speedup_predict":        b.PredictMS / a.PredictMS,
+			}
+			if training {
+				obj["speedup_train_step"] = *b.TrainStepMS / *a.TrainStepMS
 			}
 			for i := 2; i < len(states); i++ {
 				obj[variants[i].Name] = states[i].stats
@@ -171,6 +206,14 @@ func RunMain(args []string, stdout, stderr io.Writer, model string, variants []V
 		}
 	}
 	return 0
+}
+
+// optFloat formats *x, or "-" when x is nil (a figure the model has not).
+func optFloat(x *float64, format string) string {
+	if x == nil {
+		return "-"
+	}
+	return fmt.Sprintf(format, *x)
 }
 
 func median(xs []float64) float64 {

@@ -217,6 +217,39 @@ func ops() []op {
 		w.i("VMOVUPS %s, %s, %s", x, k, r)
 		nanThrough(w, x, r, k)
 	}})
+	out = append(out, op{name: "Erf", params: []string{"a"}, expr: "Erf32(a[i])", temps: 6, asm: func(w *writer, in map[string]string, r, k string) {
+		x, ax, t, u, q, e0, e1 := in["a"], in["t0"], in["t1"], in["t2"], in["t3"], in["t4"], in["t5"]
+		w.i("VANDNPS %s, %s, %s", x, regSign, ax) // |x|
+		// |x| < esmall: x + x·p(x²), Horner from ep0 down.
+		w.i("VMULPS %s, %s, %s", x, x, t)
+		w.i("VBROADCASTSS %s, %s", expConst("ep0"), r)
+		for _, c := range []string{"ep1", "ep2", "ep3", "ep4", "ep5"} {
+			w.i("VMULPS %s, %s, %s", t, r, r)
+			w.i("VADDPS.BCST %s, %s, %s", expConst(c), r, r)
+		}
+		w.i("VMULPS %s, %s, %s", x, r, r)
+		w.i("VADDPS %s, %s, %s", x, r, r)
+		// Otherwise 1 - e^(-t²)·R(t - ecenter), t = min(|x|, ecap), with x's sign.
+		w.i("VMINPS.BCST %s, %s, %s", expConst("ecap"), ax, t)
+		w.i("VSUBPS.BCST %s, %s, %s", expConst("ecenter"), t, u)
+		w.i("VBROADCASTSS %s, %s", expConst("er0"), q)
+		for _, c := range []string{"er1", "er2", "er3", "er4", "er5", "er6", "er7", "er8", "er9"} {
+			w.i("VMULPS %s, %s, %s", u, q, q)
+			w.i("VADDPS.BCST %s, %s, %s", expConst(c), q, q)
+		}
+		w.i("VMULPS %s, %s, %s", t, t, u)
+		w.i("VXORPS %s, %s, %s", regSign, u, u) // -t²
+		expCore(w, u, t, e0, e1)                // e1 = e^(-t²)
+		w.i("VMULPS %s, %s, %s", e1, q, q)
+		w.i("VSUBPS %s, %s, %s", q, regOne, q)
+		w.i("VANDPS %s, %s, %s", regSign, x, e0)
+		w.i("VORPS %s, %s, %s", e0, q, q)
+		// Pick by |x| < esmall (false for NaN), then let NaN through.
+		w.i("VCMPPS.BCST $0x%02x, %s, %s, %s", cmpLT, expConst("esmall"), ax, k)
+		w.i("VMOVUPS %s, %s, %s", r, k, q)
+		w.i("VMOVAPS %s, %s", q, r)
+		nanThrough(w, x, r, k)
+	}})
 	sel := func(x, y string) func(w *writer, in map[string]string, r, k string) {
 		return func(w *writer, in map[string]string, r, k string) {
 			w.i("VCMPPS $0x%02x, %s, %s, %s", cmpNEQ, regZero, in["c"], k)
@@ -281,6 +314,28 @@ var expConsts = []struct {
 	{"ninf", 0xff800000},    // -Inf
 	{"qnan", 0x7fc00000},    // NaN
 	{"pinf", 0x7f800000},    // +Inf
+	// erf32 (runtime/vecmath.go): |x| < esmall: x + x·p(x²), p's
+	// coefficients ep0 … ep5 (highest degree first); above, 1 -
+	// e^(-t²)·R(t - ecenter), t = min(|x|, ecap), R's coefficients er0 … er9.
+	{"esmall", 0x3f600000},  // 0.875
+	{"ecap", 0x40800000},    // 4
+	{"ecenter", 0x401c0000}, // 2.4375
+	{"ep0", 0xba2346de},
+	{"ep1", 0x3ba511ab},
+	{"ep2", 0xbcdb8214},
+	{"ep3", 0x3de71130},
+	{"ep4", 0xbec0938a},
+	{"ep5", 0x3e0375d4},
+	{"er0", 0xb8336aaa},
+	{"er1", 0xb900a9b0},
+	{"er2", 0xb98df6b3},
+	{"er3", 0x392ccfe1},
+	{"er4", 0xba37b47a},
+	{"er5", 0x3b3a648d},
+	{"er6", 0xbc0d0cad},
+	{"er7", 0x3cd901e6},
+	{"er8", 0xbd9edacf},
+	{"er9", 0x3e5cb9af},
 }
 
 func expConst(name string) string {
