@@ -29,6 +29,9 @@ type kernel struct {
 	outs []*valPlan
 	tmps []*valPlan
 	pool bool // the kernel calls runtime.Sgemm, which splits work over t.pool
+	// serialGemm: the kernel's GEMMs run serially (nil pool), the pool
+	// splitting the kernel's rows instead (batches of small products).
+	serialGemm bool
 
 	// A matmul kernel whose epilogue runs inside the GEMM
 	// (runtime.SgemmEpilogue) on each block of finished rows: epi is the
@@ -367,6 +370,30 @@ func (k *kernel) emitMap(dims []mono, strides [][]mono, f elemFunc) {
 		k.body = append(k.body, jen.Copy(k.o().Index(jen.Id("lo").Op(":").Id("hi")), k.x(0).Index(jen.Id("lo").Op(":").Id("hi"))))
 		return
 	}
+	if last := ds[len(ds)-1]; f == nil && len(ds) > 1 && last.in[0].isOne() && last.out.isOne() && (last.size.p > 0 || last.size.c >= 8) {
+		// A copy whose innermost dim is contiguous on both sides (a
+		// transpose keeping the last dim, a broadcast of rows): one
+		// copy per run instead of an element loop.
+		outer, ost, ist := vars[:len(ds)-1], outStrides[:len(ds)-1], make([]mono, len(ds)-1)
+		for d := range ist {
+			ist[d] = ds[d].in[0]
+		}
+		body := []jen.Code{
+			jen.Id("o").Op(":=").Add(k.index(outer, ost)),
+			jen.Id("s").Op(":=").Add(k.index(outer, ist)),
+			jen.Copy(k.o().Index(jen.Id("o").Op(":").Id("o").Op("+").Add(k.n(last.size))),
+				k.x(0).Index(jen.Id("s").Op(":").Id("s").Op("+").Add(k.n(last.size)))),
+		}
+		for d := len(outer) - 1; d >= 0; d-- {
+			from, to := jen.Code(jen.Id("lo")), jen.Code(jen.Id("hi"))
+			if d > 0 {
+				from, to = jen.Lit(0), k.n(ds[d].size)
+			}
+			body = []jen.Code{loop(outer[d], from, to, body...)}
+		}
+		k.body = append(k.body, body...)
+		return
+	}
 	vals := make([]*jen.Statement, len(strides))
 	for j := range strides {
 		scalar := true
@@ -701,7 +728,11 @@ func emitMatMul(k *kernel) error {
 		return buf.Index(off.Op(":"))
 	}
 	call := func(rows mono, aoff, boff, coff *jen.Statement, az, bz, cz bool) jen.Code {
-		args := []jen.Code{jen.Id("t").Dot("pool"), jen.Lit(ta), jen.Lit(tb), k.n(rows), k.n(n), k.n(kk), jen.Lit(1),
+		pool := jen.Id("t").Dot("pool")
+		if k.serialGemm {
+			pool = jen.Nil()
+		}
+		args := []jen.Code{pool, jen.Lit(ta), jen.Lit(tb), k.n(rows), k.n(n), k.n(kk), jen.Lit(1),
 			sub(k.x(0), aoff, az), k.n(lda), sub(k.x(1), boff, bz), k.n(ldb), jen.Lit(0),
 			sub(k.o(), coff, cz), k.n(n)}
 		if f64 {
@@ -747,6 +778,29 @@ func emitMatMul(k *kernel) error {
 		}
 		return true
 	}
+	if prod := m.mul(kk).mul(n); !f64 && k.epi == nil && len(vars) > 0 && prod.p == 0 && 2*prod.c < batchedGemmSerialFlops {
+		// Many small products (attention's per-head matmuls): each is
+		// too small for Sgemm to split, so the pool splits the batch of
+		// products instead, each worker running its share serially.
+		// Every product sums as before: the same bits.
+		k.rows = product(sizes)
+		body := []jen.Code{}
+		rem := "r"
+		for d := len(vars) - 1; d >= 0; d-- {
+			if d == 0 {
+				body = append(body, jen.Id(vars[d]).Op(":=").Id(rem))
+				break
+			}
+			body = append(body, jen.Id(vars[d]).Op(":=").Id(rem).Op("%").Add(k.n(sizes[d])))
+			next := "q" + strconv.Itoa(d)
+			body = append(body, jen.Id(next).Op(":=").Id(rem).Op("/").Add(k.n(sizes[d])))
+			rem = next
+		}
+		k.serialGemm, k.pool = true, false
+		body = append(body, call(m, k.index(vars, as), k.index(vars, bs), k.index(vars, cs), allZero(as), allZero(bs), allZero(cs)))
+		k.body = append(k.body, jen.For(jen.Id("r").Op(":=").Id("lo"), jen.Id("r").Op("<").Id("hi"), jen.Id("r").Op("++")).Block(body...))
+		return nil
+	}
 	var stmt jen.Code = call(m, k.index(vars, as), k.index(vars, bs), k.index(vars, cs), allZero(as), allZero(bs), allZero(cs))
 	for d := len(vars) - 1; d >= 0; d-- {
 		stmt = loop(vars[d], jen.Lit(0), k.n(sizes[d]), stmt)
@@ -754,6 +808,11 @@ func emitMatMul(k *kernel) error {
 	k.body = append(k.body, stmt)
 	return nil
 }
+
+// batchedGemmSerialFlops is runtime's sgemmParMinFlops: a product below it
+// runs serially inside Sgemm, so a batch of them is split over the pool
+// by the kernel instead.
+const batchedGemmSerialFlops = 1 << 20
 
 // tallMatMul reports whether matmul v is one product (its batch dims, if
 // any, rows of a tall A), and tallRows gives that product's rows.
