@@ -531,10 +531,45 @@ func emitGather(k *kernel) error {
 	if err != nil {
 		return err
 	}
+	if ax, q := axisOfGather(k, len(data)), len(indices); ax >= 0 && ax+q < len(dims) {
+		// The dims after the gathered axis are a block contiguous in
+		// both data and the result (an embedding row, the head of a
+		// split qkv tensor): copy it whole.
+		if inner := product(dims[ax+q:]); inner.p > 0 || inner.c >= 8 {
+			outer := dims[:ax+q]
+			dSt := contiguous(shapeMonos(data))
+			st := append(append([]mono{}, dSt[:ax]...), make([]mono, q)...)
+			o := k.offset(nil, vars[:ax+q], contiguous(dims)[:ax+q])
+			src := jen.Id("j").Op("*").Add(k.n(dSt[ax]))
+			if ax+q > 0 {
+				src = k.offset(nil, vars[:ax+q], st).Op("+").Add(src)
+			}
+			body := []jen.Code{
+				jen.Id("o").Op(":=").Add(o),
+				jen.Id("s").Op(":=").Add(src),
+				jen.Copy(k.o().Index(jen.Id("o").Op(":").Id("o").Op("+").Add(k.n(inner))),
+					k.x(0).Index(jen.Id("s").Op(":").Id("s").Op("+").Add(k.n(inner)))),
+			}
+			split := k.split(outer)
+			k.work = product(dims)
+			k.body = append(k.body, k.nest(vars[:ax+q], outer, split, pre, body...)...)
+			return nil
+		}
+	}
 	split := k.split(dims)
 	body := k.o().Index(k.offset(nil, vars, contiguous(dims))).Op("=").Add(k.x(0).Index(off))
 	k.body = append(k.body, k.nest(vars, dims, split, pre, body)...)
 	return nil
+}
+
+// axisOfGather is gather's normalised axis, or -1 when it is invalid
+// (gatherMap has reported that already).
+func axisOfGather(k *kernel, rank int) int {
+	ax, err := axisOf(k, rank)
+	if err != nil {
+		return -1
+	}
+	return ax
 }
 
 // emitScatterAdd copies data, then adds each update where gather reads it,
