@@ -57,6 +57,15 @@ func Im2col(g ConvGeom, x, col []float32, ldc int) {
 // ((c·KD+kd)·KH+kh)·KW+kw is channel c at kernel offset (kd, kh, kw)), so
 // that workers can build disjoint parts of it.
 func Im2colRows(g ConvGeom, x, col []float32, ldc, r0, r1 int) {
+	if r0 >= r1 {
+		return
+	}
+	im2colRowsAt(g, x, col[r0*ldc:], ldc, r0, r1)
+}
+
+// im2colRowsAt is Im2colRows writing row r at col[(r-r0)*ldc:], so that a
+// worker needs room for its own rows only.
+func im2colRowsAt(g ConvGeom, x, col []float32, ldc, r0, r1 int) {
 	hw, ohw := g.H*g.W, g.OH*g.OW
 	for c := 0; c < g.C; c++ {
 		vol := x[c*g.D*hw : (c+1)*g.D*hw]
@@ -73,7 +82,7 @@ func Im2colRows(g ConvGeom, x, col []float32, ldc, r0, r1 int) {
 					}
 					ws := kw*g.DW - g.PadW0
 					w0, w1 := outRange(g.OW, g.SW, ws, g.W)
-					row := col[r*ldc:][:g.OD*ohw]
+					row := col[(r-r0)*ldc:][:g.OD*ohw]
 					for od := 0; od < g.OD; od++ {
 						rd := row[od*ohw : (od+1)*ohw]
 						if od < d0 || od >= d1 {
@@ -201,7 +210,12 @@ func is2x2(g *ConvGeom) bool {
 // the max of its window over the input volumes x [vols, D, H, W] (padding
 // never wins; a window of padding only gives -Inf). A volume is one
 // (sample, channel) pair.
-func MaxPool(g ConvGeom, vols int, x, y []float32) { maxPool(g, vols, x, y) }
+func MaxPool(g ConvGeom, vols int, x, y []float32) {
+	if allInside(&g) && is2x2(&g) && g.SH == 2 && g.SW == 2 && maxPool2x2Fast(&g, vols, x, y) {
+		return
+	}
+	maxPool(g, vols, x, y)
+}
 
 // MaxPool64 is MaxPool on float64 volumes (the Go backend's f64 values).
 func MaxPool64(g ConvGeom, vols int, x, y []float64) { maxPool(g, vols, x, y) }
@@ -250,6 +264,9 @@ func max2x2[T float32 | float64](g *ConvGeom, plane, out []T) {
 // window in x (as PyTorch does).
 func MaxPoolGrad(g ConvGeom, vols int, x, dy, dx []float32) {
 	n, on, inside := g.D*g.H*g.W, g.OD*g.OH*g.OW, allInside(&g)
+	if inside && is2x2(&g) && g.SH == 2 && g.SW == 2 && maxPoolGrad2x2Fast(&g, vols, x, dy, dx) {
+		return // disjoint windows: every element of dx written once
+	}
 	clear(dx[:vols*n])
 	for p := 0; p < vols; p++ {
 		vol, d, out := x[p*n:(p+1)*n], dy[p*on:(p+1)*on], dx[p*n:(p+1)*n]
@@ -296,6 +313,17 @@ func maxGrad2x2(g *ConvGeom, plane, dy, dx []float32) {
 			dx[at] += d[ow]
 		}
 	}
+}
+
+// clearUncovered clears the elements of a plane dx that no window of an
+// unpadded 2×2 stride-2 pool covers: an odd last column and row.
+func clearUncovered(g *ConvGeom, dx []float32) {
+	if c := 2 * g.OW; c < g.W {
+		for r := range 2 * g.OH {
+			clear(dx[r*g.W+c : (r+1)*g.W])
+		}
+	}
+	clear(dx[2*g.OH*g.W : g.H*g.W])
 }
 
 // span clips the window [start, start+n) to [lo, hi) and returns its size.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 	"github.com/dlc-project/dlc/ir"
+	"github.com/dlc-project/dlc/runtime"
 )
 
 // Emitters of the convolution and pooling ops (1-D, 2-D and 3-D: runtime's
@@ -88,6 +89,26 @@ func geomLit(w *ir.Window, c int64) (jen.Code, error) {
 	return jen.Qual(runtimePath, "ConvGeom").Values(d), nil
 }
 
+// geomOf is the runtime.ConvGeom that geomLit renders, to size scratch
+// buffers with runtime's own formulas.
+func geomOf(w *ir.Window, c int64) runtime.ConvGeom {
+	r := len(w.In)
+	at := func(xs []int64, i int, def int64) int {
+		if j := i - (3 - r); j >= 0 {
+			return int(xs[j])
+		}
+		return int(def)
+	}
+	return runtime.ConvGeom{C: int(c),
+		D: at(w.In, 0, 1), H: at(w.In, 1, 1), W: at(w.In, 2, 1),
+		OD: at(w.Out, 0, 1), OH: at(w.Out, 1, 1), OW: at(w.Out, 2, 1),
+		KD: at(w.Kernel, 0, 1), KH: at(w.Kernel, 1, 1), KW: at(w.Kernel, 2, 1),
+		SD: at(w.Strides, 0, 1), SH: at(w.Strides, 1, 1), SW: at(w.Strides, 2, 1),
+		DD: at(w.Dilations, 0, 1), DH: at(w.Dilations, 1, 1), DW: at(w.Dilations, 2, 1),
+		PadD0: at(w.PadBegin, 0, 0), PadH0: at(w.PadBegin, 1, 0), PadW0: at(w.PadBegin, 2, 0),
+		PadD1: at(w.PadEnd, 0, 0), PadH1: at(w.PadEnd, 1, 0), PadW1: at(w.PadEnd, 2, 0)}
+}
+
 // from renders buf[off:], or buf when off is zero.
 func (k *kernel) from(buf *jen.Statement, off mono) *jen.Statement {
 	if off.isZero() {
@@ -136,7 +157,7 @@ func emitConv(k *kernel) error {
 	cg, mg := d.c/d.group, d.m/d.group
 	kg := cg * d.kk
 	if d.m*kg*d.p < perSampleConvMAC {
-		k.emitConvPerSample(d, geom)
+		k.emitConvPerSample(d, geom, win)
 		return nil
 	}
 	nP := d.batch.mul(constMono(d.p))
@@ -175,7 +196,7 @@ func emitConvTranspose(k *kernel) error {
 	cg := c / group
 	pin, pout := prod64(win.Out), prod64(win.In) // the transpose reads conv's outputs, writes its inputs
 	if c*mg*kk*pin < perSampleConvMAC {
-		k.emitConvTransposePerSample(batch, c, m, group, kk, pin, pout, geom)
+		k.emitConvTransposePerSample(batch, c, m, group, kk, pin, pout, geom, win)
 		return nil
 	}
 	nP := batch.mul(constMono(pin))
@@ -214,24 +235,16 @@ func emitConvFilterGrad(k *kernel) error {
 	if group == 1 && m*c*kk*p < perSampleConvMAC {
 		// Split over the rows of the patch matrix (the columns of dW):
 		// each worker builds its rows of every sample's patches and
-		// accumulates its columns of dW over the samples; no layout swap.
+		// accumulates its columns of dW over the samples (in sample
+		// order, whatever the split); no layout swap.
 		ck := c * kk
+		s := int64(runtime.ConvFilterGradScratchLen(geomOf(win, c), int(m)))
 		k.rows, k.work = constMono(ck), batch.mul(constMono(m*ck*p))
-		k.tmpSizes = append(k.tmpSizes, batch.mul(constMono(ck*p)))
+		k.tmpSizes = append(k.tmpSizes, constMono(ck*s))
 		k.body = append(k.body,
 			jen.Id("g").Op(":=").Add(geom),
-			jen.If(k.n(batch).Op("==").Lit(0)).Block(loop("i", jen.Lit(0), jen.Lit(int(m)),
-				jen.Id("clear").Call(k.o().Index(jen.Id("i").Op("*").Lit(int(ck)).Op("+").Id("lo").Op(":").Id("i").Op("*").Lit(int(ck)).Op("+").Id("hi"))))),
-			loop("b", jen.Lit(0), k.n(batch),
-				jen.Id("col").Op(":=").Add(k.tmp(0)).Index(jen.Id("b").Op("*").Lit(int(ck*p)).Op(":")),
-				jen.Qual(runtimePath, "Im2colRows").Call(jen.Id("g"), sample(k.x(0), c*pin), jen.Id("col"), jen.Lit(int(p)), jen.Id("lo"), jen.Id("hi")),
-				jen.Id("beta").Op(":=").Float32().Call(jen.Lit(1)),
-				jen.If(jen.Id("b").Op("==").Lit(0)).Block(jen.Id("beta").Op("=").Lit(0)),
-				jen.Qual(runtimePath, "Sgemm").Call(jen.Nil(), jen.False(), jen.True(),
-					jen.Lit(int(m)), jen.Id("hi").Op("-").Id("lo"), jen.Lit(int(p)), jen.Lit(1),
-					sample(k.x(1), m*p), jen.Lit(int(p)),
-					jen.Id("col").Index(jen.Id("lo").Op("*").Lit(int(p)).Op(":")), jen.Lit(int(p)), jen.Id("beta"),
-					k.o().Index(jen.Id("lo").Op(":")), jen.Lit(int(ck)))))
+			jen.Qual(runtimePath, "ConvFilterGrad").Call(jen.Id("g"), jen.Lit(int(m)), k.x(0), k.x(1), k.o(),
+				k.tmp(0).Index(jen.Id("lo").Op("*").Lit(int(s)).Op(":")), k.n(batch), jen.Id("lo"), jen.Id("hi")))
 		return nil
 	}
 	nP := batch.mul(constMono(p))
@@ -300,46 +313,31 @@ func emitPool(op string) emitFunc {
 // 117k, conv2 240k multiply-adds per sample).
 const perSampleConvMAC = 1 << 21
 
-// emitConvPerSample: for each sample b of [lo, hi): im2col of b into its
-// block of tmp0 [C·k, P], then per group W_g × tmp0_g straight into b's
-// [M, P] block of the result (serial GEMMs: the pool splits the samples).
-func (k *kernel) emitConvPerSample(d convDims, geom jen.Code) {
-	cg, mg := d.c/d.group, d.m/d.group
-	kg := cg * d.kk
-	k.rows, k.work = d.batch, d.batch.mul(constMono(d.m*kg*d.p))
-	k.tmpSizes = append(k.tmpSizes, d.batch.mul(constMono(d.c*d.kk*d.p)))
-	body := []jen.Code{
-		jen.Id("col").Op(":=").Add(k.tmp(0)).Index(jen.Id("b").Op("*").Lit(int(d.c * d.kk * d.p)).Op(":")),
-		jen.Qual(runtimePath, "Im2col").Call(jen.Id("g"), sample(k.x(0), d.c*d.pin), jen.Id("col"), jen.Lit(int(d.p))),
-	}
-	for gi := range d.group {
-		body = append(body, jen.Qual(runtimePath, "Sgemm").Call(jen.Nil(), jen.False(), jen.False(),
-			jen.Lit(int(mg)), jen.Lit(int(d.p)), jen.Lit(int(kg)), jen.Lit(1),
-			k.from(k.x(1), constMono(gi*mg*kg)), jen.Lit(int(kg)),
-			k.from(jen.Id("col"), constMono(gi*kg*d.p)), jen.Lit(int(d.p)), jen.Lit(0),
-			k.o().Index(jen.Id("b").Op("*").Lit(int(d.m*d.p)).Op("+").Lit(int(gi*mg*d.p)).Op(":")), jen.Lit(int(d.p))))
-	}
-	k.body = append(k.body, jen.Id("g").Op(":=").Add(geom), loop("b", jen.Id("lo"), jen.Id("hi"), body...))
+// emitConvPerSample: runtime.Conv over the samples [lo, hi), with the
+// scratch of the chunk's first sample in tmp0 (reused for every sample of
+// the chunk, so that it stays in cache; chunks are disjoint).
+func (k *kernel) emitConvPerSample(d convDims, geom jen.Code, win *ir.Window) {
+	cg := d.c / d.group
+	s := int64(runtime.ConvScratchLen(geomOf(win, d.c)))
+	k.rows, k.work = d.batch, d.batch.mul(constMono(d.m*cg*d.kk*d.p))
+	k.tmpSizes = append(k.tmpSizes, d.batch.mul(constMono(s)))
+	k.body = append(k.body, jen.Id("g").Op(":=").Add(geom),
+		jen.Qual(runtimePath, "Conv").Call(jen.Id("g"), jen.Lit(int(d.m)), jen.Lit(int(d.group)), k.x(1),
+			k.x(0).Index(jen.Id("lo").Op("*").Lit(int(d.c*d.pin)).Op(":")),
+			k.o().Index(jen.Id("lo").Op("*").Lit(int(d.m*d.p)).Op(":")),
+			k.tmp(0).Index(jen.Id("lo").Op("*").Lit(int(s)).Op(":")), jen.Id("hi").Op("-").Id("lo")))
 }
 
-// emitConvTransposePerSample: for each sample b of [lo, hi): per group
-// W_gᵀ × x_b,g (x's [C, P] block of b, read in place) into b's patch
-// matrix in tmp0 [M·k, P], then col2im of it into b's block of the
-// result.
-func (k *kernel) emitConvTransposePerSample(batch mono, c, m, group, kk, pin, pout int64, geom jen.Code) {
-	cg, mg := c/group, m/group
+// emitConvTransposePerSample: runtime.ConvTranspose over the samples
+// [lo, hi), with per-chunk scratch as in emitConvPerSample.
+func (k *kernel) emitConvTransposePerSample(batch mono, c, m, group, kk, pin, pout int64, geom jen.Code, win *ir.Window) {
+	mg := m / group
+	s := int64(runtime.ConvTransposeScratchLen(geomOf(win, m), int(c), int(group)))
 	k.rows, k.work = batch, batch.mul(constMono(c*mg*kk*pin))
-	k.tmpSizes = append(k.tmpSizes, batch.mul(constMono(m*kk*pin)))
-	body := []jen.Code{
-		jen.Id("col").Op(":=").Add(k.tmp(0)).Index(jen.Id("b").Op("*").Lit(int(m * kk * pin)).Op(":")),
-	}
-	for gi := range group {
-		body = append(body, jen.Qual(runtimePath, "Sgemm").Call(jen.Nil(), jen.True(), jen.False(),
-			jen.Lit(int(mg*kk)), jen.Lit(int(pin)), jen.Lit(int(cg)), jen.Lit(1),
-			k.from(k.x(1), constMono(gi*cg*mg*kk)), jen.Lit(int(mg*kk)),
-			k.x(0).Index(jen.Id("b").Op("*").Lit(int(c*pin)).Op("+").Lit(int(gi*cg*pin)).Op(":")), jen.Lit(int(pin)), jen.Lit(0),
-			k.from(jen.Id("col"), constMono(gi*mg*kk*pin)), jen.Lit(int(pin))))
-	}
-	body = append(body, jen.Qual(runtimePath, "Col2im").Call(jen.Id("g"), jen.Id("col"), jen.Lit(int(pin)), sample(k.o(), m*pout)))
-	k.body = append(k.body, jen.Id("g").Op(":=").Add(geom), loop("b", jen.Id("lo"), jen.Id("hi"), body...))
+	k.tmpSizes = append(k.tmpSizes, batch.mul(constMono(s)))
+	k.body = append(k.body, jen.Id("g").Op(":=").Add(geom),
+		jen.Qual(runtimePath, "ConvTranspose").Call(jen.Id("g"), jen.Lit(int(c)), jen.Lit(int(group)), k.x(1),
+			k.x(0).Index(jen.Id("lo").Op("*").Lit(int(c*pin)).Op(":")),
+			k.o().Index(jen.Id("lo").Op("*").Lit(int(m*pout)).Op(":")),
+			k.tmp(0).Index(jen.Id("lo").Op("*").Lit(int(s)).Op(":")), jen.Id("hi").Op("-").Id("lo")))
 }

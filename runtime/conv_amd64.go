@@ -1,0 +1,53 @@
+//go:build amd64 && !purego
+
+package runtime
+
+//go:generate go run ./internal/poolgen -o pool2x2_amd64.s
+
+import "golang.org/x/sys/cpu"
+
+// poolAsm reports that the AVX-512 2×2 pooling kernels can run (they use
+// BZHI from BMI2 for the masks).
+var poolAsm = cpu.X86.HasAVX512F && cpu.X86.HasBMI2
+
+// maxPool2x2AVX512 sets y[r*ow+j], r < oh, j < ow, to the max of the
+// window at rows 2r, 2r+1 and columns 2j, 2j+1 of x (row stride w).
+//
+//go:noescape
+func maxPool2x2AVX512(x *float32, w int, y *float32, ow, oh int)
+
+// maxPoolGrad2x2AVX512 sets the elements of dx (row stride w) in rows
+// < 2·oh and columns < 2·ow: dy[r*ow+j] at the first max of window (r, j)
+// of x, zero elsewhere.
+//
+//go:noescape
+func maxPoolGrad2x2AVX512(x, dy, dx *float32, w, ow, oh int)
+
+// maxPool2x2Fast runs maxPool2x2AVX512 over every plane when the CPU has
+// it, and reports whether it did.
+func maxPool2x2Fast(g *ConvGeom, vols int, x, y []float32) bool {
+	if !poolAsm || g.OH <= 0 || g.OW <= 0 {
+		return false
+	}
+	n, on := g.H*g.W, g.OH*g.OW
+	for p := range vols {
+		vol, out := x[p*n:(p+1)*n], y[p*on:(p+1)*on]
+		maxPool2x2AVX512(&vol[0], g.W, &out[0], g.OW, g.OH)
+	}
+	return true
+}
+
+// maxPoolGrad2x2Fast is maxPool2x2Fast for the gradient; the elements of
+// dx that no window covers (an odd last row or column) are cleared.
+func maxPoolGrad2x2Fast(g *ConvGeom, vols int, x, dy, dx []float32) bool {
+	if !poolAsm || g.OH <= 0 || g.OW <= 0 {
+		return false
+	}
+	n, on := g.H*g.W, g.OH*g.OW
+	for p := range vols {
+		vol, d, out := x[p*n:(p+1)*n], dy[p*on:(p+1)*on], dx[p*n:(p+1)*n]
+		maxPoolGrad2x2AVX512(&vol[0], &d[0], &out[0], g.W, g.OW, g.OH)
+		clearUncovered(g, out)
+	}
+	return true
+}

@@ -1,0 +1,339 @@
+package runtime
+
+import "fmt"
+
+// Convolutions of a range of samples, for the generated per-sample
+// kernels. A stride-1 2-D (or 1-D) convolution uses a "padded-width"
+// implicit GEMM: the sample goes into a zero-padded plane of Hp×Wp per
+// channel (or is read in place when it needs no padding), and the output
+// is computed on the padded width, OH×Wp positions of which the last Wp-OW
+// of each row are never stored. Patch row (c, kh, kw) is then one
+// contiguous slice of the plane, xpad_c[kh·DH·Wp + kw·DW :][:L], so the
+// patch matrix is built with one copy per row (im2col does one per row of
+// output per row of patches, of OW floats each), and the GEMM micro-kernel
+// reads output row oh of it at column oh·Wp and writes straight into the
+// output row. Other geometries fall back to im2col and Sgemm per sample.
+// All scratch is the caller's (an arena buffer): no call allocates.
+
+// colSlack pads the patch matrix so that kernels that load whole vectors
+// of B (AVX2) never read past the scratch at the ragged end of a row.
+const colSlack = 32
+
+// padPlan is the padded-width layout of a geometry.
+type padPlan struct {
+	ok      bool // the geometry has the fast path
+	inPlace bool // the input needs no padding: planes are read in place
+	hp, wp  int  // padded plane
+	l       int  // used length of one patch row: (OH-1)*Wp + OW
+}
+
+func planPadded(g *ConvGeom) padPlan {
+	if g.D != 1 || g.KD != 1 || g.OD != 1 || g.PadD0 != 0 || g.SH != 1 || g.SW != 1 ||
+		g.PadH0 < 0 || g.PadW0 < 0 || g.OH <= 0 || g.OW <= 0 || g.C <= 0 {
+		return padPlan{}
+	}
+	p := padPlan{ok: true, hp: g.OH + (g.KH-1)*g.DH, wp: g.OW + (g.KW-1)*g.DW}
+	p.inPlace = g.PadH0 == 0 && g.PadW0 == 0 && p.wp == g.W && p.hp <= g.H
+	p.l = (g.OH-1)*p.wp + g.OW
+	return p
+}
+
+// padLen is the size of the padded planes of all channels (0 in place).
+func (p *padPlan) padLen(c int) int {
+	if p.inPlace {
+		return 0
+	}
+	return c * p.hp * p.wp
+}
+
+// planeStride is the distance between channels of the planes read.
+func (p *padPlan) planeStride(g *ConvGeom) int {
+	if p.inPlace {
+		return g.H * g.W
+	}
+	return p.hp * p.wp
+}
+
+// pad copies sample x [C, H, W] into the padded planes xpad, whose
+// borders the caller has zeroed (they stay zero: only the interior is
+// written).
+func (p *padPlan) pad(g *ConvGeom, x, xpad []float32) {
+	n := min(g.W, p.wp-g.PadW0)
+	if n <= 0 {
+		return
+	}
+	for c := range g.C {
+		plane := xpad[c*p.hp*p.wp : (c+1)*p.hp*p.wp]
+		for h := range min(g.H, p.hp-g.PadH0) {
+			src := x[(c*g.H+h)*g.W:]
+			copy(plane[(h+g.PadH0)*p.wp+g.PadW0:][:n], src[:n])
+		}
+	}
+}
+
+// patchRows writes rows [r0, r1) of the padded-width patch matrix of the
+// planes src (channels stride apart) into col, rows l apart.
+func (p *padPlan) patchRows(g *ConvGeom, src []float32, stride int, col []float32, r0, r1 int) {
+	kk := g.KH * g.KW
+	for r := r0; r < r1; r++ {
+		c, k := r/kk, r%kk
+		off := c*stride + k/g.KW*g.DH*p.wp + k%g.KW*g.DW
+		copy(col[(r-r0)*p.l:][:p.l], src[off:off+p.l])
+	}
+}
+
+// ConvScratchLen is the scratch Conv needs for geometry g (any number of
+// samples).
+func ConvScratchLen(g ConvGeom) int {
+	p := planPadded(&g)
+	kk := g.KD * g.KH * g.KW
+	if !p.ok {
+		return g.C * kk * g.OD * g.OH * g.OW
+	}
+	return p.padLen(g.C) + g.C*kk*p.l + colSlack
+}
+
+// Conv sets y [n, M, OD, OH, OW] (M = m) to the convolution of the n
+// samples x [n, C, D, H, W] with the filter w [M, C/group, KD, KH, KW],
+// serially, using scratch (at least ConvScratchLen(g) floats). Each
+// product sums over the filter in the order (c, kd, kh, kw).
+func Conv(g ConvGeom, m, group int, w, x, y, scratch []float32, n int) {
+	if need := ConvScratchLen(g); len(scratch) < need {
+		panic(fmt.Sprintf("runtime.Conv: scratch of %d floats, need %d", len(scratch), need))
+	}
+	if n <= 0 {
+		return
+	}
+	cg, mg := g.C/group, m/group
+	kk := g.KD * g.KH * g.KW
+	kg, in, pos := cg*kk, g.C*g.D*g.H*g.W, g.OD*g.OH*g.OW
+	p := planPadded(&g)
+	if !p.ok {
+		col := scratch[:g.C*kk*pos]
+		for b := range n {
+			Im2col(g, x[b*in:], col, pos)
+			for gi := range group {
+				Sgemm(nil, false, false, mg, pos, kg, 1, w[gi*mg*kg:], kg, col[gi*kg*pos:], pos, 0, y[(b*m+gi*mg)*pos:], pos)
+			}
+		}
+		return
+	}
+	xpad := scratch[:p.padLen(g.C)]
+	clear(xpad)
+	col := scratch[len(xpad):][:g.C*kk*p.l+colSlack]
+	clear(col[g.C*kk*p.l:])
+	stride := p.planeStride(&g)
+	for b := range n {
+		src := x[b*in : (b+1)*in]
+		if !p.inPlace {
+			p.pad(&g, src, xpad)
+			src = xpad
+		}
+		p.patchRows(&g, src, stride, col, 0, g.C*kk)
+		convRows(&g, &p, mg, group, kg, w, col, y[b*m*pos:(b+1)*m*pos])
+	}
+}
+
+// convRows multiplies the filter by the padded-width patch matrix col, one
+// output row at a time, into one sample's output y [M, OH, OW].
+func convRows(g *ConvGeom, p *padPlan, mg, group, kg int, w, col, y []float32) {
+	v := sgemmImpl
+	pos := g.OH * g.OW
+	// Even row tiles: 16 rows are two tiles of 8, not 12 and 4.
+	tiles := ceilDiv(mg, v.mr)
+	for gi := range group {
+		for t := range tiles {
+			i0, i1 := t*mg/tiles, (t+1)*mg/tiles
+			ao := (gi*mg + i0) * kg
+			for oh := range g.OH {
+				for j0 := 0; j0 < g.OW; j0 += v.nr {
+					v.tile(kg, w, ao, kg, 1, col, gi*kg*p.l+oh*p.wp+j0, p.l,
+						y, (gi*mg+i0)*pos+oh*g.OW+j0, pos, i1-i0, min(v.nr, g.OW-j0), 1, 0, false)
+				}
+			}
+		}
+	}
+}
+
+// transposeGeom is the geometry of the stride-1 convolution that computes
+// the transposed convolution of geometry g (a convolution's input
+// gradient): it reads the transposed convolution's input (g's output
+// positions) padded by (K-1)·dilation - pad before, with the filter
+// flipped, and writes g's input positions. ok is false when g has a stride
+// or a padding beyond the dilated kernel.
+func transposeGeom(g *ConvGeom, c int) (ConvGeom, bool) {
+	t := ConvGeom{C: c, D: g.OD, H: g.OH, W: g.OW, OD: g.D, OH: g.H, OW: g.W,
+		KD: g.KD, KH: g.KH, KW: g.KW, SD: 1, SH: 1, SW: 1, DD: g.DD, DH: g.DH, DW: g.DW,
+		PadD0: (g.KD-1)*g.DD - g.PadD0, PadH0: (g.KH-1)*g.DH - g.PadH0, PadW0: (g.KW-1)*g.DW - g.PadW0}
+	t.PadD1 = (t.OD - 1 + (t.KD-1)*t.DD + 1) - t.D - t.PadD0
+	t.PadH1 = (t.OH - 1 + (t.KH-1)*t.DH + 1) - t.H - t.PadH0
+	t.PadW1 = (t.OW - 1 + (t.KW-1)*t.DW + 1) - t.W - t.PadW0
+	ok := g.SD == 1 && g.SH == 1 && g.SW == 1 && t.PadD0 >= 0 && t.PadH0 >= 0 && t.PadW0 >= 0
+	return t, ok && planPadded(&t).ok
+}
+
+// ConvTransposeScratchLen is the scratch ConvTranspose needs for geometry
+// g, c input channels and group groups.
+func ConvTransposeScratchLen(g ConvGeom, c, group int) int {
+	kk := g.KD * g.KH * g.KW
+	if t, ok := transposeGeom(&g, c); ok {
+		return c*g.C/group*kk + ConvScratchLen(t)
+	}
+	return g.C * kk * g.OD * g.OH * g.OW
+}
+
+// ConvTranspose sets y [n, M, D, H, W] (M = g.C) to the transposed
+// convolution of x [n, c, OD, OH, OW] with w [c, M/group, KD, KH, KW]
+// (the input gradient of a convolution of geometry g), serially, using
+// scratch (at least ConvTransposeScratchLen floats). With unit strides it
+// is the convolution of x with the flipped filter (Conv's fast path);
+// otherwise a GEMM per sample into its patch matrix, then Col2im.
+func ConvTranspose(g ConvGeom, c, group int, w, x, y, scratch []float32, n int) {
+	if need := ConvTransposeScratchLen(g, c, group); len(scratch) < need {
+		panic(fmt.Sprintf("runtime.ConvTranspose: scratch of %d floats, need %d", len(scratch), need))
+	}
+	if n <= 0 {
+		return
+	}
+	m, kk := g.C, g.KD*g.KH*g.KW
+	cg, mg := c/group, g.C/group
+	if t, ok := transposeGeom(&g, c); ok {
+		// wf [M, c/group, kk]: wf[gi·mg+o, i, k] = w[gi·cg+i, o, kk-1-k].
+		wf := scratch[:m*cg*kk]
+		for gi := range group {
+			for o := range mg {
+				for i := range cg {
+					dst := wf[((gi*mg+o)*cg+i)*kk:][:kk]
+					src := w[((gi*cg+i)*mg+o)*kk:][:kk]
+					for k := range dst {
+						dst[k] = src[kk-1-k]
+					}
+				}
+			}
+		}
+		Conv(t, m, group, wf, x, y, scratch[len(wf):], n)
+		return
+	}
+	pin, pout := g.OD*g.OH*g.OW, g.D*g.H*g.W
+	col := scratch[:m*kk*pin]
+	for b := range n {
+		for gi := range group {
+			Sgemm(nil, true, false, mg*kk, pin, cg, 1, w[gi*cg*mg*kk:], mg*kk,
+				x[(b*c+gi*cg)*pin:], pin, 0, col[gi*mg*kk*pin:], pin)
+		}
+		Col2im(g, col, pin, y[b*m*pout:])
+	}
+}
+
+// ConvFilterGradScratchLen is the scratch ConvFilterGrad needs per row of
+// the patch matrix it is given (rows [lo, hi) need (hi-lo) times this).
+func ConvFilterGradScratchLen(g ConvGeom, m int) int {
+	p := planPadded(&g)
+	if !p.ok {
+		return g.OD * g.OH * g.OW
+	}
+	mp := roundUp16(m)
+	return p.padLen(g.C) + 2*mp*g.OH*g.OW + p.l*mp + p.l + m + colSlack
+}
+
+func roundUp16(m int) int { return (m + 15) &^ 15 }
+
+// ConvFilterGrad sets columns [lo, hi) of dw [M, C·KD·KH·KW] (M = m, one
+// group) to the filter gradient of a convolution of geometry g: the sum
+// over the n samples of dy [n, M, OD, OH, OW] times the rows [lo, hi) of
+// the transposed patch matrix of x [n, C, D, H, W], samples in order (so
+// that how the rows are split does not change the sums). scratch holds at
+// least (hi-lo)·ConvFilterGradScratchLen(g, m) floats. With the padded
+// width layout the product is computed as dwᵀ = col·dyᵀ, with dy
+// transposed and spread to the padded width (zeros at the positions never
+// stored) and the patch rows copied whole; otherwise as dy·colᵀ per
+// sample on im2col rows.
+func ConvFilterGrad(g ConvGeom, m int, x, dy, dw, scratch []float32, n, lo, hi int) {
+	if need := (hi - lo) * ConvFilterGradScratchLen(g, m); len(scratch) < need {
+		panic(fmt.Sprintf("runtime.ConvFilterGrad: scratch of %d floats, need %d", len(scratch), need))
+	}
+	if hi <= lo {
+		return
+	}
+	kk := g.KD * g.KH * g.KW
+	ck, in, pos := g.C*kk, g.C*g.D*g.H*g.W, g.OD*g.OH*g.OW
+	if n <= 0 {
+		for i := range m {
+			clear(dw[i*ck+lo : i*ck+hi])
+		}
+		return
+	}
+	p := planPadded(&g)
+	if !p.ok {
+		col := scratch[:(hi-lo)*pos]
+		for b := range n {
+			im2colRowsAt(g, x[b*in:], col, pos, lo, hi)
+			beta := float32(1)
+			if b == 0 {
+				beta = 0
+			}
+			Sgemm(nil, false, true, m, hi-lo, pos, 1, dy[b*m*pos:], pos, col, pos, beta, dw[lo:], ck)
+		}
+		return
+	}
+	// dy [M, P] of a sample is transposed by the variant's packing
+	// routine (16×16 blocks in registers on AVX-512) into dyTu [P, Mp],
+	// Mp = M rounded up to 16 (dy's rows copied first into dy16 with zero
+	// rows below M, when M is not a multiple of 16), then spread to the
+	// padded width in dyT [L, Mp], one copy per output row.
+	mp := roundUp16(m)
+	take := func(k int) []float32 {
+		b := scratch[:k]
+		scratch = scratch[k:]
+		return b
+	}
+	xpad := take(p.padLen(g.C))
+	clear(xpad)
+	var dy16 []float32
+	if mp != m {
+		dy16 = take(mp * pos)
+		clear(dy16[m*pos:])
+	}
+	dyTu := take(pos * mp)
+	dyT := take(p.l * mp)
+	clear(dyT)
+	rows := hi - lo
+	col := take(rows * p.l)
+	dwT := take(rows * m)
+	stride := p.planeStride(&g)
+	v := sgemmImpl
+	tiles := ceilDiv(rows, v.mr)
+	for b := range n {
+		src := x[b*in : (b+1)*in]
+		if !p.inPlace {
+			p.pad(&g, src, xpad)
+			src = xpad
+		}
+		p.patchRows(&g, src, stride, col, lo, hi)
+		d := dy[b*m*pos : (b+1)*m*pos]
+		if dy16 != nil {
+			copy(dy16, d)
+			d = dy16
+		}
+		v.packT(dyTu, d, 0, pos, pos, mp, mp)
+		for oh := range g.OH {
+			copy(dyT[oh*p.wp*mp:][:g.OW*mp], dyTu[oh*g.OW*mp:])
+		}
+		beta, accum := float32(0), false
+		if b > 0 {
+			beta, accum = 1, true
+		}
+		for t := range tiles {
+			i0, i1 := t*rows/tiles, (t+1)*rows/tiles
+			for j0 := 0; j0 < m; j0 += v.nr {
+				v.tile(p.l, col, i0*p.l, p.l, 1, dyT, j0, mp, dwT, i0*m+j0, m, i1-i0, min(v.nr, m-j0), 1, beta, accum)
+			}
+		}
+	}
+	for i := range m {
+		row := dw[i*ck+lo : i*ck+hi]
+		for r := range row {
+			row[r] = dwT[r*m+i]
+		}
+	}
+}
