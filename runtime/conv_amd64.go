@@ -51,3 +51,14 @@ func maxPoolGrad2x2Fast(g *ConvGeom, vols int, x, dy, dx []float32) bool {
 	}
 	return true
 }
+
+// hasIdxTile reports that tileIdx can run: Sgemm uses the AVX-512 kernels.
+func hasIdxTile() bool { return sgemmImpl == &sgemmAVX512Variant }
+
+// tileIdx is the AVX-512 micro-kernel with B's rows at b[bo+boff[l]:]
+// (the indexed kernels of sgemm_kernels_amd64.s): it sets the mr×nr tile
+// C[co + i*ldc + j] = sum over l < kc of A[ao + i*ars + l*aks] *
+// B[bo + boff[l] + j].
+func tileIdx(kc int, a []float32, ao, ars, aks int, b []float32, bo int, boff []int32, c []float32, co, ldc, mr, nr int) {
+	kernelsAVX512Idx[mr-1][(nr-1)>>4](kc, &a[ao], ars, aks, &b[bo], &boff[0], &c[co], ldc, nr, 1<<nr-1, 1, 0, 0)
+}

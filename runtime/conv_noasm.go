@@ -5,3 +5,9 @@ package runtime
 func maxPool2x2Fast(g *ConvGeom, vols int, x, y []float32) bool { return false }
 
 func maxPoolGrad2x2Fast(g *ConvGeom, vols int, x, dy, dx []float32) bool { return false }
+
+func hasIdxTile() bool { return false }
+
+func tileIdx(kc int, a []float32, ao, ars, aks int, b []float32, bo int, boff []int32, c []float32, co, ldc, mr, nr int) {
+	panic("runtime: no indexed GEMM kernel on this platform")
+}

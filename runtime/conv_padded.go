@@ -1,6 +1,9 @@
 package runtime
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Convolutions of a range of samples, for the generated per-sample
 // kernels. A stride-1 2-D (or 1-D) convolution uses a "padded-width"
@@ -12,7 +15,10 @@ import "fmt"
 // patch matrix is built with one copy per row (im2col does one per row of
 // output per row of patches, of OW floats each), and the GEMM micro-kernel
 // reads output row oh of it at column oh·Wp and writes straight into the
-// output row. Other geometries fall back to im2col and Sgemm per sample.
+// output row. Where the AVX-512 kernels run, the patch matrix is not built
+// at all: an indexed micro-kernel reads patch row l at its offset in the
+// plane from a table (tileIdx). Other geometries fall back to im2col and
+// Sgemm per sample.
 // All scratch is the caller's (an arena buffer): no call allocates.
 
 // colSlack pads the patch matrix so that kernels that load whole vectors
@@ -90,7 +96,21 @@ func ConvScratchLen(g ConvGeom) int {
 	if !p.ok {
 		return g.C * kk * g.OD * g.OH * g.OW
 	}
+	// Padded planes, the patch matrix (or, as int32, the row offsets of
+	// the indexed kernel: the size must not depend on the CPU).
 	return p.padLen(g.C) + g.C*kk*p.l + colSlack
+}
+
+// rowOffsets fills off (as int32 in float32 scratch) with the offset of
+// patch row (c, kh, kw) in the planes src (channels stride apart).
+func (p *padPlan) rowOffsets(g *ConvGeom, stride int, scratch []float32) []int32 {
+	k := g.C * g.KH * g.KW
+	off := unsafe.Slice((*int32)(unsafe.Pointer(&scratch[0])), k)
+	for r := range off {
+		c, i := r/(g.KH*g.KW), r%(g.KH*g.KW)
+		off[r] = int32(c*stride + i/g.KW*g.DH*p.wp + i%g.KW*g.DW)
+	}
+	return off
 }
 
 // Conv sets y [n, M, OD, OH, OW] (M = m) to the convolution of the n
@@ -120,9 +140,21 @@ func Conv(g ConvGeom, m, group int, w, x, y, scratch []float32, n int) {
 	}
 	xpad := scratch[:p.padLen(g.C)]
 	clear(xpad)
+	stride := p.planeStride(&g)
+	if hasIdxTile() && g.C*kk <= 1<<20 {
+		off := p.rowOffsets(&g, stride, scratch[len(xpad):])
+		for b := range n {
+			src := x[b*in : (b+1)*in]
+			if !p.inPlace {
+				p.pad(&g, src, xpad)
+				src = xpad
+			}
+			convRowsIdx(&g, &p, mg, group, kg, w, src, off, y[b*m*pos:(b+1)*m*pos])
+		}
+		return
+	}
 	col := scratch[len(xpad):][:g.C*kk*p.l+colSlack]
 	clear(col[g.C*kk*p.l:])
-	stride := p.planeStride(&g)
 	for b := range n {
 		src := x[b*in : (b+1)*in]
 		if !p.inPlace {
@@ -149,6 +181,27 @@ func convRows(g *ConvGeom, p *padPlan, mg, group, kg int, w, col, y []float32) {
 				for j0 := 0; j0 < g.OW; j0 += v.nr {
 					v.tile(kg, w, ao, kg, 1, col, gi*kg*p.l+oh*p.wp+j0, p.l,
 						y, (gi*mg+i0)*pos+oh*g.OW+j0, pos, i1-i0, min(v.nr, g.OW-j0), 1, 0, false)
+				}
+			}
+		}
+	}
+}
+
+// convRowsIdx is convRows reading the patch rows in place in the planes
+// src at the offsets off (tileIdx).
+func convRowsIdx(g *ConvGeom, p *padPlan, mg, group, kg int, w, src []float32, off []int32, y []float32) {
+	const mr, nr = 12, 32 // the AVX-512 tile
+	pos := g.OH * g.OW
+	tiles := ceilDiv(mg, mr)
+	for gi := range group {
+		offs := off[gi*kg : (gi+1)*kg]
+		for t := range tiles {
+			i0, i1 := t*mg/tiles, (t+1)*mg/tiles
+			ao := (gi*mg + i0) * kg
+			for oh := range g.OH {
+				for j0 := 0; j0 < g.OW; j0 += nr {
+					tileIdx(kg, w, ao, kg, 1, src, oh*p.wp+j0, offs,
+						y, (gi*mg+i0)*pos+oh*g.OW+j0, pos, i1-i0, min(nr, g.OW-j0))
 				}
 			}
 		}

@@ -149,6 +149,97 @@ var kernelsAVX2 = [6][2]asmKernel{
 	{sgemmAVX2r6v1, sgemmAVX2r6v2},
 }
 
+// asmIdxKernel is the signature of the indexed kernels.
+type asmIdxKernel func(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr1v1(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr1v2(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr2v1(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr2v2(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr3v1(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr3v2(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr4v1(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr4v2(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr5v1(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr5v2(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr6v1(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr6v2(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr7v1(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr7v2(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr8v1(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr8v2(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr9v1(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr9v2(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr10v1(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr10v2(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr11v1(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr11v2(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr12v1(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512Idxr12v2(k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+// kernelsAVX512Idx[mr-1][nv-1] is the indexed kernel of that tile.
+var kernelsAVX512Idx = [12][2]asmIdxKernel{
+	{sgemmAVX512Idxr1v1, sgemmAVX512Idxr1v2},
+	{sgemmAVX512Idxr2v1, sgemmAVX512Idxr2v2},
+	{sgemmAVX512Idxr3v1, sgemmAVX512Idxr3v2},
+	{sgemmAVX512Idxr4v1, sgemmAVX512Idxr4v2},
+	{sgemmAVX512Idxr5v1, sgemmAVX512Idxr5v2},
+	{sgemmAVX512Idxr6v1, sgemmAVX512Idxr6v2},
+	{sgemmAVX512Idxr7v1, sgemmAVX512Idxr7v2},
+	{sgemmAVX512Idxr8v1, sgemmAVX512Idxr8v2},
+	{sgemmAVX512Idxr9v1, sgemmAVX512Idxr9v2},
+	{sgemmAVX512Idxr10v1, sgemmAVX512Idxr10v2},
+	{sgemmAVX512Idxr11v1, sgemmAVX512Idxr11v2},
+	{sgemmAVX512Idxr12v1, sgemmAVX512Idxr12v2},
+}
+
 //go:noescape
 func sgemmPackAVX512(dst, src *float32, lds, rows, cols, width int)
 

@@ -102,8 +102,20 @@ var (
 
 func kernelName(s isa, mr, nv int) string { return fmt.Sprintf("sgemm%sr%dv%d", s.name, mr, nv) }
 
-// kernel writes one micro-kernel computing an mr × (nv*lanes) tile.
-func kernel(w *writer, s isa, mr, nv int) {
+// idxKernelName names the indexed variant of a kernel (see kernel).
+func idxKernelName(s isa, mr, nv int) string { return fmt.Sprintf("sgemm%sIdxr%dv%d", s.name, mr, nv) }
+
+// idxKernelSig is kernelSig with B's row stride replaced by a table of
+// row offsets (in floats, int32).
+const idxKernelSig = "k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int"
+
+// kernel writes one micro-kernel computing an mr × (nv*lanes) tile. The
+// indexed variant (idx) reads row l of B at b + boff[l]*4 bytes instead of
+// b + l*bks*4, so that a convolution can multiply by a patch matrix that
+// is never built: its rows are the input plane shifted by each kernel
+// offset (see runtime/conv_padded.go). The table pointer takes bks's slot
+// in the frame.
+func kernel(w *writer, s isa, mr, nv int, idx bool) {
 	v := func(n int) string { return fmt.Sprintf("%s%d", s.reg, n) }
 	// Registers: the two broadcast registers are the last two, the B
 	// vectors the nv before them, accumulators from 0 up.
@@ -119,9 +131,12 @@ func kernel(w *writer, s isa, mr, nv int) {
 	}
 	acc := func(set, i, j int) int { return set*nacc + i*nv + j }
 	groups := (mr + 3) / 4
-	name := kernelName(s, mr, nv)
+	name, sig := kernelName(s, mr, nv), kernelSig
+	if idx {
+		name, sig = idxKernelName(s, mr, nv), idxKernelSig
+	}
 
-	w.p("// func %s(%s)", name, kernelSig)
+	w.p("// func %s(%s)", name, sig)
 	w.p("TEXT ·%s(SB), NOSPLIT, $0-%d", name, argSize)
 	if s.masked {
 		w.i("MOVQ mask+%d(FP), DX", offMask)
@@ -156,8 +171,12 @@ func kernel(w *writer, s isa, mr, nv int) {
 	w.i("MOVQ aks+%d(FP), DX", offAKS)
 	w.i("SHLQ $2, DX")
 	w.i("MOVQ b+%d(FP), BX", offB)
-	w.i("MOVQ bks+%d(FP), SI", offBKS)
-	w.i("SHLQ $2, SI")
+	if idx {
+		w.i("MOVQ boff+%d(FP), SI", offBKS)
+	} else {
+		w.i("MOVQ bks+%d(FP), SI", offBKS)
+		w.i("SHLQ $2, SI")
+	}
 	for n := range sets * nacc {
 		w.i("%s %s, %s, %s", s.zero, v(n), v(n), v(n))
 	}
@@ -168,9 +187,14 @@ func kernel(w *writer, s isa, mr, nv int) {
 	w.i("JEQ tail")
 
 	step := func(set, u int) {
+		bAddr := "(BX)"
+		if idx {
+			w.i("MOVLQSX (SI), DI")
+			bAddr = "(BX)(DI*4)"
+		}
 		for j := range nv {
 			if s.masked {
-				w.i("VMOVUPS.Z %d(BX), K%d, %s", j*s.lanes*4, j+1, v(breg(j)))
+				w.i("VMOVUPS.Z %d%s, K%d, %s", j*s.lanes*4, bAddr, j+1, v(breg(j)))
 			} else {
 				w.i("VMOVUPS %d(BX), %s", j*s.lanes*4, v(breg(j)))
 			}
@@ -185,7 +209,11 @@ func kernel(w *writer, s isa, mr, nv int) {
 		for g := range groups {
 			w.i("ADDQ DX, %s", groupRegs[g])
 		}
-		w.i("ADDQ SI, BX")
+		if idx {
+			w.i("ADDQ $4, SI")
+		} else {
+			w.i("ADDQ SI, BX")
+		}
 	}
 	w.p("loop4:")
 	for u := range 4 {
@@ -476,12 +504,17 @@ func genAsm() []byte {
 	w.WriteString(asmHeader)
 	for mr := 1; mr <= avx512MR; mr++ {
 		for nv := 1; nv <= avx512NV; nv++ {
-			kernel(&w, isa512, mr, nv)
+			kernel(&w, isa512, mr, nv, false)
+		}
+	}
+	for mr := 1; mr <= avx512MR; mr++ {
+		for nv := 1; nv <= avx512NV; nv++ {
+			kernel(&w, isa512, mr, nv, true)
 		}
 	}
 	for mr := 1; mr <= avx2MR; mr++ {
 		for nv := 1; nv <= avx2NV; nv++ {
-			kernel(&w, isa256, mr, nv)
+			kernel(&w, isa256, mr, nv, false)
 		}
 	}
 	packPanels(&w)
@@ -532,6 +565,28 @@ func genGo() []byte {
 		w.p("}")
 		w.p("")
 	}
+	w.p("// asmIdxKernel is the signature of the indexed kernels.")
+	w.p("type asmIdxKernel func(%s)", idxKernelSig)
+	w.p("")
+	var idxNames [][]string
+	for mr := 1; mr <= avx512MR; mr++ {
+		var row []string
+		for nv := 1; nv <= avx512NV; nv++ {
+			n := idxKernelName(isa512, mr, nv)
+			row = append(row, n)
+			w.p("//go:noescape")
+			w.p("func %s(%s)", n, idxKernelSig)
+			w.p("")
+		}
+		idxNames = append(idxNames, row)
+	}
+	w.p("// kernelsAVX512Idx[mr-1][nv-1] is the indexed kernel of that tile.")
+	w.p("var kernelsAVX512Idx = [%d][%d]asmIdxKernel{", avx512MR, avx512NV)
+	for _, row := range idxNames {
+		w.p("{%s},", strings.Join(row, ", "))
+	}
+	w.p("}")
+	w.p("")
 	w.p("//go:noescape")
 	w.p("func sgemmPackAVX512(dst, src *float32, lds, rows, cols, width int)")
 	w.p("")
