@@ -62,3 +62,35 @@ func hasIdxTile() bool { return sgemmImpl == &sgemmAVX512Variant }
 func tileIdx(kc int, a []float32, ao, ars, aks int, b []float32, bo int, boff []int32, c []float32, co, ldc, mr, nr int) {
 	kernelsAVX512Idx[mr-1][(nr-1)>>4](kc, &a[ao], ars, aks, &b[bo], &boff[0], &c[co], ldc, nr, 1<<nr-1, 1, 0, 0)
 }
+
+// convRowsT is Conv's product for one sample with the output channels
+// along the vectors: yT [P, M] = patches × wT, with A the planes src read
+// in place (column l of the patch matrix at offset off[l], output
+// positions adjacent) and B = wT [K, M], then yT transposed into y [M, P]
+// (16×16 blocks in registers). For M a multiple of 16 every lane computes
+// an output, where the [M, P] form wastes the lanes past each row's OW.
+func convRowsT(g *ConvGeom, p *padPlan, m, k int, wT, src []float32, off []int32, yT, y []float32) {
+	pos := g.OH * g.OW
+	tiles := ceilDiv(g.OW, avx512MR)
+	for oh := range g.OH {
+		for t := range tiles {
+			i0, i1 := t*g.OW/tiles, (t+1)*g.OW/tiles
+			for j0 := 0; j0 < m; j0 += avx512NR {
+				nr := min(avx512NR, m-j0)
+				kernelsAVX512IdxA[i1-i0-1][(nr-1)>>4](k, &src[oh*p.wp+i0], 1, &off[0], &wT[j0], m,
+					&yT[(oh*g.OW+i0)*m+j0], m, nr, 1<<nr-1, 1, 0, 0)
+			}
+		}
+	}
+	p16 := pos &^ 15
+	for p0 := 0; p0 < p16; p0 += 16 {
+		for m0 := 0; m0 < m; m0 += 16 {
+			sgemmTranspose16AVX512(&y[m0*pos+p0], pos, &yT[p0*m+m0], m)
+		}
+	}
+	for q := p16; q < pos; q++ {
+		for o := range m {
+			y[o*pos+q] = yT[q*m+o]
+		}
+	}
+}

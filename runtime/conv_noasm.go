@@ -11,3 +11,7 @@ func hasIdxTile() bool { return false }
 func tileIdx(kc int, a []float32, ao, ars, aks int, b []float32, bo int, boff []int32, c []float32, co, ldc, mr, nr int) {
 	panic("runtime: no indexed GEMM kernel on this platform")
 }
+
+func convRowsT(g *ConvGeom, p *padPlan, m, k int, wT, src []float32, off []int32, yT, y []float32) {
+	panic("runtime: no indexed GEMM kernel on this platform")
+}

@@ -88,17 +88,19 @@ func (p *padPlan) patchRows(g *ConvGeom, src []float32, stride int, col []float3
 	}
 }
 
-// ConvScratchLen is the scratch Conv needs for geometry g (any number of
-// samples).
-func ConvScratchLen(g ConvGeom) int {
+// ConvScratchLen is the scratch Conv needs for geometry g and m output
+// channels (any number of samples).
+func ConvScratchLen(g ConvGeom, m int) int {
 	p := planPadded(&g)
 	kk := g.KD * g.KH * g.KW
+	k := g.C * kk
 	if !p.ok {
-		return g.C * kk * g.OD * g.OH * g.OW
+		return k * g.OD * g.OH * g.OW
 	}
-	// Padded planes, the patch matrix (or, as int32, the row offsets of
-	// the indexed kernel: the size must not depend on the CPU).
-	return p.padLen(g.C) + g.C*kk*p.l + colSlack
+	// Padded planes, then the patch matrix or, for the indexed kernels,
+	// the row offsets (int32), wT and yT of convRowsT: the size must not
+	// depend on the CPU.
+	return p.padLen(g.C) + max(k*p.l+colSlack, k+k*m+g.OH*g.OW*m)
 }
 
 // rowOffsets fills off (as int32 in float32 scratch) with the offset of
@@ -115,10 +117,10 @@ func (p *padPlan) rowOffsets(g *ConvGeom, stride int, scratch []float32) []int32
 
 // Conv sets y [n, M, OD, OH, OW] (M = m) to the convolution of the n
 // samples x [n, C, D, H, W] with the filter w [M, C/group, KD, KH, KW],
-// serially, using scratch (at least ConvScratchLen(g) floats). Each
+// serially, using scratch (at least ConvScratchLen(g, m) floats). Each
 // product sums over the filter in the order (c, kd, kh, kw).
 func Conv(g ConvGeom, m, group int, w, x, y, scratch []float32, n int) {
-	if need := ConvScratchLen(g); len(scratch) < need {
+	if need := ConvScratchLen(g, m); len(scratch) < need {
 		panic(fmt.Sprintf("runtime.Conv: scratch of %d floats, need %d", len(scratch), need))
 	}
 	if n <= 0 {
@@ -141,7 +143,28 @@ func Conv(g ConvGeom, m, group int, w, x, y, scratch []float32, n int) {
 	xpad := scratch[:p.padLen(g.C)]
 	clear(xpad)
 	stride := p.planeStride(&g)
-	if hasIdxTile() && g.C*kk <= 1<<20 {
+	if hasIdxTile() && group == 1 && m%16 == 0 {
+		k := g.C * kk
+		rest := scratch[len(xpad):]
+		off := p.rowOffsets(&g, stride, rest)
+		wT := rest[k : k+k*m]
+		yT := rest[k+k*m : k+k*m+pos*m]
+		for l := range k {
+			for o := range m {
+				wT[l*m+o] = w[o*k+l]
+			}
+		}
+		for b := range n {
+			src := x[b*in : (b+1)*in]
+			if !p.inPlace {
+				p.pad(&g, src, xpad)
+				src = xpad
+			}
+			convRowsT(&g, &p, m, k, wT, src, off, yT, y[b*m*pos:(b+1)*m*pos])
+		}
+		return
+	}
+	if hasIdxTile() {
 		off := p.rowOffsets(&g, stride, scratch[len(xpad):])
 		for b := range n {
 			src := x[b*in : (b+1)*in]
@@ -230,7 +253,7 @@ func transposeGeom(g *ConvGeom, c int) (ConvGeom, bool) {
 func ConvTransposeScratchLen(g ConvGeom, c, group int) int {
 	kk := g.KD * g.KH * g.KW
 	if t, ok := transposeGeom(&g, c); ok {
-		return c*g.C/group*kk + ConvScratchLen(t)
+		return c*g.C/group*kk + ConvScratchLen(t, g.C)
 	}
 	return g.C * kk * g.OD * g.OH * g.OW
 }

@@ -49,12 +49,15 @@ func TestConvPadded(t *testing.T) {
 	convVariants(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(5, 6))
 		for gi, g := range paddedGeoms() {
-			for _, group := range []int{1, 2} {
+			// 16 and 32 output channels take the channels-along-vectors
+			// path of the AVX-512 kernels.
+			for _, gm := range [][2]int{{1, 3}, {1, 16}, {1, 32}, {2, 4}} {
+				group, m := gm[0], gm[1]
 				if g.C%group != 0 {
 					continue
 				}
-				t.Run(fmt.Sprintf("geom%d/group%d", gi, group), func(t *testing.T) {
-					checkConv(t, r, g, group)
+				t.Run(fmt.Sprintf("geom%d/group%d/m%d", gi, group, m), func(t *testing.T) {
+					checkConv(t, r, g, group, m)
 				})
 			}
 		}
@@ -69,12 +72,8 @@ func nanScratch(n int) []float32 {
 	return s
 }
 
-func checkConv(t *testing.T, r *rand.Rand, g ConvGeom, group int) {
+func checkConv(t *testing.T, r *rand.Rand, g ConvGeom, group, m int) {
 	const n = 3
-	m := 2 * group
-	if group == 1 {
-		m = 3
-	}
 	cg, mg := g.C/group, m/group
 	kk, in, pos := g.KD*g.KH*g.KW, g.C*g.D*g.H*g.W, g.OD*g.OH*g.OW
 	x, w := convRand(r, n*in), convRand(r, m*cg*kk)
@@ -103,7 +102,7 @@ func checkConv(t *testing.T, r *rand.Rand, g ConvGeom, group int) {
 	}
 
 	got := nanScratch(n * m * pos)
-	Conv(g, m, group, w, x, got, nanScratch(ConvScratchLen(g)), n)
+	Conv(g, m, group, w, x, got, nanScratch(ConvScratchLen(g, m)), n)
 	for i, want := range y {
 		if !closeEnough(got[i], want) {
 			t.Fatalf("Conv: y[%d] = %v, want %v", i, got[i], want)
@@ -161,7 +160,7 @@ func TestConvScratchTooSmall(t *testing.T) {
 func TestConvNoAlloc(t *testing.T) {
 	g := paddedGeoms()[1]
 	x, w, y := make([]float32, 2*6*196), make([]float32, 16*150), make([]float32, 2*1600)
-	s := make([]float32, ConvScratchLen(g))
+	s := make([]float32, ConvScratchLen(g, 16))
 	if a := testing.AllocsPerRun(10, func() { Conv(g, 16, 1, w, x, y, s, 2) }); a != 0 {
 		t.Errorf("Conv allocates %v times per call", a)
 	}

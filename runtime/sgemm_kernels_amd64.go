@@ -240,6 +240,97 @@ var kernelsAVX512Idx = [12][2]asmIdxKernel{
 	{sgemmAVX512Idxr12v1, sgemmAVX512Idxr12v2},
 }
 
+// asmIdxAKernel is the signature of the kernels with indexed A.
+type asmIdxAKernel func(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr1v1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr1v2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr2v1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr2v2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr3v1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr3v2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr4v1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr4v2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr5v1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr5v2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr6v1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr6v2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr7v1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr7v2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr8v1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr8v2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr9v1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr9v2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr10v1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr10v2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr11v1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr11v2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr12v1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr12v2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+// kernelsAVX512IdxA[mr-1][nv-1] is the kernel of that tile with indexed A.
+var kernelsAVX512IdxA = [12][2]asmIdxAKernel{
+	{sgemmAVX512IdxAr1v1, sgemmAVX512IdxAr1v2},
+	{sgemmAVX512IdxAr2v1, sgemmAVX512IdxAr2v2},
+	{sgemmAVX512IdxAr3v1, sgemmAVX512IdxAr3v2},
+	{sgemmAVX512IdxAr4v1, sgemmAVX512IdxAr4v2},
+	{sgemmAVX512IdxAr5v1, sgemmAVX512IdxAr5v2},
+	{sgemmAVX512IdxAr6v1, sgemmAVX512IdxAr6v2},
+	{sgemmAVX512IdxAr7v1, sgemmAVX512IdxAr7v2},
+	{sgemmAVX512IdxAr8v1, sgemmAVX512IdxAr8v2},
+	{sgemmAVX512IdxAr9v1, sgemmAVX512IdxAr9v2},
+	{sgemmAVX512IdxAr10v1, sgemmAVX512IdxAr10v2},
+	{sgemmAVX512IdxAr11v1, sgemmAVX512IdxAr11v2},
+	{sgemmAVX512IdxAr12v1, sgemmAVX512IdxAr12v2},
+}
+
 //go:noescape
 func sgemmPackAVX512(dst, src *float32, lds, rows, cols, width int)
 

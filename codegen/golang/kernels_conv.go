@@ -318,7 +318,7 @@ const perSampleConvMAC = 1 << 21
 // the chunk, so that it stays in cache; chunks are disjoint).
 func (k *kernel) emitConvPerSample(d convDims, geom jen.Code, win *ir.Window) {
 	cg := d.c / d.group
-	s := int64(runtime.ConvScratchLen(geomOf(win, d.c)))
+	s := int64(runtime.ConvScratchLen(geomOf(win, d.c), int(d.m)))
 	k.rows, k.work = d.batch, d.batch.mul(constMono(d.m*cg*d.kk*d.p))
 	k.tmpSizes = append(k.tmpSizes, d.batch.mul(constMono(s)))
 	k.body = append(k.body, jen.Id("g").Op(":=").Add(geom),

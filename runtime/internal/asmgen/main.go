@@ -102,20 +102,38 @@ var (
 
 func kernelName(s isa, mr, nv int) string { return fmt.Sprintf("sgemm%sr%dv%d", s.name, mr, nv) }
 
-// idxKernelName names the indexed variant of a kernel (see kernel).
+// kmode selects how a kernel addresses its operands.
+type kmode int
+
+const (
+	plain kmode = iota // A and B through strides
+	idxB               // row l of B at b + boff[l] (a table), not b + l*bks
+	idxA               // column l of A at a + aoff[l] (a table), rows adjacent
+)
+
+// idxKernelName names the indexed variants of a kernel (see kernel).
 func idxKernelName(s isa, mr, nv int) string { return fmt.Sprintf("sgemm%sIdxr%dv%d", s.name, mr, nv) }
+
+func idxAKernelName(s isa, mr, nv int) string {
+	return fmt.Sprintf("sgemm%sIdxAr%dv%d", s.name, mr, nv)
+}
 
 // idxKernelSig is kernelSig with B's row stride replaced by a table of
 // row offsets (in floats, int32).
 const idxKernelSig = "k int, a *float32, ars, aks int, b *float32, boff *int32, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int"
 
+// idxAKernelSig is kernelSig with A's column stride replaced by a table
+// of column offsets; A's rows are adjacent (ars is not read).
+const idxAKernelSig = "k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int"
+
 // kernel writes one micro-kernel computing an mr × (nv*lanes) tile. The
-// indexed variant (idx) reads row l of B at b + boff[l]*4 bytes instead of
-// b + l*bks*4, so that a convolution can multiply by a patch matrix that
-// is never built: its rows are the input plane shifted by each kernel
-// offset (see runtime/conv_padded.go). The table pointer takes bks's slot
+// indexed variants read row l of B at b + boff[l]*4 bytes instead of
+// b + l*bks*4 (idxB), or element (i, l) of A at a + (aoff[l] + i)*4 bytes
+// (idxA), so that a convolution can multiply by a patch matrix that is
+// never built: its rows are the input plane shifted by each kernel offset
+// (see runtime/conv_padded.go). The table pointer takes the stride's slot
 // in the frame.
-func kernel(w *writer, s isa, mr, nv int, idx bool) {
+func kernel(w *writer, s isa, mr, nv int, mode kmode) {
 	v := func(n int) string { return fmt.Sprintf("%s%d", s.reg, n) }
 	// Registers: the two broadcast registers are the last two, the B
 	// vectors the nv before them, accumulators from 0 up.
@@ -132,8 +150,11 @@ func kernel(w *writer, s isa, mr, nv int, idx bool) {
 	acc := func(set, i, j int) int { return set*nacc + i*nv + j }
 	groups := (mr + 3) / 4
 	name, sig := kernelName(s, mr, nv), kernelSig
-	if idx {
+	switch mode {
+	case idxB:
 		name, sig = idxKernelName(s, mr, nv), idxKernelSig
+	case idxA:
+		name, sig = idxAKernelName(s, mr, nv), idxAKernelSig
 	}
 
 	w.p("// func %s(%s)", name, sig)
@@ -168,10 +189,14 @@ func kernel(w *writer, s isa, mr, nv int, idx bool) {
 	for g := 1; g < groups; g++ {
 		w.i("LEAQ (%s)(R8*4), %s", groupRegs[g-1], groupRegs[g])
 	}
-	w.i("MOVQ aks+%d(FP), DX", offAKS)
-	w.i("SHLQ $2, DX")
+	if mode == idxA {
+		w.i("MOVQ aoff+%d(FP), DX", offAKS)
+	} else {
+		w.i("MOVQ aks+%d(FP), DX", offAKS)
+		w.i("SHLQ $2, DX")
+	}
 	w.i("MOVQ b+%d(FP), BX", offB)
-	if idx {
+	if mode == idxB {
 		w.i("MOVQ boff+%d(FP), SI", offBKS)
 	} else {
 		w.i("MOVQ bks+%d(FP), SI", offBKS)
@@ -188,9 +213,12 @@ func kernel(w *writer, s isa, mr, nv int, idx bool) {
 
 	step := func(set, u int) {
 		bAddr := "(BX)"
-		if idx {
+		switch mode {
+		case idxB:
 			w.i("MOVLQSX (SI), DI")
 			bAddr = "(BX)(DI*4)"
+		case idxA:
+			w.i("MOVLQSX (DX), DI")
 		}
 		for j := range nv {
 			if s.masked {
@@ -201,15 +229,23 @@ func kernel(w *writer, s isa, mr, nv int, idx bool) {
 		}
 		for i := range mr {
 			r := v(bc[(i+u)%2])
-			w.i("VBROADCASTSS %s, %s", rowAddr(groupRegs, i, 0), r)
+			if mode == idxA {
+				w.i("VBROADCASTSS %d(AX)(DI*4), %s", 4*i, r)
+			} else {
+				w.i("VBROADCASTSS %s, %s", rowAddr(groupRegs, i, 0), r)
+			}
 			for j := range nv {
 				w.i("VFMADD231PS %s, %s, %s", v(breg(j)), r, v(acc(set, i, j)))
 			}
 		}
-		for g := range groups {
-			w.i("ADDQ DX, %s", groupRegs[g])
+		if mode == idxA {
+			w.i("ADDQ $4, DX")
+		} else {
+			for g := range groups {
+				w.i("ADDQ DX, %s", groupRegs[g])
+			}
 		}
-		if idx {
+		if mode == idxB {
 			w.i("ADDQ $4, SI")
 		} else {
 			w.i("ADDQ SI, BX")
@@ -504,17 +540,19 @@ func genAsm() []byte {
 	w.WriteString(asmHeader)
 	for mr := 1; mr <= avx512MR; mr++ {
 		for nv := 1; nv <= avx512NV; nv++ {
-			kernel(&w, isa512, mr, nv, false)
+			kernel(&w, isa512, mr, nv, plain)
 		}
 	}
-	for mr := 1; mr <= avx512MR; mr++ {
-		for nv := 1; nv <= avx512NV; nv++ {
-			kernel(&w, isa512, mr, nv, true)
+	for _, mode := range []kmode{idxB, idxA} {
+		for mr := 1; mr <= avx512MR; mr++ {
+			for nv := 1; nv <= avx512NV; nv++ {
+				kernel(&w, isa512, mr, nv, mode)
+			}
 		}
 	}
 	for mr := 1; mr <= avx2MR; mr++ {
 		for nv := 1; nv <= avx2NV; nv++ {
-			kernel(&w, isa256, mr, nv, false)
+			kernel(&w, isa256, mr, nv, plain)
 		}
 	}
 	packPanels(&w)
@@ -582,6 +620,28 @@ func genGo() []byte {
 	}
 	w.p("// kernelsAVX512Idx[mr-1][nv-1] is the indexed kernel of that tile.")
 	w.p("var kernelsAVX512Idx = [%d][%d]asmIdxKernel{", avx512MR, avx512NV)
+	for _, row := range idxNames {
+		w.p("{%s},", strings.Join(row, ", "))
+	}
+	w.p("}")
+	w.p("")
+	w.p("// asmIdxAKernel is the signature of the kernels with indexed A.")
+	w.p("type asmIdxAKernel func(%s)", idxAKernelSig)
+	w.p("")
+	idxNames = nil
+	for mr := 1; mr <= avx512MR; mr++ {
+		var row []string
+		for nv := 1; nv <= avx512NV; nv++ {
+			n := idxAKernelName(isa512, mr, nv)
+			row = append(row, n)
+			w.p("//go:noescape")
+			w.p("func %s(%s)", n, idxAKernelSig)
+			w.p("")
+		}
+		idxNames = append(idxNames, row)
+	}
+	w.p("// kernelsAVX512IdxA[mr-1][nv-1] is the kernel of that tile with indexed A.")
+	w.p("var kernelsAVX512IdxA = [%d][%d]asmIdxAKernel{", avx512MR, avx512NV)
 	for _, row := range idxNames {
 		w.p("{%s},", strings.Join(row, ", "))
 	}
