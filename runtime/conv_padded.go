@@ -31,7 +31,13 @@ type padPlan struct {
 	inPlace bool // the input needs no padding: planes are read in place
 	hp, wp  int  // padded plane
 	l       int  // used length of one patch row: (OH-1)*Wp + OW
+	bh, lb  int  // output rows per band of the built patch matrix, its row length
 }
+
+// colCap bounds the patch matrix that Conv builds (where the indexed
+// kernels do not run) to bands of output rows of about 64 KB: it then
+// stays in cache, and the scratch of a large convolution stays small.
+const colCap = 16 << 10
 
 func planPadded(g *ConvGeom) padPlan {
 	if g.D != 1 || g.KD != 1 || g.OD != 1 || g.PadD0 != 0 || g.SH != 1 || g.SW != 1 ||
@@ -41,6 +47,8 @@ func planPadded(g *ConvGeom) padPlan {
 	p := padPlan{ok: true, hp: g.OH + (g.KH-1)*g.DH, wp: g.OW + (g.KW-1)*g.DW}
 	p.inPlace = g.PadH0 == 0 && g.PadW0 == 0 && p.wp == g.W && p.hp <= g.H
 	p.l = (g.OH-1)*p.wp + g.OW
+	p.bh = min(g.OH, max(1, colCap/(g.C*g.KH*g.KW*p.wp)))
+	p.lb = (p.bh-1)*p.wp + g.OW
 	return p
 }
 
@@ -77,14 +85,15 @@ func (p *padPlan) pad(g *ConvGeom, x, xpad []float32) {
 	}
 }
 
-// patchRows writes rows [r0, r1) of the padded-width patch matrix of the
-// planes src (channels stride apart) into col, rows l apart.
-func (p *padPlan) patchRows(g *ConvGeom, src []float32, stride int, col []float32, r0, r1 int) {
+// patchRows writes columns [start, start+n) of rows [r0, r1) of the
+// padded-width patch matrix of the planes src (channels stride apart) into
+// col, rows ld apart.
+func (p *padPlan) patchRows(g *ConvGeom, src []float32, stride int, col []float32, ld, r0, r1, start, n int) {
 	kk := g.KH * g.KW
 	for r := r0; r < r1; r++ {
 		c, k := r/kk, r%kk
-		off := c*stride + k/g.KW*g.DH*p.wp + k%g.KW*g.DW
-		copy(col[(r-r0)*p.l:][:p.l], src[off:off+p.l])
+		off := c*stride + k/g.KW*g.DH*p.wp + k%g.KW*g.DW + start
+		copy(col[(r-r0)*ld:][:n], src[off:off+n])
 	}
 }
 
@@ -100,7 +109,7 @@ func ConvScratchLen(g ConvGeom, m int) int {
 	// Padded planes, then the patch matrix or, for the indexed kernels,
 	// the row offsets (int32), wT and yT of convRowsT: the size must not
 	// depend on the CPU.
-	return p.padLen(g.C) + max(k*p.l+colSlack, k+k*m+g.OH*g.OW*m)
+	return p.padLen(g.C) + max(k*p.lb+colSlack, k+k*m+g.OH*g.OW*m)
 }
 
 // rowOffsets fills off (as int32 in float32 scratch) with the offset of
@@ -176,22 +185,26 @@ func Conv(g ConvGeom, m, group int, w, x, y, scratch []float32, n int) {
 		}
 		return
 	}
-	col := scratch[len(xpad):][:g.C*kk*p.l+colSlack]
-	clear(col[g.C*kk*p.l:])
+	col := scratch[len(xpad):][:g.C*kk*p.lb+colSlack]
+	clear(col[g.C*kk*p.lb:])
 	for b := range n {
 		src := x[b*in : (b+1)*in]
 		if !p.inPlace {
 			p.pad(&g, src, xpad)
 			src = xpad
 		}
-		p.patchRows(&g, src, stride, col, 0, g.C*kk)
-		convRows(&g, &p, mg, group, kg, w, col, y[b*m*pos:(b+1)*m*pos])
+		for oh0 := 0; oh0 < g.OH; oh0 += p.bh {
+			oh1 := min(g.OH, oh0+p.bh)
+			p.patchRows(&g, src, stride, col, p.lb, 0, g.C*kk, oh0*p.wp, (oh1-oh0-1)*p.wp+g.OW)
+			convRows(&g, &p, mg, group, kg, w, col, oh0, oh1, y[b*m*pos:(b+1)*m*pos])
+		}
 	}
 }
 
-// convRows multiplies the filter by the padded-width patch matrix col, one
-// output row at a time, into one sample's output y [M, OH, OW].
-func convRows(g *ConvGeom, p *padPlan, mg, group, kg int, w, col, y []float32) {
+// convRows multiplies the filter by the band of the padded-width patch
+// matrix col (rows lb apart) that holds output rows [oh0, oh1), one output
+// row at a time, into one sample's output y [M, OH, OW].
+func convRows(g *ConvGeom, p *padPlan, mg, group, kg int, w, col []float32, oh0, oh1 int, y []float32) {
 	v := sgemmImpl
 	pos := g.OH * g.OW
 	// Even row tiles: 16 rows are two tiles of 8, not 12 and 4.
@@ -200,9 +213,9 @@ func convRows(g *ConvGeom, p *padPlan, mg, group, kg int, w, col, y []float32) {
 		for t := range tiles {
 			i0, i1 := t*mg/tiles, (t+1)*mg/tiles
 			ao := (gi*mg + i0) * kg
-			for oh := range g.OH {
+			for oh := oh0; oh < oh1; oh++ {
 				for j0 := 0; j0 < g.OW; j0 += v.nr {
-					v.tile(kg, w, ao, kg, 1, col, gi*kg*p.l+oh*p.wp+j0, p.l,
+					v.tile(kg, w, ao, kg, 1, col, gi*kg*p.lb+(oh-oh0)*p.wp+j0, p.lb,
 						y, (gi*mg+i0)*pos+oh*g.OW+j0, pos, i1-i0, min(v.nr, g.OW-j0), 1, 0, false)
 				}
 			}
@@ -385,7 +398,7 @@ func ConvFilterGrad(g ConvGeom, m int, x, dy, dw, scratch []float32, n, lo, hi i
 			p.pad(&g, src, xpad)
 			src = xpad
 		}
-		p.patchRows(&g, src, stride, col, lo, hi)
+		p.patchRows(&g, src, stride, col, p.l, lo, hi, 0, p.l)
 		d := dy[b*m*pos : (b+1)*m*pos]
 		if dy16 != nil {
 			copy(dy16, d)

@@ -139,7 +139,7 @@ func New(opts Options) *Model {
 		maxBatch: mb,
 		pool:     runtime.NewPool(opts.Workers),
 	}
-	arena := make([]float32, 122472*mb+1033003)
+	arena := make([]float32, 36072*mb+1033003)
 	m.arenaLen = len(arena)
 	m.w0 = make([]float32, 150)
 	m.w1 = make([]float32, 6)
@@ -347,7 +347,7 @@ func New(opts Options) *Model {
 		fn:  predictNode2,
 		in:  [][]float32{arena[1033003 : 784*mb+1033003], m.w0},
 		out: [][]float32{arena[784*mb+1033003 : 5488*mb+1033003]},
-		tmp: [][]float32{arena[14912*mb+1033003 : 38268*mb+1033003]},
+		tmp: [][]float32{arena[14912*mb+1033003 : 31868*mb+1033003]},
 	}
 	m.tasks[2] = task{
 		fn:  predictNode4,
@@ -368,7 +368,7 @@ func New(opts Options) *Model {
 		fn:  predictNode8,
 		in:  [][]float32{arena[5488*mb+1033003 : 6664*mb+1033003], m.w2},
 		out: [][]float32{arena[1033003 : 1600*mb+1033003]},
-		tmp: [][]float32{arena[14912*mb+1033003 : 35344*mb+1033003]},
+		tmp: [][]float32{arena[14912*mb+1033003 : 29044*mb+1033003]},
 	}
 	m.tasks[6] = task{
 		fn:  predictNode10,
@@ -436,7 +436,7 @@ func New(opts Options) *Model {
 		fn:  trainNode2,
 		in:  [][]float32{arena[1033003 : 784*mb+1033003], m.w0},
 		out: [][]float32{arena[784*mb+1033003 : 5488*mb+1033003]},
-		tmp: [][]float32{arena[5488*mb+1033003 : 28844*mb+1033003]},
+		tmp: [][]float32{arena[5488*mb+1033003 : 22444*mb+1033003]},
 	}
 	m.tasks[18] = task{
 		fn:  trainNode4,
@@ -457,7 +457,7 @@ func New(opts Options) *Model {
 		fn:  trainNode10,
 		in:  [][]float32{arena[10192*mb+1033003 : 11368*mb+1033003], m.w2},
 		out: [][]float32{arena[11368*mb+1033003 : 12968*mb+1033003]},
-		tmp: [][]float32{arena[12968*mb+1033003 : 33400*mb+1033003]},
+		tmp: [][]float32{arena[12968*mb+1033003 : 27100*mb+1033003]},
 	}
 	m.tasks[22] = task{
 		fn:  trainNode12,
@@ -591,7 +591,7 @@ func New(opts Options) *Model {
 		fn:  trainNode56,
 		in:  [][]float32{arena[12968*mb+1033003 : 14568*mb+1033003], m.w2},
 		out: [][]float32{arena[11368*mb+1033003 : 12544*mb+1033003]},
-		tmp: [][]float32{arena[15656*mb+1033003 : 122472*mb+1033003]},
+		tmp: [][]float32{arena[15656*mb+1033003 : 36072*mb+1033003]},
 	}
 	m.tasks[46] = task{
 		fn:  trainNode57,
@@ -1058,7 +1058,7 @@ func predictNode2(t *task, lo, hi int) {
 		SW:    1,
 		W:     28,
 	}
-	runtime.Conv(g, 6, 1, x1, x0[lo*784:], out[lo*4704:], tmp0[lo*23356:], hi-lo)
+	runtime.Conv(g, 6, 1, x1, x0[lo*784:], out[lo*4704:], tmp0[lo*16956:], hi-lo)
 }
 
 // predictNode4 computes %4 = reshape %3 {shape=<6,1,1>} : f32[6,1,1].
@@ -1144,7 +1144,7 @@ func predictNode8(t *task, lo, hi int) {
 		SW:    1,
 		W:     14,
 	}
-	runtime.Conv(g, 16, 1, x1, x0[lo*1176:], out[lo*1600:], tmp0[lo*20432:], hi-lo)
+	runtime.Conv(g, 16, 1, x1, x0[lo*1176:], out[lo*1600:], tmp0[lo*14132:], hi-lo)
 }
 
 // predictNode10 computes %10 = reshape %9 {shape=<16,1,1>} : f32[16,1,1].
@@ -1332,7 +1332,7 @@ func trainNode2(t *task, lo, hi int) {
 		SW:    1,
 		W:     28,
 	}
-	runtime.Conv(g, 6, 1, x1, x0[lo*784:], out[lo*4704:], tmp0[lo*23356:], hi-lo)
+	runtime.Conv(g, 6, 1, x1, x0[lo*784:], out[lo*4704:], tmp0[lo*16956:], hi-lo)
 }
 
 // trainNode4 computes %4 = reshape %3 {shape=<6,1,1>} : f32[6,1,1].
@@ -1423,7 +1423,7 @@ func trainNode10(t *task, lo, hi int) {
 		SW:    1,
 		W:     14,
 	}
-	runtime.Conv(g, 16, 1, x1, x0[lo*1176:], out[lo*1600:], tmp0[lo*20432:], hi-lo)
+	runtime.Conv(g, 16, 1, x1, x0[lo*1176:], out[lo*1600:], tmp0[lo*14132:], hi-lo)
 }
 
 // trainNode12 computes %12 = reshape %11 {shape=<16,1,1>} : f32[16,1,1].
@@ -1831,7 +1831,7 @@ func trainNode56(t *task, lo, hi int) {
 		SW:    1,
 		W:     14,
 	}
-	runtime.ConvTranspose(g, 16, 1, x1, x0[lo*1600:], out[lo*1176:], tmp0[lo*106816:], hi-lo)
+	runtime.ConvTranspose(g, 16, 1, x1, x0[lo*1600:], out[lo*1176:], tmp0[lo*20416:], hi-lo)
 }
 
 // trainNode57 computes %57 = max_pool_grad %6, %56 {kernel_shape=[2, 2], pads=[0, 0, 0, 0], strides=[2, 2]} : f32[N,6,28,28].
