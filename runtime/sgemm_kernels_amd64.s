@@ -21,6 +21,12 @@
 // stride and R9 = 3*row stride. Tiles with fewer than 8 accumulators keep up
 // to 4 independent sets over k (the FMA latency would bound them otherwise)
 // and add them before the store. The loop is unrolled 4 times.
+//
+// The AVX-512 kernels also come in two indexed forms for convolutions
+// (runtime/conv_padded.go): sgemmAVX512Idx* read row l of B at
+// b + boff[l]*4 (boff, an int32 table, takes bks's slot), and
+// sgemmAVX512IdxA* read A(i, l) at a + (aoff[l] + i)*4 (aoff takes aks's
+// slot; rows of A are adjacent). The offset of step l is loaded into DI.
 
 #include "textflag.h"
 

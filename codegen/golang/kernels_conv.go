@@ -13,8 +13,12 @@ import (
 // one row). A convolution whose per-sample product is small (below
 // perSampleConvMAC, as in LeNet) runs sample by sample, the pool splitting
 // the batch (conv, conv_transpose) or the rows of the patch matrix
-// (conv_filter_grad): each sample's im2col matrix is built and multiplied
-// while in cache, and no layout swap is needed. A larger one is a batched
+// (conv_filter_grad), through runtime.Conv, ConvTranspose and
+// ConvFilterGrad: each sample is multiplied while in cache (stride-1
+// convolutions without building an im2col matrix, see
+// runtime/conv_padded.go), and no layout swap is needed; the scratch of a
+// chunk is its first sample's (or row's) slice of a tmp buffer, reused for
+// the whole chunk. A larger one is a batched
 // GEMM: the patches of every sample go side by side into one im2col
 // matrix, [C·k, n·P] for P output positions, so that each group is one
 // runtime.Sgemm (which splits it over the pool); layout changes between
