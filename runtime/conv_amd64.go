@@ -94,3 +94,30 @@ func convRowsT(g *ConvGeom, p *padPlan, m, k int, wT, src []float32, off []int32
 		}
 	}
 }
+
+// filterGradIdx adds one sample's contribution to rows [lo, hi) of dwT
+// [C·KH·KW, M] (rows from lo; set instead of added when first):
+// dwT[r, o] += sum over output positions q of patch(r, q) · dyTu[q, o],
+// with the patch matrix read in place in the planes src: the rows of one
+// (c, kh) are adjacent in the plane (unit width dilation), and position q
+// is at aoff[q], so each run of rows within a (c, kh) is one indexed-A
+// tile over the unpadded positions.
+func filterGradIdx(g *ConvGeom, p *padPlan, m, mp, stride int, src, dyTu []float32, aoff []int32, dwT []float32, lo, hi int, first bool) {
+	kk, pos := g.KH*g.KW, g.OH*g.OW
+	beta, accum := float32(1), 1
+	if first {
+		beta, accum = 0, 0
+	}
+	for r := lo; r < hi; {
+		c, k := r/kk, r%kk
+		kw0 := k % g.KW
+		rows := min(g.KW-kw0, hi-r)
+		base := c*stride + k/g.KW*g.DH*p.wp + kw0
+		for j0 := 0; j0 < m; j0 += avx512NR {
+			nr := min(avx512NR, m-j0)
+			kernelsAVX512IdxA[rows-1][(nr-1)>>4](pos, &src[base], 1, &aoff[0], &dyTu[j0], mp,
+				&dwT[(r-lo)*m+j0], m, nr, 1<<nr-1, 1, beta, accum)
+		}
+		r += rows
+	}
+}

@@ -15,3 +15,7 @@ func tileIdx(kc int, a []float32, ao, ars, aks int, b []float32, bo int, boff []
 func convRowsT(g *ConvGeom, p *padPlan, m, k int, wT, src []float32, off []int32, yT, y []float32) {
 	panic("runtime: no indexed GEMM kernel on this platform")
 }
+
+func filterGradIdx(g *ConvGeom, p *padPlan, m, mp, stride int, src, dyTu []float32, aoff []int32, dwT []float32, lo, hi int, first bool) {
+	panic("runtime: no indexed GEMM kernel on this platform")
+}

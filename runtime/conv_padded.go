@@ -368,8 +368,7 @@ func ConvFilterGrad(g ConvGeom, m int, x, dy, dw, scratch []float32, n, lo, hi i
 	// dy [M, P] of a sample is transposed by the variant's packing
 	// routine (16×16 blocks in registers on AVX-512) into dyTu [P, Mp],
 	// Mp = M rounded up to 16 (dy's rows copied first into dy16 with zero
-	// rows below M, when M is not a multiple of 16), then spread to the
-	// padded width in dyT [L, Mp], one copy per output row.
+	// rows below M, when M is not a multiple of 16).
 	mp := roundUp16(m)
 	take := func(k int) []float32 {
 		b := scratch[:k]
@@ -384,38 +383,62 @@ func ConvFilterGrad(g ConvGeom, m int, x, dy, dw, scratch []float32, n, lo, hi i
 		clear(dy16[m*pos:])
 	}
 	dyTu := take(pos * mp)
-	dyT := take(p.l * mp)
-	clear(dyT)
 	rows := hi - lo
-	col := take(rows * p.l)
-	dwT := take(rows * m)
 	stride := p.planeStride(&g)
-	v := sgemmImpl
-	tiles := ceilDiv(rows, v.mr)
-	for b := range n {
+	// transposeDy fills dyTu with sample b's dy and returns the planes of
+	// its x.
+	transposeDy := func(b int) []float32 {
 		src := x[b*in : (b+1)*in]
 		if !p.inPlace {
 			p.pad(&g, src, xpad)
 			src = xpad
 		}
-		p.patchRows(&g, src, stride, col, p.l, lo, hi, 0, p.l)
 		d := dy[b*m*pos : (b+1)*m*pos]
 		if dy16 != nil {
 			copy(dy16, d)
 			d = dy16
 		}
-		v.packT(dyTu, d, 0, pos, pos, mp, mp)
-		for oh := range g.OH {
-			copy(dyT[oh*p.wp*mp:][:g.OW*mp], dyTu[oh*g.OW*mp:])
+		sgemmImpl.packT(dyTu, d, 0, pos, pos, mp, mp)
+		return src
+	}
+	var dwT []float32
+	if hasIdxTile() && g.DW == 1 && g.KW <= 12 {
+		// The patch matrix is read in place (filterGradIdx): position q
+		// of the output is at aoff[q] in the padded-width planes.
+		aoff := unsafe.Slice((*int32)(unsafe.Pointer(&take(pos)[0])), pos)
+		for q := range aoff {
+			aoff[q] = int32(q/g.OW*p.wp + q%g.OW)
 		}
-		beta, accum := float32(0), false
-		if b > 0 {
-			beta, accum = 1, true
+		dwT = take(rows * m)
+		for b := range n {
+			src := transposeDy(b)
+			filterGradIdx(&g, &p, m, mp, stride, src, dyTu, aoff, dwT, lo, hi, b == 0)
 		}
-		for t := range tiles {
-			i0, i1 := t*rows/tiles, (t+1)*rows/tiles
-			for j0 := 0; j0 < m; j0 += v.nr {
-				v.tile(p.l, col, i0*p.l, p.l, 1, dyT, j0, mp, dwT, i0*m+j0, m, i1-i0, min(v.nr, m-j0), 1, beta, accum)
+	} else {
+		// dyTu spread to the padded width in dyT [L, Mp] (zero at the
+		// positions never stored), the patch rows copied whole into col,
+		// and dwT = col·dyT.
+		dyT := take(p.l * mp)
+		clear(dyT)
+		col := take(rows * p.l)
+		dwT = take(rows * m)
+		v := sgemmImpl
+		tiles := ceilDiv(rows, v.mr)
+		for b := range n {
+			src := transposeDy(b)
+			p.patchRows(&g, src, stride, col, p.l, lo, hi, 0, p.l)
+			for oh := range g.OH {
+				copy(dyT[oh*p.wp*mp:][:g.OW*mp], dyTu[oh*g.OW*mp:])
+			}
+			beta, accum := float32(0), false
+			if b > 0 {
+				beta, accum = 1, true
+			}
+			for t := range tiles {
+				i0, i1 := t*rows/tiles, (t+1)*rows/tiles
+				for j0 := 0; j0 < m; j0 += v.nr {
+					v.tile(p.l, col, i0*p.l, p.l, 1, dyT, j0, mp, dwT, i0*m+j0, m, i1-i0, min(v.nr, m-j0), 1, beta, accum)
+				}
 			}
 		}
 	}

@@ -164,4 +164,9 @@ func TestConvNoAlloc(t *testing.T) {
 	if a := testing.AllocsPerRun(10, func() { Conv(g, 16, 1, w, x, y, s, 2) }); a != 0 {
 		t.Errorf("Conv allocates %v times per call", a)
 	}
+	dw := make([]float32, 16*150)
+	fs := make([]float32, 150*ConvFilterGradScratchLen(g, 16))
+	if a := testing.AllocsPerRun(10, func() { ConvFilterGrad(g, 16, x, y, dw, fs, 2, 0, 150) }); a != 0 {
+		t.Errorf("ConvFilterGrad allocates %v times per call", a)
+	}
 }
