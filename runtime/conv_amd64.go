@@ -73,11 +73,16 @@ func convRowsT(g *ConvGeom, p *padPlan, m, k int, wT, src []float32, off []int32
 	pos := g.OH * g.OW
 	tiles := ceilDiv(g.OW, avx512MR)
 	for oh := range g.OH {
+		k0, k1 := tapRange(g, g.C, oh) // wT and off are in that order
+		if k0 >= k1 {
+			clear(yT[oh*g.OW*m : (oh+1)*g.OW*m])
+			continue
+		}
 		for t := range tiles {
 			i0, i1 := t*g.OW/tiles, (t+1)*g.OW/tiles
 			for j0 := 0; j0 < m; j0 += avx512NR {
 				nr := min(avx512NR, m-j0)
-				kernelsAVX512IdxA[i1-i0-1][(nr-1)>>4](k, &src[oh*p.wp+i0], 1, &off[0], &wT[j0], m,
+				kernelsAVX512IdxA[i1-i0-1][(nr-1)>>4](k1-k0, &src[oh*p.wp+i0], 1, &off[k0], &wT[k0*m+j0], m,
 					&yT[(oh*g.OW+i0)*m+j0], m, nr, 1<<nr-1, 1, 0, 0)
 			}
 		}

@@ -113,15 +113,34 @@ func ConvScratchLen(g ConvGeom, m int) int {
 }
 
 // rowOffsets fills off (as int32 in float32 scratch) with the offset of
-// patch row (c, kh, kw) in the planes src (channels stride apart).
-func (p *padPlan) rowOffsets(g *ConvGeom, stride int, scratch []float32) []int32 {
+// patch row (c, kh, kw) in the planes src (channels stride apart), in
+// kh-major order within each group of cg channels: row (kh·cg + c')·KW + kw
+// of group gi is channel gi·cg + c'. The taps of an output row that meet
+// input rows (not padding) are then one contiguous range (tapRange).
+func (p *padPlan) rowOffsets(g *ConvGeom, cg, stride int, scratch []float32) []int32 {
 	k := g.C * g.KH * g.KW
 	off := unsafe.Slice((*int32)(unsafe.Pointer(&scratch[0])), k)
+	kg := cg * g.KH * g.KW
 	for r := range off {
-		c, i := r/(g.KH*g.KW), r%(g.KH*g.KW)
-		off[r] = int32(c*stride + i/g.KW*g.DH*p.wp + i%g.KW*g.DW)
+		gi, l := r/kg, r%kg
+		kh, c, kw := l/(cg*g.KW), l/g.KW%cg, l%g.KW
+		off[r] = int32((gi*cg+c)*stride + kh*g.DH*p.wp + kw*g.DW)
 	}
 	return off
+}
+
+// khMajor is the position of filter column l = (c·KH + kh)·KW + kw of a
+// group in rowOffsets' order.
+func khMajor(g *ConvGeom, cg, l int) int {
+	c, kh, kw := l/(g.KH*g.KW), l/g.KW%g.KH, l%g.KW
+	return (kh*cg+c)*g.KW + kw
+}
+
+// tapRange returns the range of taps, in rowOffsets' order within a group,
+// that output row oh takes from input rows rather than padding.
+func tapRange(g *ConvGeom, cg, oh int) (k0, k1 int) {
+	kh0, kh1 := outRange(g.KH, g.DH, oh-g.PadH0, g.H)
+	return kh0 * cg * g.KW, kh1 * cg * g.KW
 }
 
 // Conv sets y [n, M, OD, OH, OW] (M = m) to the convolution of the n
@@ -152,36 +171,36 @@ func Conv(g ConvGeom, m, group int, w, x, y, scratch []float32, n int) {
 	xpad := scratch[:p.padLen(g.C)]
 	clear(xpad)
 	stride := p.planeStride(&g)
-	if hasIdxTile() && group == 1 && m%16 == 0 {
-		k := g.C * kk
-		rest := scratch[len(xpad):]
-		off := p.rowOffsets(&g, stride, rest)
-		wT := rest[k : k+k*m]
-		yT := rest[k+k*m : k+k*m+pos*m]
-		for l := range k {
-			for o := range m {
-				wT[l*m+o] = w[o*k+l]
-			}
-		}
-		for b := range n {
-			src := x[b*in : (b+1)*in]
-			if !p.inPlace {
-				p.pad(&g, src, xpad)
-				src = xpad
-			}
-			convRowsT(&g, &p, m, k, wT, src, off, yT, y[b*m*pos:(b+1)*m*pos])
-		}
-		return
-	}
 	if hasIdxTile() {
-		off := p.rowOffsets(&g, stride, scratch[len(xpad):])
+		// Indexed kernels: the filter is reordered to rowOffsets' order,
+		// as wT [K, M] when the channels go along the vectors, else as
+		// wk [M, K/group].
+		rest := scratch[len(xpad):]
+		k := g.C * kk
+		off := p.rowOffsets(&g, cg, stride, rest)
+		wr := rest[k : k+k*m]
+		nhwc := group == 1 && m%16 == 0
+		for o := range m {
+			for l := range kg {
+				if nhwc {
+					wr[khMajor(&g, cg, l)*m+o] = w[o*kg+l]
+				} else {
+					wr[o*kg+khMajor(&g, cg, l)] = w[o*kg+l]
+				}
+			}
+		}
+		yT := rest[k+k*m : k+k*m+pos*m]
 		for b := range n {
 			src := x[b*in : (b+1)*in]
 			if !p.inPlace {
 				p.pad(&g, src, xpad)
 				src = xpad
 			}
-			convRowsIdx(&g, &p, mg, group, kg, w, src, off, y[b*m*pos:(b+1)*m*pos])
+			if nhwc {
+				convRowsT(&g, &p, m, k, wr, src, off, yT, y[b*m*pos:(b+1)*m*pos])
+			} else {
+				convRowsIdx(&g, &p, mg, group, kg, wr, src, off, y[b*m*pos:(b+1)*m*pos])
+			}
 		}
 		return
 	}
@@ -229,14 +248,22 @@ func convRowsIdx(g *ConvGeom, p *padPlan, mg, group, kg int, w, src []float32, o
 	const mr, nr = 12, 32 // the AVX-512 tile
 	pos := g.OH * g.OW
 	tiles := ceilDiv(mg, mr)
-	for gi := range group {
-		offs := off[gi*kg : (gi+1)*kg]
-		for t := range tiles {
-			i0, i1 := t*mg/tiles, (t+1)*mg/tiles
-			ao := (gi*mg + i0) * kg
-			for oh := range g.OH {
+	cg := kg / (g.KH * g.KW)
+	for oh := range g.OH {
+		k0, k1 := tapRange(g, cg, oh)
+		if k0 >= k1 { // the row meets padding only
+			for o := range mg * group {
+				clear(y[o*pos+oh*g.OW : o*pos+(oh+1)*g.OW])
+			}
+			continue
+		}
+		for gi := range group {
+			offs := off[gi*kg+k0 : gi*kg+k1]
+			for t := range tiles {
+				i0, i1 := t*mg/tiles, (t+1)*mg/tiles
+				ao := (gi*mg+i0)*kg + k0
 				for j0 := 0; j0 < g.OW; j0 += nr {
-					tileIdx(kg, w, ao, kg, 1, src, oh*p.wp+j0, offs,
+					tileIdx(k1-k0, w, ao, kg, 1, src, oh*p.wp+j0, offs,
 						y, (gi*mg+i0)*pos+oh*g.OW+j0, pos, i1-i0, min(nr, g.OW-j0))
 				}
 			}

@@ -10,7 +10,8 @@ import (
 // paddedGeoms are convolution geometries for Conv, ConvTranspose and
 // ConvFilterGrad: LeNet-5's two layers, stride-1 cases of the padded-width
 // path (padding before and after, asymmetric, beyond the kernel after,
-// dilation, 1-D, a 1×1 kernel, odd sizes) and, through convGeoms, strided
+// wider than the kernel, dilation, 1-D, a 1×1 kernel, odd sizes) and,
+// through convGeoms, strided
 // and 3-D ones that take the fallback path.
 func paddedGeoms() []ConvGeom {
 	one := geom3{1, 1, 1, 1, 0, 0}
@@ -23,6 +24,7 @@ func paddedGeoms() []ConvGeom {
 		mkGeom(4, one, geom3{5, 1, 1, 1, 0, 0}, geom3{3, 1, 1, 1, 0, 0}),
 		mkGeom(1, one, geom3{3, 3, 1, 1, 2, 2}, geom3{2, 2, 1, 1, 1, 1}),
 		mkGeom(2, one, geom3{5, 3, 1, 1, 0, 0}, geom3{37, 3, 1, 1, 1, 1}),
+		mkGeom(2, one, geom3{3, 2, 1, 1, 3, 3}, geom3{4, 2, 1, 1, 0, 1}), // output rows of padding only
 	}
 	return append(gs, convGeoms()...)
 }
