@@ -112,7 +112,8 @@ func ConvScratchLen(g ConvGeom, m int) int {
 	return p.padLen(g.C) + max(k*p.lb+colSlack, k+k*m+g.OH*g.OW*m)
 }
 
-// rowOffsets fills off (as int32 in float32 scratch) with the offset of
+// rowOffsets fills off (as int32 in float32 scratch: callers check that
+// the planes have fewer than 2³¹ elements) with the offset of
 // patch row (c, kh, kw) in the planes src (channels stride apart), in
 // kh-major order within each group of cg channels: row (kh·cg + c')·KW + kw
 // of group gi is channel gi·cg + c'. The taps of an output row that meet
@@ -171,7 +172,7 @@ func Conv(g ConvGeom, m, group int, w, x, y, scratch []float32, n int) {
 	xpad := scratch[:p.padLen(g.C)]
 	clear(xpad)
 	stride := p.planeStride(&g)
-	if hasIdxTile() {
+	if hasIdxTile() && int64(g.C)*int64(stride) < 1<<31 {
 		// Indexed kernels: the filter is reordered to rowOffsets' order,
 		// as wT [K, M] when the channels go along the vectors, else as
 		// wk [M, K/group].
@@ -429,7 +430,7 @@ func ConvFilterGrad(g ConvGeom, m int, x, dy, dw, scratch []float32, n, lo, hi i
 		return src
 	}
 	var dwT []float32
-	if hasIdxTile() && g.DW == 1 && g.KW <= 12 {
+	if hasIdxTile() && g.DW == 1 && g.KW <= 12 && int64(g.C)*int64(stride) < 1<<31 {
 		// The patch matrix is read in place (filterGradIdx): position q
 		// of the output is at aoff[q] in the padded-width planes.
 		aoff := unsafe.Slice((*int32)(unsafe.Pointer(&take(pos)[0])), pos)
