@@ -17,8 +17,13 @@ import (
 // reads output row oh of it at column oh·Wp and writes straight into the
 // output row. Where the AVX-512 kernels run, the patch matrix is not built
 // at all: an indexed micro-kernel reads patch row l at its offset in the
-// plane from a table (tileIdx). Other geometries fall back to im2col and
-// Sgemm per sample.
+// plane from a table (tileIdx; taps ordered kh-major, so that an output
+// row skips the taps that meet padding rows only), and with a multiple of
+// 16 output channels the channels go along the vectors instead
+// (convRowsT). The input gradient is the convolution of dy with the
+// flipped filter (ConvTranspose), the filter gradient col·dyᵀ
+// (ConvFilterGrad). Other geometries fall back to im2col and Sgemm per
+// sample.
 // All scratch is the caller's (an arena buffer): no call allocates.
 
 // colSlack pads the patch matrix so that kernels that load whole vectors
@@ -361,10 +366,11 @@ func roundUp16(m int) int { return (m + 15) &^ 15 }
 // the transposed patch matrix of x [n, C, D, H, W], samples in order (so
 // that how the rows are split does not change the sums). scratch holds at
 // least (hi-lo)·ConvFilterGradScratchLen(g, m) floats. With the padded
-// width layout the product is computed as dwᵀ = col·dyᵀ, with dy
-// transposed and spread to the padded width (zeros at the positions never
-// stored) and the patch rows copied whole; otherwise as dy·colᵀ per
-// sample on im2col rows.
+// width layout the product is computed as dwᵀ = col·dyᵀ, dy transposed in
+// registers: on AVX-512 with col read in place (filterGradIdx), elsewhere
+// with dy spread to the padded width (zeros at the positions never stored)
+// and the patch rows copied whole; other geometries as dy·colᵀ per sample
+// on im2col rows.
 func ConvFilterGrad(g ConvGeom, m int, x, dy, dw, scratch []float32, n, lo, hi int) {
 	if need := (hi - lo) * ConvFilterGradScratchLen(g, m); len(scratch) < need {
 		panic(fmt.Sprintf("runtime.ConvFilterGrad: scratch of %d floats, need %d", len(scratch), need))
