@@ -126,20 +126,43 @@ func ConvScratchLen(g ConvGeom, m int) int {
 func (p *padPlan) rowOffsets(g *ConvGeom, cg, stride int, scratch []float32) []int32 {
 	k := g.C * g.KH * g.KW
 	off := unsafe.Slice((*int32)(unsafe.Pointer(&scratch[0])), k)
-	kg := cg * g.KH * g.KW
-	for r := range off {
-		gi, l := r/kg, r%kg
-		kh, c, kw := l/(cg*g.KW), l/g.KW%cg, l%g.KW
-		off[r] = int32((gi*cg+c)*stride + kh*g.DH*p.wp + kw*g.DW)
+	r := 0
+	for gi := range g.C / cg {
+		for kh := range g.KH {
+			for c := range cg {
+				for kw := range g.KW {
+					off[r] = int32((gi*cg+c)*stride + kh*g.DH*p.wp + kw*g.DW)
+					r++
+				}
+			}
+		}
 	}
 	return off
 }
 
-// khMajor is the position of filter column l = (c·KH + kh)·KW + kw of a
-// group in rowOffsets' order.
-func khMajor(g *ConvGeom, cg, l int) int {
-	c, kh, kw := l/(g.KH*g.KW), l/g.KW%g.KH, l%g.KW
-	return (kh*cg+c)*g.KW + kw
+// reorderFilter copies the filter w [M, kg] (kg = cg·KH·KW, columns
+// (c·KH + kh)·KW + kw) into wr with its columns in rowOffsets' order, as
+// [M, kg], or transposed as [kg, M] (M = m). Loops, not index arithmetic
+// per element: it runs on every call, which matters at batch 1.
+func reorderFilter(g *ConvGeom, cg, m int, w, wr []float32, transposed bool) {
+	kg := cg * g.KH * g.KW
+	for o := range m {
+		src := w[o*kg : (o+1)*kg]
+		l := 0
+		for c := range cg {
+			for kh := range g.KH {
+				base := (kh*cg + c) * g.KW
+				for kw := range g.KW {
+					if transposed {
+						wr[(base+kw)*m+o] = src[l]
+					} else {
+						wr[o*kg+base+kw] = src[l]
+					}
+					l++
+				}
+			}
+		}
+	}
 }
 
 // tapRange returns the range of taps, in rowOffsets' order within a group,
@@ -186,15 +209,7 @@ func Conv(g ConvGeom, m, group int, w, x, y, scratch []float32, n int) {
 		off := p.rowOffsets(&g, cg, stride, rest)
 		wr := rest[k : k+k*m]
 		nhwc := group == 1 && m%16 == 0
-		for o := range m {
-			for l := range kg {
-				if nhwc {
-					wr[khMajor(&g, cg, l)*m+o] = w[o*kg+l]
-				} else {
-					wr[o*kg+khMajor(&g, cg, l)] = w[o*kg+l]
-				}
-			}
-		}
+		reorderFilter(&g, cg, m, w, wr, nhwc)
 		yT := rest[k+k*m : k+k*m+pos*m]
 		for b := range n {
 			src := x[b*in : (b+1)*in]
@@ -440,8 +455,10 @@ func ConvFilterGrad(g ConvGeom, m int, x, dy, dw, scratch []float32, n, lo, hi i
 		// The patch matrix is read in place (filterGradIdx): position q
 		// of the output is at aoff[q] in the padded-width planes.
 		aoff := unsafe.Slice((*int32)(unsafe.Pointer(&take(pos)[0])), pos)
-		for q := range aoff {
-			aoff[q] = int32(q/g.OW*p.wp + q%g.OW)
+		for oh := range g.OH {
+			for ow := range g.OW {
+				aoff[oh*g.OW+ow] = int32(oh*p.wp + ow)
+			}
 		}
 		dwT = take(rows * m)
 		for b := range n {
