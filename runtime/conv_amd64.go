@@ -73,7 +73,7 @@ func convRowsT(g *ConvGeom, p *padPlan, m, k int, wT, src []float32, off []int32
 	pos := g.OH * g.OW
 	tiles := ceilDiv(g.OW, avx512MR)
 	for oh := range g.OH {
-		k0, k1 := tapRange(g, g.C, oh) // wT and off are in that order
+		k0, k1 := tapRange(g, p, g.C, oh) // wT and off are in that order
 		if k0 >= k1 {
 			clear(yT[oh*g.OW*m : (oh+1)*g.OW*m])
 			continue

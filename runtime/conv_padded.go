@@ -37,6 +37,7 @@ type padPlan struct {
 	hp, wp  int  // padded plane
 	l       int  // used length of one patch row: (OH-1)*Wp + OW
 	bh, lb  int  // output rows per band of the built patch matrix, its row length
+	khm     bool // some output row meets padding rows: taps go kh-major (rowOffsets)
 }
 
 // colCap bounds the patch matrix that Conv builds (where the indexed
@@ -54,6 +55,7 @@ func planPadded(g *ConvGeom) padPlan {
 	p.l = (g.OH-1)*p.wp + g.OW
 	p.bh = min(g.OH, max(1, colCap/(g.C*g.KH*g.KW*p.wp)))
 	p.lb = (p.bh-1)*p.wp + g.OW
+	p.khm = g.PadH0 > 0 || p.hp-g.PadH0 > g.H
 	return p
 }
 
@@ -118,22 +120,25 @@ func ConvScratchLen(g ConvGeom, m int) int {
 }
 
 // rowOffsets fills off (as int32 in float32 scratch: callers check that
-// the planes have fewer than 2³¹ elements) with the offset of
-// patch row (c, kh, kw) in the planes src (channels stride apart), in
-// kh-major order within each group of cg channels: row (kh·cg + c')·KW + kw
-// of group gi is channel gi·cg + c'. The taps of an output row that meet
-// input rows (not padding) are then one contiguous range (tapRange).
+// the planes have fewer than 2³¹ elements) with the offset of patch row
+// (c, kh, kw) in the planes src (channels stride apart). Where output rows
+// meet padding rows (khm) the order is kh-major within each group of cg
+// channels: row (kh·cg + c')·KW + kw of group gi is channel gi·cg + c', so
+// that the taps of an output row that meet input rows are one contiguous
+// range (tapRange); otherwise it is the filter's own order.
 func (p *padPlan) rowOffsets(g *ConvGeom, cg, stride int, scratch []float32) []int32 {
 	k := g.C * g.KH * g.KW
 	off := unsafe.Slice((*int32)(unsafe.Pointer(&scratch[0])), k)
 	r := 0
 	for gi := range g.C / cg {
-		for kh := range g.KH {
-			for c := range cg {
-				for kw := range g.KW {
-					off[r] = int32((gi*cg+c)*stride + kh*g.DH*p.wp + kw*g.DW)
-					r++
-				}
+		for i := range g.KH * cg {
+			kh, c := i/cg, i%cg
+			if !p.khm {
+				c, kh = i/g.KH, i%g.KH
+			}
+			for kw := range g.KW {
+				off[r] = int32((gi*cg+c)*stride + kh*g.DH*p.wp + kw*g.DW)
+				r++
 			}
 		}
 	}
@@ -167,7 +172,10 @@ func reorderFilter(g *ConvGeom, cg, m int, w, wr []float32, transposed bool) {
 
 // tapRange returns the range of taps, in rowOffsets' order within a group,
 // that output row oh takes from input rows rather than padding.
-func tapRange(g *ConvGeom, cg, oh int) (k0, k1 int) {
+func tapRange(g *ConvGeom, p *padPlan, cg, oh int) (k0, k1 int) {
+	if !p.khm {
+		return 0, cg * g.KH * g.KW
+	}
 	kh0, kh1 := outRange(g.KH, g.DH, oh-g.PadH0, g.H)
 	return kh0 * cg * g.KW, kh1 * cg * g.KW
 }
@@ -209,7 +217,14 @@ func Conv(g ConvGeom, m, group int, w, x, y, scratch []float32, n int) {
 		off := p.rowOffsets(&g, cg, stride, rest)
 		wr := rest[k : k+k*m]
 		nhwc := group == 1 && m%16 == 0
-		reorderFilter(&g, cg, m, w, wr, nhwc)
+		switch {
+		case p.khm:
+			reorderFilter(&g, cg, m, w, wr, nhwc)
+		case nhwc: // wT = wᵀ, 16×16 blocks in registers
+			sgemmImpl.packT(wr, w, 0, kg, kg, m, m)
+		default:
+			wr = w
+		}
 		yT := rest[k+k*m : k+k*m+pos*m]
 		for b := range n {
 			src := x[b*in : (b+1)*in]
@@ -271,7 +286,7 @@ func convRowsIdx(g *ConvGeom, p *padPlan, mg, group, kg int, w, src []float32, o
 	tiles := ceilDiv(mg, mr)
 	cg := kg / (g.KH * g.KW)
 	for oh := range g.OH {
-		k0, k1 := tapRange(g, cg, oh)
+		k0, k1 := tapRange(g, p, cg, oh)
 		if k0 >= k1 { // the row meets padding only
 			for o := range mg * group {
 				clear(y[o*pos+oh*g.OW : o*pos+(oh+1)*g.OW])
