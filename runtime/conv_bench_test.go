@@ -66,7 +66,7 @@ func BenchmarkConvLeNet(b *testing.B) {
 			}
 		})
 		b.Run(c.name+"/filter_grad", func(b *testing.B) {
-			s := make([]float32, k*ConvFilterGradScratchLen(g, m))
+			s := make([]float32, ConvFilterGradScratchLen(g, m, k))
 			for b.Loop() {
 				ConvFilterGrad(g, m, x, y, dw, s, 128, 0, k)
 			}

@@ -377,15 +377,16 @@ func ConvTranspose(g ConvGeom, c, group int, w, x, y, scratch []float32, n int) 
 	}
 }
 
-// ConvFilterGradScratchLen is the scratch ConvFilterGrad needs per row of
-// the patch matrix it is given (rows [lo, hi) need (hi-lo) times this).
-func ConvFilterGradScratchLen(g ConvGeom, m int) int {
+// ConvFilterGradScratchLen is the scratch ConvFilterGrad needs for a range
+// of up to rows rows of the patch matrix: the sample's planes and its dy
+// transposed once, plus each row's share.
+func ConvFilterGradScratchLen(g ConvGeom, m, rows int) int {
 	p := planPadded(&g)
 	if !p.ok {
-		return g.OD * g.OH * g.OW
+		return rows * g.OD * g.OH * g.OW
 	}
 	mp := roundUp16(m)
-	return p.padLen(g.C) + 2*mp*g.OH*g.OW + p.l*mp + p.l + m + colSlack
+	return p.padLen(g.C) + 2*mp*g.OH*g.OW + p.l*mp + colSlack + rows*(p.l+m)
 }
 
 func roundUp16(m int) int { return (m + 15) &^ 15 }
@@ -395,14 +396,14 @@ func roundUp16(m int) int { return (m + 15) &^ 15 }
 // over the n samples of dy [n, M, OD, OH, OW] times the rows [lo, hi) of
 // the transposed patch matrix of x [n, C, D, H, W], samples in order (so
 // that how the rows are split does not change the sums). scratch holds at
-// least (hi-lo)·ConvFilterGradScratchLen(g, m) floats. With the padded
+// least ConvFilterGradScratchLen(g, m, hi-lo) floats. With the padded
 // width layout the product is computed as dwᵀ = col·dyᵀ, dy transposed in
 // registers: on AVX-512 with col read in place (filterGradIdx), elsewhere
 // with dy spread to the padded width (zeros at the positions never stored)
 // and the patch rows copied whole; other geometries as dy·colᵀ per sample
 // on im2col rows.
 func ConvFilterGrad(g ConvGeom, m int, x, dy, dw, scratch []float32, n, lo, hi int) {
-	if need := (hi - lo) * ConvFilterGradScratchLen(g, m); len(scratch) < need {
+	if need := ConvFilterGradScratchLen(g, m, max(hi-lo, 0)); len(scratch) < need {
 		panic(fmt.Sprintf("runtime.ConvFilterGrad: scratch of %d floats, need %d", len(scratch), need))
 	}
 	if hi <= lo {

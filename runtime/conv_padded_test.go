@@ -131,7 +131,7 @@ func checkConv(t *testing.T, r *rand.Rand, g ConvGeom, group, m int) {
 	cuts := []int{0, min(1, ck), max(min(1, ck), ck/2), ck}
 	for i := 0; i+1 < len(cuts); i++ {
 		lo, hi := cuts[i], cuts[i+1]
-		ConvFilterGrad(g, m, x, dy, gotDw, nanScratch((hi-lo)*ConvFilterGradScratchLen(g, m)), n, lo, hi)
+		ConvFilterGrad(g, m, x, dy, gotDw, nanScratch(ConvFilterGradScratchLen(g, m, hi-lo)), n, lo, hi)
 	}
 	for i, want := range dw {
 		if !closeEnough(gotDw[i], want) {
@@ -139,7 +139,7 @@ func checkConv(t *testing.T, r *rand.Rand, g ConvGeom, group, m int) {
 		}
 	}
 	// No samples: a zero gradient.
-	ConvFilterGrad(g, m, x, dy, gotDw, nanScratch(ck*ConvFilterGradScratchLen(g, m)), 0, 0, ck)
+	ConvFilterGrad(g, m, x, dy, gotDw, nanScratch(ConvFilterGradScratchLen(g, m, ck)), 0, 0, ck)
 	for i, v := range gotDw {
 		if v != 0 {
 			t.Fatalf("ConvFilterGrad with no samples: dw[%d] = %v", i, v)
@@ -167,7 +167,7 @@ func TestConvNoAlloc(t *testing.T) {
 		t.Errorf("Conv allocates %v times per call", a)
 	}
 	dw := make([]float32, 16*150)
-	fs := make([]float32, 150*ConvFilterGradScratchLen(g, 16))
+	fs := make([]float32, ConvFilterGradScratchLen(g, 16, 150))
 	if a := testing.AllocsPerRun(10, func() { ConvFilterGrad(g, 16, x, y, dw, fs, 2, 0, 150) }); a != 0 {
 		t.Errorf("ConvFilterGrad allocates %v times per call", a)
 	}

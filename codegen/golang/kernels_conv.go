@@ -240,15 +240,23 @@ func emitConvFilterGrad(k *kernel) error {
 		// Split over the rows of the patch matrix (the columns of dW):
 		// each worker builds its rows of every sample's patches and
 		// accumulates its columns of dW over the samples (in sample
-		// order, whatever the split); no layout swap.
+		// order, whatever the split); no layout swap. The pool splits
+		// filterGradUnits units of about ck/units rows each (unit u
+		// starts at row u·ck/units), so that the scratch each chunk
+		// needs once (the sample's padded planes and transposed dy) is
+		// counted per unit, not per row.
 		ck := c * kk
-		s := int64(runtime.ConvFilterGradScratchLen(geomOf(win, c), int(m)))
-		k.rows, k.work = constMono(ck), batch.mul(constMono(m*ck*p))
-		k.tmpSizes = append(k.tmpSizes, constMono(ck*s))
+		units := min(ck, filterGradUnits)
+		s := int64(runtime.ConvFilterGradScratchLen(geomOf(win, c), int(m), int((ck+units-1)/units)))
+		row := func(u string) *jen.Statement {
+			return jen.Id(u).Op("*").Lit(int(ck)).Op("/").Lit(int(units))
+		}
+		k.rows, k.work = constMono(units), batch.mul(constMono(m*ck*p))
+		k.tmpSizes = append(k.tmpSizes, constMono(units*s))
 		k.body = append(k.body,
 			jen.Id("g").Op(":=").Add(geom),
 			jen.Qual(runtimePath, "ConvFilterGrad").Call(jen.Id("g"), jen.Lit(int(m)), k.x(0), k.x(1), k.o(),
-				k.tmp(0).Index(jen.Id("lo").Op("*").Lit(int(s)).Op(":")), k.n(batch), jen.Id("lo"), jen.Id("hi")))
+				k.tmp(0).Index(jen.Id("lo").Op("*").Lit(int(s)).Op(":")), k.n(batch), row("lo"), row("hi")))
 		return nil
 	}
 	nP := batch.mul(constMono(p))
@@ -306,6 +314,12 @@ func emitPool(op string) emitFunc {
 		return nil
 	}
 }
+
+// filterGradUnits is the number of parts of a per-sample filter gradient
+// that the pool may split: enough to balance two to eight workers (LeNet's
+// 25 patch rows go 12 and 13 to two), few enough that the per-chunk
+// scratch stays small.
+const filterGradUnits = 8
 
 // perSampleConvMAC bounds the multiply-adds of one sample's convolution
 // below which a kernel runs sample by sample, the pool splitting the
