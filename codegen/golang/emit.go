@@ -42,6 +42,7 @@ func (g *gen) file() *jen.File {
 	g.emitConsts(f)
 	g.emitOptions(f)
 	g.emitModel(f)
+	g.emitShardTypes(f)
 	g.emitNew(f)
 	g.emitInit(f)
 	g.emitAccessors(f)
@@ -103,6 +104,13 @@ func (g *gen) emitConsts(f *jen.File) {
 		jen.Comment("calling goroutine: handing less work to the pool costs more than it saves."),
 		jen.Id("parallelMin").Op("=").Lit(parallelMin),
 	)
+	if g.shard != nil {
+		defs = append(defs,
+			jen.Comment("shardMin is the smallest batch Predict splits into one range per worker,"),
+			jen.Comment("each running the whole graph (a dispatch per call, not per kernel)."),
+			jen.Id("shardMin").Op("=").Lit(g.shard.min),
+		)
+	}
 	f.Const().Defs(defs...)
 	f.Line()
 }
@@ -149,6 +157,9 @@ func (g *gen) emitModel(f *jen.File) {
 	}
 	for _, wp := range g.weights {
 		fields = append(fields, jen.Id(wp.field).Index().Float32().Comment(weightComment(wp)))
+	}
+	if g.shard != nil {
+		fields = append(fields, jen.Line(), jen.Comment("shards run Predict's whole graph on one range of the batch each."), jen.Id("shards").Id("predictShards"))
 	}
 	fields = append(fields, jen.Line(), jen.Comment("Buffers Predict reads and writes outside its kernels."))
 	if g.predict.params[0].kind == inArena {
@@ -331,6 +342,7 @@ func (g *gen) emitNew(f *jen.File) {
 			body = append(body, jen.Id("m").Dot("tasks").Index(jen.Lit(k.task)).Op("=").Id("task").Values(d))
 		}
 	}
+	body = append(body, g.shardNew()...)
 	body = append(body,
 		jen.Id("m").Dot("initWeights").Call(jen.Id("opts").Dot("Seed")),
 		jen.Return(jen.Id("m")),
@@ -582,6 +594,7 @@ func (g *gen) emitPredict(f *jen.File) {
 		jen.Id("checkLen").Call(jen.Lit("Predict"), jen.Lit("out"), jen.Len(jen.Id("out")), jen.Id("n").Op("*").Id("outputSize")),
 		jen.If(jen.Id("n").Op("==").Lit(0)).Block(jen.Return()),
 	}
+	body = append(body, g.shardPredict()...)
 	body = append(body, bindParams(fp, []string{"predictX"}, false)...)
 	body = append(body, calls(fp)...)
 	var res jen.Code = jen.Id("m").Dot("predictResult")

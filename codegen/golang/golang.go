@@ -48,6 +48,11 @@ type Options struct {
 	// iteration) instead of chunked over runtime.Vec* calls; for measuring
 	// what the vector loops bring. The results are the same bits.
 	NoVector bool
+	// ShardMin is the smallest batch at which Predict, when every node of
+	// predict is row-local along the batch, splits the batch into one
+	// contiguous range per worker, each running the whole graph (see
+	// shard.go). 0 means the default; negative, never.
+	ShardMin int
 }
 
 // Paths of the packages the generated code imports.
@@ -112,7 +117,7 @@ func Generate(m *ir.Module, opts Options) (map[string][]byte, error) {
 	if err := ir.Verify(m); err != nil {
 		return nil, fmt.Errorf("codegen/golang: module %q does not verify: %w", m.Name, err)
 	}
-	g := &gen{mod: m, pkg: opts.Package, noFuse: opts.NoFuse, noVector: opts.NoVector, helpers: map[string]bool{}}
+	g := &gen{mod: m, pkg: opts.Package, noFuse: opts.NoFuse, noVector: opts.NoVector, shardMin: opts.ShardMin, helpers: map[string]bool{}}
 	if err := g.plan(); err != nil {
 		return nil, fmt.Errorf("codegen/golang: module %q: %w", m.Name, err)
 	}
@@ -161,6 +166,9 @@ type gen struct {
 	helpers  map[string]bool // helper functions the kernels call; emitted in a fixed order
 	gemmEpi  bool            // some epilogue runs inside a GEMM: task has epi fields and an Epilogue method
 	decls    []jen.Code      // package-level tables kernels declare (resize's taps), in kernel order
+	shardMin int             // Options.ShardMin
+	shard    *shardPlan      // predict's sharded layout, nil if not sharded
+	shardWhy string          // why predict is not sharded, if it is not
 
 	inputSize, outputSize, targetSize, trainOutSize int64
 }
@@ -312,6 +320,7 @@ func (g *gen) plan() error {
 		}
 	}
 	g.evenSizes()
+	g.planShards(!g.noFuse)
 	g.arena = planArena(g.fns(), !g.noFuse)
 	return nil
 }

@@ -670,10 +670,26 @@ func rowwise(log bool) emitFunc {
 		row := []jen.Code{
 			jen.Id("mx").Op(":=").Add(roundTo(dt, jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))),
 			loop("j", jen.Lit(0), k.n(length), jen.Id("mx").Op("=").Max(jen.Id("mx"), xj())),
-			jen.Id("sum").Op(":=").Lit(0.0),
+		}
+		if dt != ir.F32 {
+			row = append(row, jen.Id("sum").Op(":=").Lit(0.0))
 		}
 		diff := jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id("mx"))
-		if log {
+		switch {
+		case dt == ir.F32 && log: // see rows_exp.go
+			row = append(row, logSoftmaxSumF32(xj, k.n(length), "mx", "sum")...)
+			row = append(row,
+				jen.Id("lse").Op(":=").Qual(mathPath, "Log").Call(jen.Id("sum")),
+				loop("j", jen.Lit(0), k.n(length),
+					oj().Op("=").Add(roundTo(dt, jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id("mx")).Op("-").Id("lse")))),
+			)
+		case dt == ir.F32:
+			var orow *jen.Statement
+			if inner.isOne() && !k.g.noVector {
+				orow = k.o().Index(jen.Id("base").Op(":").Id("base").Op("+").Add(k.n(length)))
+			}
+			row = append(row, softmaxRowF32(xj, oj, k.n(length), orow, "mx", "sum")...)
+		case log:
 			row = append(row,
 				loop("j", jen.Lit(0), k.n(length),
 					jen.Id("sum").Op("+=").Qual(mathPath, "Exp").Call(diff)),
@@ -681,7 +697,7 @@ func rowwise(log bool) emitFunc {
 				loop("j", jen.Lit(0), k.n(length),
 					oj().Op("=").Add(roundTo(dt, jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id("mx")).Op("-").Id("lse")))),
 			)
-		} else {
+		default:
 			row = append(row,
 				loop("j", jen.Lit(0), k.n(length),
 					jen.Id("e").Op(":=").Qual(mathPath, "Exp").Call(diff),

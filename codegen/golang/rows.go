@@ -508,8 +508,28 @@ func (e *rowsEmitter) rowwiseStage(m *ir.Value) []jen.Code {
 	out := []jen.Code{
 		jen.Id(mx).Op(":=").Add(roundTo(m.Type.DType, jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))),
 		loop("j", jen.Lit(0), c, jen.Id(mx).Op("=").Max(jen.Id(mx), xj())),
-		jen.Id(sum).Op(":=").Lit(0.0),
 	}
+	if m.Type.DType == ir.F32 { // see rows_exp.go
+		if m.Op == ir.OpLogSoftmax {
+			lse := e.name("lse", m)
+			out = append(out, logSoftmaxSumF32(xj, k.n(e.cols), mx, sum)...)
+			return append(out,
+				jen.Id(lse).Op(":=").Qual(mathPath, "Log").Call(jen.Id(sum)),
+				loop("j", jen.Lit(0), k.n(e.cols), oj().Op("=").Add(roundTo(m.Type.DType,
+					jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id(mx)).Op("-").Id(lse)))),
+			)
+		}
+		var orow *jen.Statement
+		if !k.g.noVector {
+			if e.stack[m] {
+				orow = jen.Id(e.name("buf", m)).Index(jen.Op(":"))
+			} else {
+				orow = jen.Id(e.name("row", m))
+			}
+		}
+		return append(out, softmaxRowF32(xj, oj, k.n(e.cols), orow, mx, sum)...)
+	}
+	out = append(out, jen.Id(sum).Op(":=").Lit(0.0))
 	diff := func() *jen.Statement { return jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id(mx)) }
 	if m.Op == ir.OpLogSoftmax {
 		lse := e.name("lse", m)

@@ -28,6 +28,9 @@ const (
 	// parallelMin is the number of elements below which a kernel runs on the
 	// calling goroutine: handing less work to the pool costs more than it saves.
 	parallelMin = 32768
+	// shardMin is the smallest batch Predict splits into one range per worker,
+	// each running the whole graph (a dispatch per call, not per kernel).
+	shardMin = 8
 )
 
 // Options configures New.
@@ -77,6 +80,9 @@ type Model struct {
 	w18 []float32 // state "adam/m/dense_2/bias" f32[10]
 	w19 []float32 // state "adam/v/dense_2/bias" f32[10]
 
+	// shards run Predict's whole graph on one range of the batch each.
+	shards predictShards
+
 	// Buffers Predict reads and writes outside its kernels.
 	predictResult []float32
 
@@ -113,6 +119,60 @@ func (t *task) RunRange(lo, hi int) {
 func (t *task) Epilogue(r0, r1 int) {
 	e := t.epi
 	e.fn(e, r0*t.epiRows, r1*t.epiRows)
+}
+
+// predictShards runs Predict on one contiguous range of the batch per shard,
+// each shard running the whole graph serially in its own arena: one pool
+// dispatch per call and no synchronisation between layers.
+type predictShards struct {
+	shards []predictShard
+	// x, out and n are Predict's arguments during a sharded call, which runs
+	// the first k shards.
+	x, out []float32
+	n, k   int
+	// align is runtime.SgemmRowTile(): shards start at multiples of it, so
+	// that every GEMM row is computed in a tile of the same height as unsharded.
+	align int
+}
+
+// predictShard is one shard's tasks and buffers.
+type predictShard struct {
+	// tasks are predict's tasks over the shard's arena, without a pool.
+	tasks [6]task
+	// result is the shard's buffer of predict's result.
+	result []float32
+}
+
+// RunRange runs shards [lo, hi).
+func (s *predictShards) RunRange(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		s.run(i)
+	}
+}
+
+// run runs shard i: predict's kernels, serially, on its rows of the batch.
+func (s *predictShards) run(i int) {
+	k := s.k
+	tiles := (s.n + s.align - 1) / s.align
+	r0 := min(s.n, i*tiles/k*s.align)
+	r1 := min(s.n, (i+1)*tiles/k*s.align)
+	n := r1 - r0
+	if n == 0 {
+		return
+	}
+	sh := &s.shards[i]
+	x := s.x[r0*inputSize : r1*inputSize]
+	sh.tasks[0].in[0] = x
+	sh.tasks[0].n = n
+	predictNode2MatMul(&sh.tasks[0], 0, 1)
+	sh.tasks[2].n = n
+	predictNode5MatMul(&sh.tasks[2], 0, 1)
+	sh.tasks[4].n = n
+	predictNode7(&sh.tasks[4], 0, 1)
+	sh.tasks[5].n = n
+	predictNode9(&sh.tasks[5], 0, n)
+	copy(s.out[r0*outputSize:r1*outputSize], sh.result[:n*outputSize])
+	sh.tasks[0].in[0] = nil
 }
 
 // New allocates a model for batches of up to opts.MaxBatch samples (the whole
@@ -447,6 +507,56 @@ func New(opts Options) *Model {
 		in:  [][]float32{m.w18, arena[3:13], m.w19, arena[2:3], arena[1:2], m.w5},
 		out: [][]float32{m.w18, m.w19, m.w5},
 	}
+	// Predict's shards: each gets room for its largest range of a second arena:
+	// ceil(MaxBatch/align/workers) tiles of align samples.
+	if w := m.pool.Workers(); w > 1 {
+		a := runtime.SgemmRowTile()
+		m.shards.align = a
+		rows := min(mb, ((mb+a-1)/a+w-1)/w*a)
+		size := 128 * rows
+		all := make([]float32, w*size)
+		m.arenaLen += len(all)
+		m.shards.shards = make([]predictShard, w)
+		for i := range m.shards.shards {
+			sa := all[i*size : (i+1)*size]
+			sh := &m.shards.shards[i]
+			sh.result = sa[10*rows : 20*rows]
+			sh.tasks[0] = task{
+				epi:     &sh.tasks[1],
+				epiRows: 1,
+				fn:      predictNode2MatMul,
+				in:      [][]float32{nil, m.w0},
+				out:     [][]float32{sa[0 : 64*rows]},
+			}
+			sh.tasks[1] = task{
+				fn:  predictNode2,
+				in:  [][]float32{nil, m.w0, m.w1, sa[0 : 64*rows]},
+				out: [][]float32{sa[0 : 64*rows]},
+			}
+			sh.tasks[2] = task{
+				epi:     &sh.tasks[3],
+				epiRows: 1,
+				fn:      predictNode5MatMul,
+				in:      [][]float32{sa[0 : 64*rows], m.w2},
+				out:     [][]float32{sa[64*rows : 128*rows]},
+			}
+			sh.tasks[3] = task{
+				fn:  predictNode5,
+				in:  [][]float32{sa[0 : 64*rows], m.w2, m.w3, sa[64*rows : 128*rows]},
+				out: [][]float32{sa[64*rows : 128*rows]},
+			}
+			sh.tasks[4] = task{
+				fn:  predictNode7,
+				in:  [][]float32{sa[64*rows : 128*rows], m.w4},
+				out: [][]float32{sa[0 : 10*rows]},
+			}
+			sh.tasks[5] = task{
+				fn:  predictNode9,
+				in:  [][]float32{sa[0 : 10*rows], m.w5},
+				out: [][]float32{sa[10*rows : 20*rows]},
+			}
+		}
+	}
 	m.initWeights(opts.Seed)
 	return m
 }
@@ -578,6 +688,14 @@ func (m *Model) Predict(out, x []float32, n int) {
 	checkLen("Predict", "x", len(x), n*inputSize)
 	checkLen("Predict", "out", len(out), n*outputSize)
 	if n == 0 {
+		return
+	}
+	if n >= shardMin && len(m.shards.shards) > 1 {
+		a := m.shards.align
+		m.shards.x, m.shards.out, m.shards.n = x, out, n
+		m.shards.k = min(len(m.shards.shards), (n+a-1)/a)
+		m.pool.Run(m.shards.k, &m.shards)
+		m.shards.x, m.shards.out = nil, nil
 		return
 	}
 	m.tasks[0].in[0] = x[:n*inputSize]
@@ -761,11 +879,13 @@ func predictNode9(t *task, lo, hi int) {
 		for j := 0; j < 10; j++ {
 			mx1 = max(mx1, buf0[j])
 		}
+		for j := 0; j < 10; j++ {
+			row1[j] = buf0[j] - mx1
+		}
+		runtime.VecExp(row1, row1)
 		sum1 := 0.0
 		for j := 0; j < 10; j++ {
-			e := math.Exp(float64(buf0[j]) - float64(mx1))
-			sum1 += e
-			row1[j] = float32(e)
+			sum1 += float64(row1[j])
 		}
 		for j := 0; j < 10; j++ {
 			row1[j] = float32(float64(row1[j]) / sum1)
@@ -857,11 +977,13 @@ func trainNode13(t *task, lo, hi int) {
 		for j := 0; j < 10; j++ {
 			mx1 = max(mx1, buf0[j])
 		}
+		for j := 0; j < 10; j++ {
+			row1[j] = buf0[j] - mx1
+		}
+		runtime.VecExp(row1, row1)
 		sum1 := 0.0
 		for j := 0; j < 10; j++ {
-			e := math.Exp(float64(buf0[j]) - float64(mx1))
-			sum1 += e
-			row1[j] = float32(e)
+			sum1 += float64(row1[j])
 		}
 		for j := 0; j < 10; j++ {
 			row1[j] = float32(float64(row1[j]) / sum1)
