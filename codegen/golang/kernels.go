@@ -688,7 +688,7 @@ func rowwise(log bool) emitFunc {
 			if inner.isOne() && !k.g.noVector {
 				orow = k.o().Index(jen.Id("base").Op(":").Id("base").Op("+").Add(k.n(length)))
 			}
-			row = append(row, softmaxRowF32(xj, oj, k.n(length), orow, "mx", "sum")...)
+			row = append(row, softmaxRowF32(xj, oj, k.n(length), orow, "mx", "sum", "inv")...)
 		case log:
 			row = append(row,
 				loop("j", jen.Lit(0), k.n(length),

@@ -527,7 +527,7 @@ func (e *rowsEmitter) rowwiseStage(m *ir.Value) []jen.Code {
 				orow = jen.Id(e.name("row", m))
 			}
 		}
-		return append(out, softmaxRowF32(xj, oj, k.n(e.cols), orow, mx, sum)...)
+		return append(out, softmaxRowF32(xj, oj, k.n(e.cols), orow, mx, sum, e.name("inv", m))...)
 	}
 	out = append(out, jen.Id(sum).Op(":=").Lit(0.0))
 	diff := func() *jen.Statement { return jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id(mx)) }

@@ -19,8 +19,9 @@ import (
 // softmaxRowF32 emits the part of a softmax row after its max mx: oj()
 // = x - mx, the exponentials of the row in place (one VecExp over orow
 // when orow is not nil, else Exp32 element by element), their sum and
-// the division. n is the row length; sum names the float64 sum.
-func softmaxRowF32(xj, oj func() *jen.Statement, n jen.Code, orow *jen.Statement, mx, sum string) []jen.Code {
+// the scaling by its reciprocal (one division a row, not one an element).
+// n is the row length; sum and inv name the float64 sum and reciprocal.
+func softmaxRowF32(xj, oj func() *jen.Statement, n jen.Code, orow *jen.Statement, mx, sum, inv string) []jen.Code {
 	out := []jen.Code{loop("j", jen.Lit(0), n, oj().Op("=").Add(xj()).Op("-").Id(mx))}
 	if orow != nil {
 		out = append(out, jen.Qual(runtimePath, "VecExp").Call(orow, orow.Clone()))
@@ -30,7 +31,8 @@ func softmaxRowF32(xj, oj func() *jen.Statement, n jen.Code, orow *jen.Statement
 	return append(out,
 		jen.Id(sum).Op(":=").Lit(0.0),
 		loop("j", jen.Lit(0), n, jen.Id(sum).Op("+=").Float64().Call(oj())),
-		loop("j", jen.Lit(0), n, oj().Op("=").Float32().Call(jen.Float64().Call(oj()).Op("/").Id(sum))),
+		jen.Id(inv).Op(":=").Lit(1).Op("/").Id(sum),
+		loop("j", jen.Lit(0), n, oj().Op("=").Float32().Call(jen.Float64().Call(oj()).Op("*").Id(inv))),
 	)
 }
 

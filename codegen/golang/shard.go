@@ -284,13 +284,17 @@ func (g *gen) emitShardTypes(f *jen.File) {
 	)
 	f.Line()
 
-	// The rows of shard i: the tiles of align rows split evenly, as
-	// the pool splits a GEMM.
+	// The rows of shard i: the tiles of align rows split evenly, as the
+	// pool splits a GEMM, but numbered from the end, so that shard 0,
+	// which the caller runs while the workers start, gets the most rows
+	// (the first shards from the end have a tile more when the tiles do
+	// not divide evenly).
 	body := []jen.Code{
 		jen.Id("k").Op(":=").Id("s").Dot("k"),
 		jen.Id("tiles").Op(":=").Parens(jen.Id("s").Dot("n").Op("+").Id("s").Dot("align").Op("-").Lit(1)).Op("/").Id("s").Dot("align"),
-		jen.Id("r0").Op(":=").Min(jen.Id("s").Dot("n"), jen.Id("i").Op("*").Id("tiles").Op("/").Id("k").Op("*").Id("s").Dot("align")),
-		jen.Id("r1").Op(":=").Min(jen.Id("s").Dot("n"), jen.Parens(jen.Id("i").Op("+").Lit(1)).Op("*").Id("tiles").Op("/").Id("k").Op("*").Id("s").Dot("align")),
+		jen.Id("p").Op(":=").Id("k").Op("-").Lit(1).Op("-").Id("i"),
+		jen.Id("r0").Op(":=").Min(jen.Id("s").Dot("n"), jen.Id("p").Op("*").Id("tiles").Op("/").Id("k").Op("*").Id("s").Dot("align")),
+		jen.Id("r1").Op(":=").Min(jen.Id("s").Dot("n"), jen.Parens(jen.Id("p").Op("+").Lit(1)).Op("*").Id("tiles").Op("/").Id("k").Op("*").Id("s").Dot("align")),
 		jen.Id("n").Op(":=").Id("r1").Op("-").Id("r0"),
 		jen.If(jen.Id("n").Op("==").Lit(0)).Block(jen.Return()),
 		jen.Id("sh").Op(":=").Op("&").Id("s").Dot("shards").Index(jen.Id("i")),

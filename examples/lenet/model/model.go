@@ -166,8 +166,9 @@ func (s *predictShards) RunRange(lo, hi int) {
 func (s *predictShards) run(i int) {
 	k := s.k
 	tiles := (s.n + s.align - 1) / s.align
-	r0 := min(s.n, i*tiles/k*s.align)
-	r1 := min(s.n, (i+1)*tiles/k*s.align)
+	p := k - 1 - i
+	r0 := min(s.n, p*tiles/k*s.align)
+	r1 := min(s.n, (p+1)*tiles/k*s.align)
 	n := r1 - r0
 	if n == 0 {
 		return
@@ -1485,8 +1486,9 @@ func predictNode24(t *task, lo, hi int) {
 		for j := 0; j < 10; j++ {
 			sum1 += float64(row1[j])
 		}
+		inv1 := 1 / sum1
 		for j := 0; j < 10; j++ {
-			row1[j] = float32(float64(row1[j]) / sum1)
+			row1[j] = float32(float64(row1[j]) * inv1)
 		}
 	}
 }
@@ -1783,8 +1785,9 @@ func trainNode32(t *task, lo, hi int) {
 		for j := 0; j < 10; j++ {
 			sum1 += float64(row1[j])
 		}
+		inv1 := 1 / sum1
 		for j := 0; j < 10; j++ {
-			row1[j] = float32(float64(row1[j]) / sum1)
+			row1[j] = float32(float64(row1[j]) * inv1)
 		}
 		lse2 := math.Log(sum1)
 		for j := 0; j < 10; j++ {

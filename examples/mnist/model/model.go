@@ -154,8 +154,9 @@ func (s *predictShards) RunRange(lo, hi int) {
 func (s *predictShards) run(i int) {
 	k := s.k
 	tiles := (s.n + s.align - 1) / s.align
-	r0 := min(s.n, i*tiles/k*s.align)
-	r1 := min(s.n, (i+1)*tiles/k*s.align)
+	p := k - 1 - i
+	r0 := min(s.n, p*tiles/k*s.align)
+	r1 := min(s.n, (p+1)*tiles/k*s.align)
 	n := r1 - r0
 	if n == 0 {
 		return
@@ -887,8 +888,9 @@ func predictNode9(t *task, lo, hi int) {
 		for j := 0; j < 10; j++ {
 			sum1 += float64(row1[j])
 		}
+		inv1 := 1 / sum1
 		for j := 0; j < 10; j++ {
-			row1[j] = float32(float64(row1[j]) / sum1)
+			row1[j] = float32(float64(row1[j]) * inv1)
 		}
 	}
 }
@@ -985,8 +987,9 @@ func trainNode13(t *task, lo, hi int) {
 		for j := 0; j < 10; j++ {
 			sum1 += float64(row1[j])
 		}
+		inv1 := 1 / sum1
 		for j := 0; j < 10; j++ {
-			row1[j] = float32(float64(row1[j]) / sum1)
+			row1[j] = float32(float64(row1[j]) * inv1)
 		}
 		lse2 := math.Log(sum1)
 		for j := 0; j < 10; j++ {
