@@ -36,7 +36,7 @@ import (
 // for a small batch (where a dispatch costs more than it saves), split
 // kernel by kernel above parallelMin. Measured on the MNIST MLP with 2
 // workers (see the report of the change that introduced it).
-const defaultShardMin = 8
+const defaultShardMin = 2
 
 // shardPlan is predict's sharded layout.
 type shardPlan struct {
@@ -284,15 +284,19 @@ func (g *gen) emitShardTypes(f *jen.File) {
 	)
 	f.Line()
 
-	// The rows of shard i: the tiles of align rows split evenly, as the
-	// pool splits a GEMM, but numbered from the end, so that shard 0,
-	// which the caller runs while the workers start, gets the most rows
-	// (the first shards from the end have a tile more when the tiles do
-	// not divide evenly).
+	// The rows of shard i: part p of the tiles of align rows split
+	// evenly, as the pool splits a GEMM. The parts at the end have a tile
+	// more when the tiles do not divide evenly, but the last one's may be
+	// short: shard 0, which the caller runs while the workers start, takes
+	// whichever of the first and the last part has more rows.
 	body := []jen.Code{
 		jen.Id("k").Op(":=").Id("s").Dot("k"),
 		jen.Id("tiles").Op(":=").Parens(jen.Id("s").Dot("n").Op("+").Id("s").Dot("align").Op("-").Lit(1)).Op("/").Id("s").Dot("align"),
-		jen.Id("p").Op(":=").Id("k").Op("-").Lit(1).Op("-").Id("i"),
+		jen.Id("p").Op(":=").Id("i"),
+		jen.If(jen.Id("s").Dot("n").Op("-").Parens(jen.Id("k").Op("-").Lit(1)).Op("*").Id("tiles").Op("/").Id("k").Op("*").Id("s").Dot("align").Op(">=").
+			Id("tiles").Op("/").Id("k").Op("*").Id("s").Dot("align")).Block(
+			jen.Id("p").Op("=").Id("k").Op("-").Lit(1).Op("-").Id("i"),
+		),
 		jen.Id("r0").Op(":=").Min(jen.Id("s").Dot("n"), jen.Id("p").Op("*").Id("tiles").Op("/").Id("k").Op("*").Id("s").Dot("align")),
 		jen.Id("r1").Op(":=").Min(jen.Id("s").Dot("n"), jen.Parens(jen.Id("p").Op("+").Lit(1)).Op("*").Id("tiles").Op("/").Id("k").Op("*").Id("s").Dot("align")),
 		jen.Id("n").Op(":=").Id("r1").Op("-").Id("r0"),

@@ -30,7 +30,7 @@ const (
 	parallelMin = 32768
 	// shardMin is the smallest batch Predict splits into one range per worker,
 	// each running the whole graph (a dispatch per call, not per kernel).
-	shardMin = 8
+	shardMin = 2
 )
 
 // Options configures New.
@@ -166,7 +166,10 @@ func (s *predictShards) RunRange(lo, hi int) {
 func (s *predictShards) run(i int) {
 	k := s.k
 	tiles := (s.n + s.align - 1) / s.align
-	p := k - 1 - i
+	p := i
+	if s.n-(k-1)*tiles/k*s.align >= tiles/k*s.align {
+		p = k - 1 - i
+	}
 	r0 := min(s.n, p*tiles/k*s.align)
 	r1 := min(s.n, (p+1)*tiles/k*s.align)
 	n := r1 - r0
