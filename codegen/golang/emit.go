@@ -483,6 +483,10 @@ func (g *gen) emitAccessors(f *jen.File) {
 	}
 	f.Comment("ArenaBytes is the size in bytes of the arena that holds every intermediate")
 	f.Comment("value for up to MaxBatch samples.")
+	if g.shard != nil {
+		f.Comment("With several workers it includes the second arena in which Predict's")
+		f.Comment("shards each run the whole graph on their range of the batch.")
+	}
 	f.Add(method("ArenaBytes", nil, []jen.Code{jen.Int()}, jen.Return(jen.Lit(4).Op("*").Id("m").Dot("arenaLen"))))
 	f.Line()
 	f.Comment("Close stops the worker pool. The model must not be used afterwards.")

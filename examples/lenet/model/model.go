@@ -1033,6 +1033,8 @@ func (m *Model) TargetSize() int {
 
 // ArenaBytes is the size in bytes of the arena that holds every intermediate
 // value for up to MaxBatch samples.
+// With several workers it includes the second arena in which Predict's
+// shards each run the whole graph on their range of the batch.
 func (m *Model) ArenaBytes() int {
 	return 4 * m.arenaLen
 }
