@@ -226,6 +226,38 @@ func (k *kernel) emitFusedLoopVec(l fusedLoop, ds []ldim, chunk int64) {
 	slotOf := map[*ir.Value]int{}
 	var free []int
 	nslots := 0
+	// The last member, when exactly one store writes it, is computed
+	// straight into that store's output rows instead of a chunk buffer
+	// then copied: no member after it reads an operand, so an operand
+	// that shares the output's space (in place) is read before it is
+	// overwritten, element for element at the index written.
+	// Stores of operands themselves (copied after the members) rule it
+	// out: such an operand could share the output's space.
+	direct, directDone := -1, false
+	isMember := map[*ir.Value]bool{}
+	for _, m := range l.members {
+		isMember[m] = true
+	}
+	if len(l.members) > 0 {
+		last := l.members[len(l.members)-1]
+		for si, st := range l.stores {
+			if !isMember[st.val] {
+				direct = -2
+				break
+			}
+			if st.val == last {
+				if direct >= 0 {
+					direct = -2
+					break
+				}
+				direct = si
+			}
+		}
+	}
+	storeDst := func(si int) *jen.Statement {
+		from := k.index(vars, outStrides)
+		return k.out(l.stores[si].out).Index(from.Clone().Op(":").Add(from.Clone()).Op("+").Add(w))
+	}
 	for i, m := range l.members {
 		kinds := make([]int, len(m.Args))
 		allScalar := true
@@ -256,20 +288,25 @@ func (k *kernel) emitFusedLoopVec(l fusedLoop, ds []ldim, chunk int64) {
 				delete(slotOf, arg)
 			}
 		}
-		var slot int
-		if len(free) > 0 {
-			slot, free = free[len(free)-1], free[:len(free)-1]
+		if i == len(l.members)-1 && direct >= 0 {
+			body = append(body, jen.Id(name).Op(":=").Add(storeDst(direct)))
+			directDone = true
 		} else {
-			slot = nslots
-			nslots++
+			var slot int
+			if len(free) > 0 {
+				slot, free = free[len(free)-1], free[:len(free)-1]
+			} else {
+				slot = nslots
+				nslots++
+			}
+			if lastUse[m] > i {
+				slotOf[m] = slot
+			} else {
+				free = append(free, slot) // unused result (cannot happen for needed members)
+			}
+			buf := "vb" + strconv.Itoa(slot)
+			body = append(body, jen.Id(name).Op(":=").Id(buf).Index(jen.Op(":").Add(w)))
 		}
-		if lastUse[m] > i {
-			slotOf[m] = slot
-		} else {
-			free = append(free, slot) // unused result (cannot happen for needed members)
-		}
-		buf := "vb" + strconv.Itoa(slot)
-		body = append(body, jen.Id(name).Op(":=").Id(buf).Index(jen.Op(":").Add(w)))
 		vals[m] = vecVal{vkVector, name}
 		if fn, order := vecCallOrder(m, kinds); fn != "" {
 			args := []jen.Code{jen.Id(name)}
@@ -289,9 +326,11 @@ func (k *kernel) emitFusedLoopVec(l fusedLoop, ds []ldim, chunk int64) {
 		body = append(body, jen.For(jen.Id("j").Op(":=").Range().Id(name)).Block(
 			jen.Id(name).Index(jen.Id("j")).Op("=").Add(k.memberExpr(m, xs))))
 	}
-	for _, s := range l.stores {
-		from := k.index(vars, outStrides)
-		dst := k.out(s.out).Index(from.Clone().Op(":").Add(from.Clone()).Op("+").Add(w))
+	for si, s := range l.stores {
+		if si == direct && directDone {
+			continue // computed in place above
+		}
+		dst := storeDst(si)
 		v := vals[s.val]
 		if v.kind == vkVector {
 			body = append(body, jen.Copy(dst, jen.Id(v.name)))

@@ -1275,9 +1275,8 @@ func predictNode5(t *task, lo, hi int) {
 				a1 := x1[i1]
 				v0 := vb0[:w]
 				runtime.VecAddS(v0, a0, a1)
-				v1 := vb0[:w]
+				v1 := out[i0*4704+i1*784+c : i0*4704+i1*784+c+w]
 				runtime.VecRelu(v1, v0)
-				copy(out[i0*4704+i1*784+c:i0*4704+i1*784+c+w], v1)
 			}
 		}
 	}
@@ -1361,9 +1360,8 @@ func predictNode11(t *task, lo, hi int) {
 				a1 := x1[i1]
 				v0 := vb0[:w]
 				runtime.VecAddS(v0, a0, a1)
-				v1 := vb0[:w]
+				v1 := out[i0*1600+i1*100+c : i0*1600+i1*100+c+w]
 				runtime.VecRelu(v1, v0)
-				copy(out[i0*1600+i1*100+c:i0*1600+i1*100+c+w], v1)
 			}
 		}
 	}
@@ -1429,9 +1427,8 @@ func predictNode17(t *task, lo, hi int) {
 			a1 := x3[i0*120+c : i0*120+c+w]
 			v1 := vb0[:w]
 			runtime.VecAdd(v1, a1, a0)
-			v2 := vb0[:w]
+			v2 := out[i0*120+c : i0*120+c+w]
 			runtime.VecRelu(v2, v1)
-			copy(out[i0*120+c:i0*120+c+w], v2)
 		}
 	}
 }
@@ -1454,9 +1451,8 @@ func predictNode20(t *task, lo, hi int) {
 			a1 := x3[i0*84+c : i0*84+c+w]
 			v1 := vb0[:w]
 			runtime.VecAdd(v1, a1, a0)
-			v2 := vb0[:w]
+			v2 := out[i0*84+c : i0*84+c+w]
 			runtime.VecRelu(v2, v1)
-			copy(out[i0*84+c:i0*84+c+w], v2)
 		}
 	}
 }
@@ -1556,10 +1552,9 @@ func trainNode5(t *task, lo, hi int) {
 				runtime.VecAddS(v0, a0, a1)
 				v1 := vb1[:w]
 				runtime.VecRelu(v1, v0)
-				v3 := vb0[:w]
+				v3 := out1[i0*4704+i1*784+c : i0*4704+i1*784+c+w]
 				runtime.VecGTS(v3, v0, c2)
 				copy(out0[i0*4704+i1*784+c:i0*4704+i1*784+c+w], v1)
-				copy(out1[i0*4704+i1*784+c:i0*4704+i1*784+c+w], v3)
 			}
 		}
 	}
@@ -1647,10 +1642,9 @@ func trainNode13(t *task, lo, hi int) {
 				runtime.VecAddS(v0, a0, a1)
 				v1 := vb1[:w]
 				runtime.VecRelu(v1, v0)
-				v3 := vb0[:w]
+				v3 := out1[i0*1600+i1*100+c : i0*1600+i1*100+c+w]
 				runtime.VecGTS(v3, v0, c2)
 				copy(out0[i0*1600+i1*100+c:i0*1600+i1*100+c+w], v1)
-				copy(out1[i0*1600+i1*100+c:i0*1600+i1*100+c+w], v3)
 			}
 		}
 	}
@@ -1720,10 +1714,9 @@ func trainNode21(t *task, lo, hi int) {
 			runtime.VecAdd(v1, a1, a0)
 			v2 := vb1[:w]
 			runtime.VecRelu(v2, v1)
-			v4 := vb0[:w]
+			v4 := out1[i0*120+c : i0*120+c+w]
 			runtime.VecGTS(v4, v1, c3)
 			copy(out0[i0*120+c:i0*120+c+w], v2)
-			copy(out1[i0*120+c:i0*120+c+w], v4)
 		}
 	}
 }
@@ -1750,10 +1743,9 @@ func trainNode26(t *task, lo, hi int) {
 			runtime.VecAdd(v1, a1, a0)
 			v2 := vb1[:w]
 			runtime.VecRelu(v2, v1)
-			v4 := vb0[:w]
+			v4 := out1[i0*84+c : i0*84+c+w]
 			runtime.VecGTS(v4, v1, c3)
 			copy(out0[i0*84+c:i0*84+c+w], v2)
-			copy(out1[i0*84+c:i0*84+c+w], v4)
 		}
 	}
 }
@@ -1910,14 +1902,12 @@ func trainNode49MatMul(t *task, lo, hi int) {
 func trainNode49(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
 	c1 := float32(0)
-	var vb0 [512]float32
 	for c := lo; c < hi; c += 512 {
 		w := min(512, hi-c)
 		a0 := x2[c : c+w]
 		a1 := x3[c : c+w]
-		v2 := vb0[:w]
+		v2 := out[c : c+w]
 		runtime.VecSelectVS(v2, a0, a1, c1)
-		copy(out[c:c+w], v2)
 	}
 }
 
@@ -1932,14 +1922,12 @@ func trainNode50MatMul(t *task, lo, hi int) {
 func trainNode50(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
 	c1 := float32(0)
-	var vb0 [512]float32
 	for c := lo; c < hi; c += 512 {
 		w := min(512, hi-c)
 		a0 := x2[c : c+w]
 		a1 := x3[c : c+w]
-		v2 := vb0[:w]
+		v2 := out[c : c+w]
 		runtime.VecSelectVS(v2, a0, a1, c1)
-		copy(out[c:c+w], v2)
 	}
 }
 
@@ -1995,14 +1983,12 @@ func trainNode54(t *task, lo, hi int) {
 func trainNode55(t *task, lo, hi int) {
 	out, x0, x1 := t.out[0], t.in[0], t.in[1]
 	c0 := float32(0)
-	var vb0 [512]float32
 	for c := lo; c < hi; c += 512 {
 		w := min(512, hi-c)
 		a0 := x0[c : c+w]
 		a1 := x1[c : c+w]
-		v1 := vb0[:w]
+		v1 := out[c : c+w]
 		runtime.VecSelectVS(v1, a0, a1, c0)
-		copy(out[c:c+w], v1)
 	}
 }
 
@@ -2070,14 +2056,12 @@ func trainNode57(t *task, lo, hi int) {
 func trainNode58(t *task, lo, hi int) {
 	out, x0, x1 := t.out[0], t.in[0], t.in[1]
 	c0 := float32(0)
-	var vb0 [512]float32
 	for c := lo; c < hi; c += 512 {
 		w := min(512, hi-c)
 		a0 := x0[c : c+w]
 		a1 := x1[c : c+w]
-		v1 := vb0[:w]
+		v1 := out[c : c+w]
 		runtime.VecSelectVS(v1, a0, a1, c0)
-		copy(out[c:c+w], v1)
 	}
 }
 
@@ -2151,11 +2135,10 @@ func trainNode61(t *task, lo, hi int) {
 		runtime.VecDiv(v13, v4, v12)
 		v14 := vb0[:w]
 		runtime.VecMulS(v14, v13, s4)
-		v15 := vb0[:w]
+		v15 := out2[c : c+w]
 		runtime.VecSub(v15, a5, v14)
 		copy(out0[c:c+w], v4)
 		copy(out1[c:c+w], v10)
-		copy(out2[c:c+w], v15)
 	}
 }
 
@@ -2275,11 +2258,10 @@ func trainNode76(t *task, lo, hi int) {
 		runtime.VecDiv(v13, v4, v12)
 		v14 := vb0[:w]
 		runtime.VecMulS(v14, v13, s4)
-		v15 := vb0[:w]
+		v15 := out2[c : c+w]
 		runtime.VecSub(v15, a5, v14)
 		copy(out0[c:c+w], v4)
 		copy(out1[c:c+w], v10)
-		copy(out2[c:c+w], v15)
 	}
 }
 
@@ -2376,11 +2358,10 @@ func trainNode90(t *task, lo, hi int) {
 		runtime.VecDiv(v14, v5, v13)
 		v15 := vb0[:w]
 		runtime.VecMulS(v15, v14, s3)
-		v16 := vb0[:w]
+		v16 := out2[c : c+w]
 		runtime.VecSub(v16, a4, v15)
 		copy(out0[c:c+w], v5)
 		copy(out1[c:c+w], v11)
-		copy(out2[c:c+w], v16)
 	}
 }
 
@@ -2436,11 +2417,10 @@ func trainNode98(t *task, lo, hi int) {
 		runtime.VecDiv(v13, v4, v12)
 		v14 := vb0[:w]
 		runtime.VecMulS(v14, v13, s4)
-		v15 := vb0[:w]
+		v15 := out2[c : c+w]
 		runtime.VecSub(v15, a5, v14)
 		copy(out0[c:c+w], v4)
 		copy(out1[c:c+w], v10)
-		copy(out2[c:c+w], v15)
 	}
 }
 
@@ -2491,11 +2471,10 @@ func trainNode104(t *task, lo, hi int) {
 		runtime.VecDiv(v14, v5, v13)
 		v15 := vb0[:w]
 		runtime.VecMulS(v15, v14, s3)
-		v16 := vb0[:w]
+		v16 := out2[c : c+w]
 		runtime.VecSub(v16, a4, v15)
 		copy(out0[c:c+w], v5)
 		copy(out1[c:c+w], v11)
-		copy(out2[c:c+w], v16)
 	}
 }
 
@@ -2551,11 +2530,10 @@ func trainNode112(t *task, lo, hi int) {
 		runtime.VecDiv(v13, v4, v12)
 		v14 := vb0[:w]
 		runtime.VecMulS(v14, v13, s4)
-		v15 := vb0[:w]
+		v15 := out2[c : c+w]
 		runtime.VecSub(v15, a5, v14)
 		copy(out0[c:c+w], v4)
 		copy(out1[c:c+w], v10)
-		copy(out2[c:c+w], v15)
 	}
 }
 
@@ -2606,11 +2584,10 @@ func trainNode118(t *task, lo, hi int) {
 		runtime.VecDiv(v14, v5, v13)
 		v15 := vb0[:w]
 		runtime.VecMulS(v15, v14, s3)
-		v16 := vb0[:w]
+		v16 := out2[c : c+w]
 		runtime.VecSub(v16, a4, v15)
 		copy(out0[c:c+w], v5)
 		copy(out1[c:c+w], v11)
-		copy(out2[c:c+w], v16)
 	}
 }
 

@@ -831,9 +831,8 @@ func predictNode2(t *task, lo, hi int) {
 			a1 := x3[i0*64+c : i0*64+c+w]
 			v1 := vb0[:w]
 			runtime.VecAdd(v1, a1, a0)
-			v2 := vb0[:w]
+			v2 := out[i0*64+c : i0*64+c+w]
 			runtime.VecRelu(v2, v1)
-			copy(out[i0*64+c:i0*64+c+w], v2)
 		}
 	}
 }
@@ -856,9 +855,8 @@ func predictNode5(t *task, lo, hi int) {
 			a1 := x3[i0*64+c : i0*64+c+w]
 			v1 := vb0[:w]
 			runtime.VecAdd(v1, a1, a0)
-			v2 := vb0[:w]
+			v2 := out[i0*64+c : i0*64+c+w]
 			runtime.VecRelu(v2, v1)
-			copy(out[i0*64+c:i0*64+c+w], v2)
 		}
 	}
 }
@@ -922,10 +920,9 @@ func trainNode2(t *task, lo, hi int) {
 			runtime.VecAdd(v1, a1, a0)
 			v2 := vb1[:w]
 			runtime.VecRelu(v2, v1)
-			v4 := vb0[:w]
+			v4 := out1[i0*64+c : i0*64+c+w]
 			runtime.VecGTS(v4, v1, c3)
 			copy(out0[i0*64+c:i0*64+c+w], v2)
-			copy(out1[i0*64+c:i0*64+c+w], v4)
 		}
 	}
 }
@@ -952,10 +949,9 @@ func trainNode7(t *task, lo, hi int) {
 			runtime.VecAdd(v1, a1, a0)
 			v2 := vb1[:w]
 			runtime.VecRelu(v2, v1)
-			v4 := vb0[:w]
+			v4 := out1[i0*64+c : i0*64+c+w]
 			runtime.VecGTS(v4, v1, c3)
 			copy(out0[i0*64+c:i0*64+c+w], v2)
-			copy(out1[i0*64+c:i0*64+c+w], v4)
 		}
 	}
 }
@@ -1112,14 +1108,12 @@ func trainNode29MatMul(t *task, lo, hi int) {
 func trainNode29(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
 	c1 := float32(0)
-	var vb0 [512]float32
 	for c := lo; c < hi; c += 512 {
 		w := min(512, hi-c)
 		a0 := x2[c : c+w]
 		a1 := x3[c : c+w]
-		v2 := vb0[:w]
+		v2 := out[c : c+w]
 		runtime.VecSelectVS(v2, a0, a1, c1)
-		copy(out[c:c+w], v2)
 	}
 }
 
@@ -1134,14 +1128,12 @@ func trainNode30MatMul(t *task, lo, hi int) {
 func trainNode30(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
 	c1 := float32(0)
-	var vb0 [512]float32
 	for c := lo; c < hi; c += 512 {
 		w := min(512, hi-c)
 		a0 := x2[c : c+w]
 		a1 := x3[c : c+w]
-		v2 := vb0[:w]
+		v2 := out[c : c+w]
 		runtime.VecSelectVS(v2, a0, a1, c1)
-		copy(out[c:c+w], v2)
 	}
 }
 
@@ -1192,11 +1184,10 @@ func trainNode33(t *task, lo, hi int) {
 		runtime.VecDiv(v14, v5, v13)
 		v15 := vb0[:w]
 		runtime.VecMulS(v15, v14, s3)
-		v16 := vb0[:w]
+		v16 := out2[c : c+w]
 		runtime.VecSub(v16, a4, v15)
 		copy(out0[c:c+w], v5)
 		copy(out1[c:c+w], v11)
-		copy(out2[c:c+w], v16)
 	}
 }
 
@@ -1252,11 +1243,10 @@ func trainNode41(t *task, lo, hi int) {
 		runtime.VecDiv(v13, v4, v12)
 		v14 := vb0[:w]
 		runtime.VecMulS(v14, v13, s4)
-		v15 := vb0[:w]
+		v15 := out2[c : c+w]
 		runtime.VecSub(v15, a5, v14)
 		copy(out0[c:c+w], v4)
 		copy(out1[c:c+w], v10)
-		copy(out2[c:c+w], v15)
 	}
 }
 
@@ -1307,11 +1297,10 @@ func trainNode47(t *task, lo, hi int) {
 		runtime.VecDiv(v14, v5, v13)
 		v15 := vb0[:w]
 		runtime.VecMulS(v15, v14, s3)
-		v16 := vb0[:w]
+		v16 := out2[c : c+w]
 		runtime.VecSub(v16, a4, v15)
 		copy(out0[c:c+w], v5)
 		copy(out1[c:c+w], v11)
-		copy(out2[c:c+w], v16)
 	}
 }
 
@@ -1367,11 +1356,10 @@ func trainNode55(t *task, lo, hi int) {
 		runtime.VecDiv(v13, v4, v12)
 		v14 := vb0[:w]
 		runtime.VecMulS(v14, v13, s4)
-		v15 := vb0[:w]
+		v15 := out2[c : c+w]
 		runtime.VecSub(v15, a5, v14)
 		copy(out0[c:c+w], v4)
 		copy(out1[c:c+w], v10)
-		copy(out2[c:c+w], v15)
 	}
 }
 
@@ -1422,11 +1410,10 @@ func trainNode61(t *task, lo, hi int) {
 		runtime.VecDiv(v14, v5, v13)
 		v15 := vb0[:w]
 		runtime.VecMulS(v15, v14, s3)
-		v16 := vb0[:w]
+		v16 := out2[c : c+w]
 		runtime.VecSub(v16, a4, v15)
 		copy(out0[c:c+w], v5)
 		copy(out1[c:c+w], v11)
-		copy(out2[c:c+w], v16)
 	}
 }
 
