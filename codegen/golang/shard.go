@@ -254,13 +254,18 @@ func (g *gen) emitShardTypes(f *jen.File) {
 	f.Comment("dispatch per call and no synchronisation between layers.")
 	f.Type().Id("predictShards").Struct(
 		jen.Id("shards").Index().Id("predictShard"),
-		jen.Comment("x, out and n are Predict's arguments during a sharded call, which runs"),
-		jen.Comment("the first k shards."),
+		jen.Comment("x, out and n are Predict's arguments during a sharded call."),
 		jen.List(jen.Id("x"), jen.Id("out")).Index().Float32(),
-		jen.List(jen.Id("n"), jen.Id("k")).Int(),
-		jen.Comment("align is runtime.SgemmRowTile(): shards start at multiples of it, so"),
-		jen.Comment("that every GEMM row is computed in a tile of the same height as unsharded."),
+		jen.Id("n").Int(),
+		jen.Comment("align is runtime.SgemmRowTile(), the rows of a group: groups start at"),
+		jen.Comment("multiples of it, so that every GEMM row is computed in a tile of the same"),
+		jen.Comment("height as unsharded."),
 		jen.Id("align").Int(),
+		jen.Comment("A call's groups: k (the shards it runs) of big rows, which the shards"),
+		jen.Comment("take first, then tiles of align rows, which balance the ends; next is"),
+		jen.Comment("the index of the next group no shard has taken."),
+		jen.List(jen.Id("k"), jen.Id("big")).Int(),
+		jen.Id("next").Qual("sync/atomic", "Int64"),
 	)
 	f.Line()
 	shardFields := []jen.Code{
@@ -284,24 +289,20 @@ func (g *gen) emitShardTypes(f *jen.File) {
 	)
 	f.Line()
 
-	// The rows of shard i: part p of the tiles of align rows split
-	// evenly, as the pool splits a GEMM. The parts at the end have a tile
-	// more when the tiles do not divide evenly, but the last one's may be
-	// short: shard 0, which the caller runs while the workers start, takes
-	// whichever of the first and the last part has more rows.
+	// Shard i takes the next group until none is left: the first k
+	// groups are big (big rows each), the rest one tile of align rows.
+	sd := func(f string) *jen.Statement { return jen.Id("s").Dot(f) }
 	body := []jen.Code{
-		jen.Id("k").Op(":=").Id("s").Dot("k"),
-		jen.Id("tiles").Op(":=").Parens(jen.Id("s").Dot("n").Op("+").Id("s").Dot("align").Op("-").Lit(1)).Op("/").Id("s").Dot("align"),
-		jen.Id("p").Op(":=").Id("i"),
-		jen.If(jen.Id("s").Dot("n").Op("-").Parens(jen.Id("k").Op("-").Lit(1)).Op("*").Id("tiles").Op("/").Id("k").Op("*").Id("s").Dot("align").Op(">=").
-			Id("tiles").Op("/").Id("k").Op("*").Id("s").Dot("align")).Block(
-			jen.Id("p").Op("=").Id("k").Op("-").Lit(1).Op("-").Id("i"),
+		jen.Id("g").Op(":=").Int().Call(sd("next").Dot("Add").Call(jen.Lit(1))).Op("-").Lit(1),
+		jen.List(jen.Id("r0"), jen.Id("r1")).Op(":=").List(jen.Id("g").Op("*").Add(sd("big")), jen.Parens(jen.Id("g").Op("+").Lit(1)).Op("*").Add(sd("big"))),
+		jen.If(jen.Id("g").Op(">=").Add(sd("k"))).Block(
+			jen.Id("r0").Op("=").Add(sd("k")).Op("*").Add(sd("big")).Op("+").Parens(jen.Id("g").Op("-").Add(sd("k"))).Op("*").Add(sd("align")),
+			jen.Id("r1").Op("=").Id("r0").Op("+").Add(sd("align")),
 		),
-		jen.Id("r0").Op(":=").Min(jen.Id("s").Dot("n"), jen.Id("p").Op("*").Id("tiles").Op("/").Id("k").Op("*").Id("s").Dot("align")),
-		jen.Id("r1").Op(":=").Min(jen.Id("s").Dot("n"), jen.Parens(jen.Id("p").Op("+").Lit(1)).Op("*").Id("tiles").Op("/").Id("k").Op("*").Id("s").Dot("align")),
+		jen.If(jen.Id("r0").Op(">=").Add(sd("n"))).Block(jen.Break()),
+		jen.Id("r1").Op("=").Min(jen.Id("r1"), sd("n")),
 		jen.Id("n").Op(":=").Id("r1").Op("-").Id("r0"),
-		jen.If(jen.Id("n").Op("==").Lit(0)).Block(jen.Return()),
-		jen.Id("sh").Op(":=").Op("&").Id("s").Dot("shards").Index(jen.Id("i")),
+		jen.If(jen.Id("n").Op("==").Lit(0)).Block(jen.Continue()),
 	}
 	bind := func(clear bool) []jen.Code {
 		var out []jen.Code
@@ -346,9 +347,14 @@ func (g *gen) emitShardTypes(f *jen.File) {
 		res = jen.Id("x")
 	}
 	body = append(body, jen.Copy(jen.Id("s").Dot("out").Index(jen.Id("r0").Op("*").Id("outputSize").Op(":").Id("r1").Op("*").Id("outputSize")), res))
-	body = append(body, bind(true)...)
-	f.Comment("run runs shard i: predict's kernels, serially, on its rows of the batch.")
-	f.Func().Params(jen.Id("s").Op("*").Id("predictShards")).Id("run").Params(jen.Id("i").Int()).Block(body...)
+	fn := []jen.Code{
+		jen.Id("sh").Op(":=").Op("&").Id("s").Dot("shards").Index(jen.Id("i")),
+		jen.For().Block(body...),
+	}
+	fn = append(fn, bind(true)...)
+	f.Comment("run runs shard i: predict's kernels, serially, on group after group of")
+	f.Comment("rows of the batch, as long as groups are left.")
+	f.Func().Params(jen.Id("s").Op("*").Id("predictShards")).Id("run").Params(jen.Id("i").Int()).Block(fn...)
 	f.Line()
 }
 
@@ -394,8 +400,8 @@ func (g *gen) shardNew() []jen.Code {
 		loop = append(loop, jen.Id("sh").Dot("tasks").Index(jen.Lit(k.task)).Op("=").Id("task").Values(d))
 	}
 	return []jen.Code{
-		jen.Comment("Predict's shards: each gets room for its largest range of a second arena:"),
-		jen.Comment("ceil(MaxBatch/align/workers) tiles of align samples."),
+		jen.Comment("Predict's shards: each gets room for its largest group in a second arena"),
+		jen.Comment("(ceil(MaxBatch/align/workers) tiles of align samples)."),
 		jen.If(jen.Id("w").Op(":=").Id("m").Dot("pool").Dot("Workers").Call(), jen.Id("w").Op(">").Lit(1)).Block(
 			jen.Id("a").Op(":=").Qual(runtimePath, "SgemmRowTile").Call(),
 			jen.Id("m").Dot("shards").Dot("align").Op("=").Id("a"),
@@ -415,14 +421,18 @@ func (g *gen) shardPredict() []jen.Code {
 		return nil
 	}
 	s := jen.Id("m").Dot("shards")
-	// One shard per tile of align rows at most: with fewer tiles than
-	// workers, the caller's own shard must not be the empty one.
+	// No more shards than tiles: with a single tile, the caller runs it
+	// without the pool. The big groups leave at least one tile per shard
+	// to balance the ends.
 	return []jen.Code{
 		jen.If(jen.Id("n").Op(">=").Id("shardMin").Op("&&").Len(jen.Id("m").Dot("shards").Dot("shards")).Op(">").Lit(1)).Block(
 			jen.Id("a").Op(":=").Add(s.Clone().Dot("align")),
+			jen.Id("tiles").Op(":=").Parens(jen.Id("n").Op("+").Id("a").Op("-").Lit(1)).Op("/").Id("a"),
+			jen.Id("k").Op(":=").Min(jen.Len(s.Clone().Dot("shards")), jen.Id("tiles")),
 			jen.List(s.Clone().Dot("x"), s.Clone().Dot("out"), s.Clone().Dot("n")).Op("=").List(jen.Id("x"), jen.Id("out"), jen.Id("n")),
-			jen.Add(s.Clone().Dot("k")).Op("=").Min(jen.Len(s.Clone().Dot("shards")), jen.Parens(jen.Id("n").Op("+").Id("a").Op("-").Lit(1)).Op("/").Id("a")),
-			jen.Id("m").Dot("pool").Dot("Run").Call(s.Clone().Dot("k"), jen.Op("&").Id("m").Dot("shards")),
+			jen.List(s.Clone().Dot("k"), s.Clone().Dot("big")).Op("=").List(jen.Id("k"), jen.Parens(jen.Id("tiles").Op("-").Id("k")).Op("/").Id("k").Op("*").Id("a")),
+			s.Clone().Dot("next").Dot("Store").Call(jen.Lit(0)),
+			jen.Id("m").Dot("pool").Dot("Run").Call(jen.Id("k"), jen.Op("&").Id("m").Dot("shards")),
 			jen.List(s.Clone().Dot("x"), s.Clone().Dot("out")).Op("=").List(jen.Nil(), jen.Nil()),
 			jen.Return(),
 		),
