@@ -15,27 +15,34 @@ import (
 // the cores' caches. When every node of predict is row-local along the
 // batch (rows b of its result depend only on rows b of the batched
 // operands; weights and constants carry no batch dim), the batch can be
-// split instead: one contiguous row range per worker, each running the
-// whole predict graph serially on its range (nil pool inside), with one
-// pool dispatch per call and no synchronisation between layers.
+// split instead: one shard per worker, each running the whole predict
+// graph serially (nil pool inside) on contiguous groups of rows, with one
+// pool dispatch per call and no synchronisation between layers. A shard
+// takes groups from an atomic counter: first one big group each (all but
+// about a tile per shard), then single tiles, so the ends balance and a
+// worker that starts late holds the call up by one tile at most once the
+// big groups are taken.
 //
 // Each shard has its own copy of predict's tasks over its own slice of a
-// second arena, laid out by the memory planner for predict alone at a
-// capacity of ceil(MaxBatch/workers) samples: so the per-sample scratch of
-// conv kernels, batch-free values computed from weights, and whatever
-// space the planner shares between values are all private to a shard, and
-// no two shards ever touch the same arena element. The shard tasks are
-// built once in New, so a sharded Predict allocates nothing.
+// second arena, laid out by the memory planner for predict alone at the
+// capacity of its largest group: so the per-sample scratch of conv
+// kernels, batch-free values computed from weights, and whatever space the
+// planner shares between values are all private to a shard, and no two
+// shards ever touch the same arena element. The shard tasks are built once
+// in New, so a sharded Predict allocates nothing.
 //
-// Every kernel computes each row the same way whatever the batch size or
-// the row range it runs (the pool already splits kernels by rows), so a
-// sharded Predict computes exactly the unsharded one's bits.
+// Groups start at multiples of runtime.SgemmRowTile(), the GEMM's register
+// tile height: a GEMM row's sum is ordered by the height of the tile it
+// falls in, which is then the same as unsharded (as when the pool splits a
+// GEMM), and every other kernel computes each row the same way whatever
+// the rows it runs; so a sharded Predict computes exactly the unsharded
+// one's bits (TestShardedPredict).
 
 // defaultShardMin is the smallest batch Predict shards when
-// Options.ShardMin is 0. Below it, the kernels run as before: serially
-// for a small batch (where a dispatch costs more than it saves), split
-// kernel by kernel above parallelMin. Measured on the MNIST MLP with 2
-// workers (see the report of the change that introduced it).
+// Options.ShardMin is 0; batch 1 keeps the per-kernel path, unchanged. Up
+// to one tile the sharded path runs one group on the caller without the
+// pool, which measured as fast as or faster than the per-kernel path at
+// every batch from 2 to 128 on the MNIST MLP (2 vCPUs, 2 workers).
 const defaultShardMin = 2
 
 // shardPlan is predict's sharded layout.
