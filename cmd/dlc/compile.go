@@ -35,6 +35,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	pkg := fs.String("pkg", "", "Go package name (default: the output directory's name)")
 	noFuse := fs.Bool("no-fuse", false, "emit one kernel per IR op (the unfused baseline)")
 	noVector := fs.Bool("no-vector", false, "keep elementwise loops scalar instead of calling the runtime's vector loops (same results; for measuring)")
+	noShard := fs.Bool("no-shard", false, "split Predict kernel by kernel over the workers instead of the batch into one range per worker (same results; for measuring)")
 	path, err := parseModelArgs(fs, args, stderr)
 	if err != nil {
 		return err
@@ -50,6 +51,9 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	}
 	var files map[string][]byte
 	gopts := golang.Options{Package: name, NoFuse: *noFuse, NoVector: *noVector}
+	if *noShard {
+		gopts.ShardMin = -1
+	}
 	if strings.HasSuffix(strings.ToLower(path), ".onnx") {
 		// An ONNX model is inference only: a Predict package.
 		if files, _, err = compile.PackageONNX(path, gopts, compile.Options{Disable: mf.disable}); err != nil {
