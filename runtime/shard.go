@@ -9,3 +9,11 @@ package runtime
 // ending where C ends, compute exactly the bits of the whole product: the
 // pool splits a GEMM that way, and generated code shards a batch that way.
 func SgemmRowTile() int { return sgemmImpl.mr }
+
+// Awake reports whether some worker of p is polling for work, so that a
+// Run now would have it start a chunk at once rather than after a
+// wake-up. Generated code shards Predict over the pool only then (as
+// Sgemm splits a product only then): a worker that has parked, after
+// idling or because the machine is busy, is woken instead (Wake), and the
+// call takes the per-kernel path.
+func (p *Pool) Awake() bool { return p.pollingWorkers() > 0 }

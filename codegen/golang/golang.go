@@ -53,6 +53,10 @@ type Options struct {
 	// contiguous range per worker, each running the whole graph (see
 	// shard.go). 0 means the default; negative, never.
 	ShardMin int
+	// ShardAlways shards Predict at batches of ShardMin or more even when
+	// no worker is awake (by default such a call takes the per-kernel
+	// path, which wakes them): for tests that must take the sharded path.
+	ShardAlways bool
 }
 
 // Paths of the packages the generated code imports.
@@ -117,7 +121,7 @@ func Generate(m *ir.Module, opts Options) (map[string][]byte, error) {
 	if err := ir.Verify(m); err != nil {
 		return nil, fmt.Errorf("codegen/golang: module %q does not verify: %w", m.Name, err)
 	}
-	g := &gen{mod: m, pkg: opts.Package, noFuse: opts.NoFuse, noVector: opts.NoVector, shardMin: opts.ShardMin, helpers: map[string]bool{}}
+	g := &gen{mod: m, pkg: opts.Package, noFuse: opts.NoFuse, noVector: opts.NoVector, shardMin: opts.ShardMin, shardAlways: opts.ShardAlways, helpers: map[string]bool{}}
 	if err := g.plan(); err != nil {
 		return nil, fmt.Errorf("codegen/golang: module %q: %w", m.Name, err)
 	}
@@ -153,22 +157,23 @@ func checkPackageName(name string) error {
 
 // gen holds everything known about the module being printed.
 type gen struct {
-	mod      *ir.Module
-	pkg      string
-	noFuse   bool
-	noVector bool
-	weights  []*weightPlan // in module order, which is initialisation order
-	byName   map[string]*weightPlan
-	predict  *fnPlan
-	train    *fnPlan // nil without train_step
-	arena    poly    // total arena size in MaxBatch, set by planArena
-	ntasks   int
-	helpers  map[string]bool // helper functions the kernels call; emitted in a fixed order
-	gemmEpi  bool            // some epilogue runs inside a GEMM: task has epi fields and an Epilogue method
-	decls    []jen.Code      // package-level tables kernels declare (resize's taps), in kernel order
-	shardMin int             // Options.ShardMin
-	shard    *shardPlan      // predict's sharded layout, nil if not sharded
-	shardWhy string          // why predict is not sharded, if it is not
+	mod         *ir.Module
+	pkg         string
+	noFuse      bool
+	noVector    bool
+	weights     []*weightPlan // in module order, which is initialisation order
+	byName      map[string]*weightPlan
+	predict     *fnPlan
+	train       *fnPlan // nil without train_step
+	arena       poly    // total arena size in MaxBatch, set by planArena
+	ntasks      int
+	helpers     map[string]bool // helper functions the kernels call; emitted in a fixed order
+	gemmEpi     bool            // some epilogue runs inside a GEMM: task has epi fields and an Epilogue method
+	decls       []jen.Code      // package-level tables kernels declare (resize's taps), in kernel order
+	shardMin    int             // Options.ShardMin
+	shardAlways bool            // Options.ShardAlways
+	shard       *shardPlan      // predict's sharded layout, nil if not sharded
+	shardWhy    string          // why predict is not sharded, if it is not
 
 	inputSize, outputSize, targetSize, trainOutSize int64
 }

@@ -428,11 +428,20 @@ func (g *gen) shardPredict() []jen.Code {
 		return nil
 	}
 	s := jen.Id("m").Dot("shards")
+	// Only while a worker is awake (runtime.Pool.Awake): a parked one
+	// takes a wake-up (tens of µs on a VM) to start its shard, and one
+	// that parked because other processes hold the CPUs may be slow to
+	// finish it; the per-kernel path then runs the GEMMs serially and
+	// wakes the workers, as runtime.Sgemm does.
+	cond := jen.Id("n").Op(">=").Id("shardMin").Op("&&").Len(jen.Id("m").Dot("shards").Dot("shards")).Op(">").Lit(1)
+	if !g.shardAlways {
+		cond = cond.Op("&&").Id("m").Dot("pool").Dot("Awake").Call()
+	}
 	// No more shards than tiles: with a single tile, the caller runs it
 	// without the pool. The big groups leave at least one tile per shard
 	// to balance the ends.
 	return []jen.Code{
-		jen.If(jen.Id("n").Op(">=").Id("shardMin").Op("&&").Len(jen.Id("m").Dot("shards").Dot("shards")).Op(">").Lit(1)).Block(
+		jen.If(cond).Block(
 			jen.Id("a").Op(":=").Add(s.Clone().Dot("align")),
 			jen.Id("tiles").Op(":=").Parens(jen.Id("n").Op("+").Id("a").Op("-").Lit(1)).Op("/").Id("a"),
 			jen.Id("k").Op(":=").Min(jen.Len(s.Clone().Dot("shards")), jen.Id("tiles")),

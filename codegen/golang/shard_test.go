@@ -29,11 +29,11 @@ type shardCase struct {
 }
 
 // TestShardedPredict builds every testdata/*.ir module (after passes.Fuse)
-// and the MNIST and LeNet examples with Predict sharded from batch 1
-// (Options.ShardMin 1) and never sharded (-1), runs both on the same
-// inputs at batches 1, 2, odd sizes and MaxBatch (128), with 2, 3 and 4
-// workers, and checks that they compute the same bits and that the
-// sharded Predict does not allocate. Modules whose predict is not
+// and the MNIST and LeNet examples with Predict sharded on every call from
+// batch 1 (Options.ShardMin 1, ShardAlways) and never sharded (ShardMin
+// -1), runs both on the same inputs at batches 1, 2, odd sizes and
+// MaxBatch (128), with 2, 3 and 4 workers, and checks that they compute
+// the same bits and that the sharded Predict does not allocate. Modules whose predict is not
 // row-local are generated unsharded (and compared all the same); the
 // examples must be sharded.
 func TestShardedPredict(t *testing.T) {
@@ -89,7 +89,7 @@ func TestShardedPredict(t *testing.T) {
 			pkg string
 			min int
 		}{{c.Sharded, 1}, {c.Plain, -1}} {
-			files, err := golang.Generate(c.mod, golang.Options{Package: v.pkg, ShardMin: v.min})
+			files, err := golang.Generate(c.mod, golang.Options{Package: v.pkg, ShardMin: v.min, ShardAlways: true})
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}

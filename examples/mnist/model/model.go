@@ -707,7 +707,7 @@ func (m *Model) Predict(out, x []float32, n int) {
 	if n == 0 {
 		return
 	}
-	if n >= shardMin && len(m.shards.shards) > 1 {
+	if n >= shardMin && len(m.shards.shards) > 1 && m.pool.Awake() {
 		a := m.shards.align
 		tiles := (n + a - 1) / a
 		k := min(len(m.shards.shards), tiles)
