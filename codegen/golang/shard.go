@@ -256,8 +256,8 @@ func (g *gen) emitShardTypes(f *jen.File) {
 		return
 	}
 	fp := g.predict
-	f.Comment("predictShards runs Predict on one contiguous range of the batch per shard,")
-	f.Comment("each shard running the whole graph serially in its own arena: one pool")
+	f.Comment("predictShards runs Predict with one shard per worker, each running the whole")
+	f.Comment("graph serially in its own arena on groups of rows of the batch: one pool")
 	f.Comment("dispatch per call and no synchronisation between layers.")
 	f.Type().Id("predictShards").Struct(
 		jen.Id("shards").Index().Id("predictShard"),

@@ -122,8 +122,8 @@ func (t *task) Epilogue(r0, r1 int) {
 	e.fn(e, r0*t.epiRows, r1*t.epiRows)
 }
 
-// predictShards runs Predict on one contiguous range of the batch per shard,
-// each shard running the whole graph serially in its own arena: one pool
+// predictShards runs Predict with one shard per worker, each running the whole
+// graph serially in its own arena on groups of rows of the batch: one pool
 // dispatch per call and no synchronisation between layers.
 type predictShards struct {
 	shards []predictShard
