@@ -17,3 +17,29 @@ func SgemmRowTile() int { return sgemmImpl.mr }
 // idling or because the machine is busy, is woken instead (Wake), and the
 // call takes the per-kernel path.
 func (p *Pool) Awake() bool { return p.pollingWorkers() > 0 }
+
+// SgemmShardAlign returns the number of samples that groups of a batch
+// split over workers start at multiples of, so that every GEMM of the
+// generated code computes each element in a tile of the same shape as
+// for the whole batch: a multiple of SgemmRowTile() (for products whose
+// rows are samples), and for each c in cols, the columns per sample of a
+// product whose columns are samples (a convolution's batched GEMM over
+// n·c columns), a multiple of nr/gcd(c, nr) so that the group's columns
+// start at a column tile, whose width also orders the sums of short
+// tiles. Non-positive cols are ignored.
+func SgemmShardAlign(cols ...int) int {
+	gcd := func(a, b int) int {
+		for b != 0 {
+			a, b = b, a%b
+		}
+		return a
+	}
+	a := sgemmImpl.mr
+	for _, c := range cols {
+		if c > 0 {
+			q := sgemmImpl.nr / gcd(c, sgemmImpl.nr)
+			a = a / gcd(a, q) * q
+		}
+	}
+	return a
+}

@@ -53,3 +53,30 @@ func TestAwakeWithoutWorkers(t *testing.T) {
 		t.Error("a one-worker pool is awake")
 	}
 }
+
+func TestSgemmShardAlign(t *testing.T) {
+	mr, nr := sgemmImpl.mr, sgemmImpl.nr
+	if got := SgemmShardAlign(); got != mr {
+		t.Errorf("SgemmShardAlign() = %d, want SgemmRowTile() = %d", got, mr)
+	}
+	for _, cols := range [][]int{{961}, {576, 784, 64, 144}, {1}, {0, -3, 25}} {
+		a := SgemmShardAlign(cols...)
+		if a%mr != 0 {
+			t.Errorf("SgemmShardAlign(%v) = %d, not a multiple of the row tile %d", cols, a, mr)
+		}
+		for _, c := range cols {
+			if c > 0 && a*c%nr != 0 {
+				t.Errorf("SgemmShardAlign(%v) = %d: %d samples of %d columns are not whole column tiles of %d", cols, a, a, c, nr)
+			}
+		}
+		for b := mr; b < a; b += mr { // the smallest such
+			whole := true
+			for _, c := range cols {
+				whole = whole && (c <= 0 || b*c%nr == 0)
+			}
+			if whole {
+				t.Errorf("SgemmShardAlign(%v) = %d, but %d would do", cols, a, b)
+			}
+		}
+	}
+}

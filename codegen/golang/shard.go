@@ -2,6 +2,8 @@ package golang
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/dave/jennifer/jen"
@@ -51,6 +53,7 @@ type shardPlan struct {
 	arena poly              // one shard's arena, in its capacity
 	off   map[*valPlan]poly // each predict arena buffer's offset in a shard's arena
 	tasks int               // number of predict tasks (they are m.tasks[0:tasks])
+	cols  []int             // columns per sample of the batched GEMMs of convolutions (runtime.SgemmShardAlign)
 }
 
 // planShards decides whether predict can be sharded and, if so, plans one
@@ -61,7 +64,8 @@ func (g *gen) planShards(reuse bool) {
 		return
 	}
 	fp := g.predict
-	if err := rowLocal(g.mod, fp.f, map[*ir.Value]bool{}); err != nil {
+	cols := map[int]bool{}
+	if err := rowLocal(g.mod, fp.f, map[*ir.Value]bool{}, cols); err != nil {
 		g.shardWhy = err.Error()
 		return
 	}
@@ -72,7 +76,7 @@ func (g *gen) planShards(reuse bool) {
 			return
 		}
 	}
-	sp := &shardPlan{min: g.shardMin, tasks: len(fp.kernels), off: map[*valPlan]poly{}}
+	sp := &shardPlan{min: g.shardMin, tasks: len(fp.kernels), off: map[*valPlan]poly{}, cols: slices.Sorted(maps.Keys(cols))}
 	if sp.min == 0 {
 		sp.min = defaultShardMin
 	}
@@ -124,7 +128,9 @@ func isBatched(t ir.Type) (bool, error) {
 // rowLocal returns nil if every node of f (a function or a fused region)
 // is row-local along the batch, else why not. batched holds what is known
 // of f's parameters (a region's: its operands'); it is filled for the body.
-func rowLocal(mod *ir.Module, f *ir.Func, batched map[*ir.Value]bool) error {
+// cols gets the columns per sample of every convolution, whose GEMM may
+// run over the whole batch's columns (see runtime.SgemmShardAlign).
+func rowLocal(mod *ir.Module, f *ir.Func, batched map[*ir.Value]bool, cols map[int]bool) error {
 	for i, p := range f.Params {
 		b, err := isBatched(p.Type)
 		if err != nil {
@@ -206,6 +212,15 @@ func rowLocal(mod *ir.Module, f *ir.Func, batched map[*ir.Value]bool) error {
 			for _, a := range v.Args[1:] {
 				ok = ok && !batched[a]
 			}
+			if (v.Op == ir.OpConv || v.Op == ir.OpConvTranspose) && mayBatchConv(v) {
+				// The positions of the input and of the output: either
+				// may be the columns of the GEMM.
+				for _, t := range []ir.Type{v.Args[0].Type, v.Type} {
+					if n, syms := t.Shape[2:].NumElements(); len(syms) == 0 && len(t.Shape) > 2 {
+						cols[int(n)] = true
+					}
+				}
+			}
 		case v.Op == ir.OpGather:
 			// An embedding lookup (batch-free table, batched indices,
 			// axis 0), or a gather within each sample.
@@ -224,7 +239,7 @@ func rowLocal(mod *ir.Module, f *ir.Func, batched map[*ir.Value]bool) error {
 			for j, p := range r.Params {
 				rb[p] = batched[v.Args[j]]
 			}
-			if err := rowLocal(mod, r, rb); err != nil {
+			if err := rowLocal(mod, r, rb, cols); err != nil {
 				return fail("region: %v", err)
 			}
 			ok = true
@@ -234,6 +249,23 @@ func rowLocal(mod *ir.Module, f *ir.Func, batched map[*ir.Value]bool) error {
 		}
 	}
 	return nil
+}
+
+// mayBatchConv reports whether conv or conv_transpose v may run as one
+// GEMM over the whole batch's columns rather than sample by sample (see
+// emitConv: per sample below perSampleConvMAC multiply-adds a sample,
+// which is the weight's size times the output positions, for a transposed
+// conv the input positions). A margin keeps the shards aligned for the
+// batched form should that threshold move; aligning for a conv that runs
+// per sample only costs balance.
+func mayBatchConv(v *ir.Value) bool {
+	w, _ := v.Args[1].Type.Shape.NumElements()
+	pos := v.Type
+	if v.Op == ir.OpConvTranspose {
+		pos = v.Args[0].Type
+	}
+	p, _ := pos.Shape[2:].NumElements()
+	return w*p >= perSampleConvMAC/4
 }
 
 // shardBuf renders, inside New's shard loop, the buffer of vp for the
@@ -264,9 +296,9 @@ func (g *gen) emitShardTypes(f *jen.File) {
 		jen.Comment("x, out and n are Predict's arguments during a sharded call."),
 		jen.List(jen.Id("x"), jen.Id("out")).Index().Float32(),
 		jen.Id("n").Int(),
-		jen.Comment("align is runtime.SgemmRowTile(), the rows of a group: groups start at"),
-		jen.Comment("multiples of it, so that every GEMM row is computed in a tile of the same"),
-		jen.Comment("height as unsharded."),
+		jen.Comment("align is the rows of a group (runtime.SgemmRowTile or SgemmShardAlign):"),
+		jen.Comment("groups start at multiples of it, so that every GEMM computes each element"),
+		jen.Comment("in a tile of the same shape as unsharded, and so the same bits."),
 		jen.Id("align").Int(),
 		jen.Comment("A call's groups: k (the shards it runs) of big rows, which the shards"),
 		jen.Comment("take first, then tiles of align rows, which balance the ends; next is"),
@@ -410,7 +442,7 @@ func (g *gen) shardNew() []jen.Code {
 		jen.Comment("Predict's shards: each gets room for its largest group in a second arena"),
 		jen.Comment("(ceil(MaxBatch/align/workers) tiles of align samples)."),
 		jen.If(jen.Id("w").Op(":=").Id("m").Dot("pool").Dot("Workers").Call(), jen.Id("w").Op(">").Lit(1)).Block(
-			jen.Id("a").Op(":=").Qual(runtimePath, "SgemmRowTile").Call(),
+			jen.Id("a").Op(":=").Add(g.shardAlign()),
 			jen.Id("m").Dot("shards").Dot("align").Op("=").Id("a"),
 			jen.Id("rows").Op(":=").Min(jen.Id("mb"), jen.Parens(jen.Parens(jen.Id("mb").Op("+").Id("a").Op("-").Lit(1)).Op("/").Id("a").Op("+").Id("w").Op("-").Lit(1)).Op("/").Id("w").Op("*").Id("a")),
 			jen.Id("size").Op(":=").Add(g.shard.arena.code("rows")),
@@ -420,6 +452,19 @@ func (g *gen) shardNew() []jen.Code {
 			jen.For(jen.Id("i").Op(":=").Range().Id("m").Dot("shards").Dot("shards")).Block(loop...),
 		),
 	}
+}
+
+// shardAlign renders the group alignment: runtime.SgemmRowTile(), or
+// runtime.SgemmShardAlign of the convolutions' columns per sample.
+func (g *gen) shardAlign() *jen.Statement {
+	if len(g.shard.cols) == 0 {
+		return jen.Qual(runtimePath, "SgemmRowTile").Call()
+	}
+	args := make([]jen.Code, len(g.shard.cols))
+	for i, c := range g.shard.cols {
+		args[i] = jen.Lit(c)
+	}
+	return jen.Qual(runtimePath, "SgemmShardAlign").Call(args...)
 }
 
 // shardPredict renders Predict's sharded path.

@@ -63,6 +63,22 @@ func TestShardedPredict(t *testing.T) {
 		}
 		mods[strings.TrimSuffix(filepath.Base(p), ".ir")] = mod
 	}
+	// A conv large enough for the whole-batch GEMM over n·P columns, P =
+	// 31·31 not a multiple of the column tile, 16 output channels (a short
+	// row tile, whose sums depend on the column tile's width).
+	wide, err := ir.ParseModule(`module "wide_conv"
+weight "w" : f32[16,16,3,3] {init="glorot_uniform", fan_in=144, fan_out=144}
+func @predict(%x: f32[N,16,31,31]) -> (f32[N,15376]) {
+  %0 = weight {name="w"} : f32[16,16,3,3]
+  %1 = conv %x, %0 {pads=[1, 1, 1, 1]} : f32[N,16,31,31]
+  %2 = reshape %1 {shape=<N,15376>} : f32[N,15376]
+  return %2
+}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods["wide_conv"] = wide
 	for _, ex := range []string{"mnist", "lenet"} {
 		md, err := compile.Load("../../examples/"+ex+"/model.json", compile.Overrides{})
 		if err != nil {
@@ -116,7 +132,7 @@ func TestShardedPredict(t *testing.T) {
 		}
 	}
 	t.Logf("sharded: %s", strings.Join(sharded, " "))
-	for _, want := range []string{"example_mnist", "example_lenet", "conv_forward", "elementwise", "vector"} {
+	for _, want := range []string{"example_mnist", "example_lenet", "conv_forward", "elementwise", "vector", "wide_conv"} {
 		if !strings.Contains(" "+strings.Join(sharded, " ")+" ", " "+want+" ") {
 			t.Errorf("%s: Predict is not sharded", want)
 		}

@@ -142,9 +142,9 @@ type predictShards struct {
 	// x, out and n are Predict's arguments during a sharded call.
 	x, out []float32
 	n      int
-	// align is runtime.SgemmRowTile(), the rows of a group: groups start at
-	// multiples of it, so that every GEMM row is computed in a tile of the same
-	// height as unsharded.
+	// align is the rows of a group (runtime.SgemmRowTile or SgemmShardAlign):
+	// groups start at multiples of it, so that every GEMM computes each element
+	// in a tile of the same shape as unsharded, and so the same bits.
 	align int
 	// A call's groups: k (the shards it runs) of big rows, which the shards
 	// take first, then tiles of align rows, which balance the ends; next is
