@@ -17,23 +17,24 @@ import (
 // the cores' caches. When every node of predict is row-local along the
 // batch (rows b of its result depend only on rows b of the batched
 // operands; weights and constants carry no batch dim), the batch can be
-// split instead: one shard per worker, each running the whole predict
-// graph serially (nil pool inside) on contiguous groups of rows, with one
-// pool dispatch per call and no synchronisation between layers. A shard
-// takes groups from an atomic counter: first one big group each (all but
-// about a tile per shard), then single tiles, so the ends balance and a
-// worker that starts late holds the call up by one tile at most once the
-// big groups are taken.
+// split instead: one contiguous range of rows per worker, each running
+// the whole predict graph serially on it (nil pool inside), with one pool
+// dispatch per call and no synchronisation between layers. A call shards
+// only while a worker is awake (runtime.Pool.Awake), as runtime.Sgemm
+// splits a product only then; the caller runs the larger range.
+// (Handing out the rows dynamically, a big group per shard then single
+// tiles, measured 1-2 µs slower on the MLP at batch 128 and no more robust
+// once the awake check is there.)
 //
 // Each shard has its own copy of predict's tasks over its own slice of a
 // second arena, laid out by the memory planner for predict alone at the
-// capacity of its largest group: so the per-sample scratch of conv
+// capacity of its largest range: so the per-sample scratch of conv
 // kernels, batch-free values computed from weights, and whatever space the
 // planner shares between values are all private to a shard, and no two
 // shards ever touch the same arena element. The shard tasks are built once
 // in New, so a sharded Predict allocates nothing.
 //
-// Groups start at multiples of runtime.SgemmRowTile(), the GEMM's register
+// Ranges start at multiples of runtime.SgemmRowTile(), the GEMM's register
 // tile height: a GEMM row's sum is ordered by the height of the tile it
 // falls in, which is then the same as unsharded (as when the pool splits a
 // GEMM), and every other kernel computes each row the same way whatever
@@ -288,8 +289,8 @@ func (g *gen) emitShardTypes(f *jen.File) {
 		return
 	}
 	fp := g.predict
-	f.Comment("predictShards runs Predict with one shard per worker, each running the whole")
-	f.Comment("graph serially in its own arena on groups of rows of the batch: one pool")
+	f.Comment("predictShards runs Predict on one contiguous range of the batch per shard,")
+	f.Comment("each shard running the whole graph serially in its own arena: one pool")
 	f.Comment("dispatch per call and no synchronisation between layers.")
 	f.Type().Id("predictShards").Struct(
 		jen.Id("shards").Index().Id("predictShard"),
@@ -300,11 +301,8 @@ func (g *gen) emitShardTypes(f *jen.File) {
 		jen.Comment("groups start at multiples of it, so that every GEMM computes each element"),
 		jen.Comment("in a tile of the same shape as unsharded, and so the same bits."),
 		jen.Id("align").Int(),
-		jen.Comment("A call's groups: k (the shards it runs) of big rows, which the shards"),
-		jen.Comment("take first, then tiles of align rows, which balance the ends; next is"),
-		jen.Comment("the index of the next group no shard has taken."),
-		jen.List(jen.Id("k"), jen.Id("big")).Int(),
-		jen.Id("next").Qual("sync/atomic", "Int64"),
+		jen.Comment("k is the number of shards a call runs."),
+		jen.Id("k").Int(),
 	)
 	f.Line()
 	shardFields := []jen.Code{
@@ -328,20 +326,26 @@ func (g *gen) emitShardTypes(f *jen.File) {
 	)
 	f.Line()
 
-	// Shard i takes the next group until none is left: the first k
-	// groups are big (big rows each), the rest one tile of align rows.
+	// The rows of shard i: part p of the tiles of align rows split
+	// evenly, as the pool splits a GEMM. The parts at the end have a tile
+	// more when the tiles do not divide evenly, but the last one's may be
+	// short: shard 0, which the caller runs while the workers start, takes
+	// whichever of the first and the last part has more rows.
 	sd := func(f string) *jen.Statement { return jen.Id("s").Dot(f) }
+	part := func(p jen.Code) *jen.Statement {
+		return jen.Min(sd("n"), jen.Add(p).Op("*").Id("tiles").Op("/").Id("k").Op("*").Add(sd("align")))
+	}
 	body := []jen.Code{
-		jen.Id("g").Op(":=").Int().Call(sd("next").Dot("Add").Call(jen.Lit(1))).Op("-").Lit(1),
-		jen.List(jen.Id("r0"), jen.Id("r1")).Op(":=").List(jen.Id("g").Op("*").Add(sd("big")), jen.Parens(jen.Id("g").Op("+").Lit(1)).Op("*").Add(sd("big"))),
-		jen.If(jen.Id("g").Op(">=").Add(sd("k"))).Block(
-			jen.Id("r0").Op("=").Add(sd("k")).Op("*").Add(sd("big")).Op("+").Parens(jen.Id("g").Op("-").Add(sd("k"))).Op("*").Add(sd("align")),
-			jen.Id("r1").Op("=").Id("r0").Op("+").Add(sd("align")),
+		jen.Id("k").Op(":=").Add(sd("k")),
+		jen.Id("tiles").Op(":=").Parens(sd("n").Op("+").Add(sd("align")).Op("-").Lit(1)).Op("/").Add(sd("align")),
+		jen.Id("p").Op(":=").Id("i"),
+		jen.If(sd("n").Op("-").Add(part(jen.Parens(jen.Id("k").Op("-").Lit(1)))).Op(">=").Add(part(jen.Lit(1)))).Block(
+			jen.Id("p").Op("=").Id("k").Op("-").Lit(1).Op("-").Id("i"),
 		),
-		jen.If(jen.Id("r0").Op(">=").Add(sd("n"))).Block(jen.Break()),
-		jen.Id("r1").Op("=").Min(jen.Id("r1"), sd("n")),
+		jen.List(jen.Id("r0"), jen.Id("r1")).Op(":=").List(part(jen.Id("p")), part(jen.Parens(jen.Id("p").Op("+").Lit(1)))),
 		jen.Id("n").Op(":=").Id("r1").Op("-").Id("r0"),
-		jen.If(jen.Id("n").Op("==").Lit(0)).Block(jen.Continue()),
+		jen.If(jen.Id("n").Op("==").Lit(0)).Block(jen.Return()),
+		jen.Id("sh").Op(":=").Op("&").Id("s").Dot("shards").Index(jen.Id("i")),
 	}
 	bind := func(clear bool) []jen.Code {
 		var out []jen.Code
@@ -386,14 +390,9 @@ func (g *gen) emitShardTypes(f *jen.File) {
 		res = jen.Id("x")
 	}
 	body = append(body, jen.Copy(jen.Id("s").Dot("out").Index(jen.Id("r0").Op("*").Id("outputSize").Op(":").Id("r1").Op("*").Id("outputSize")), res))
-	fn := []jen.Code{
-		jen.Id("sh").Op(":=").Op("&").Id("s").Dot("shards").Index(jen.Id("i")),
-		jen.For().Block(body...),
-	}
-	fn = append(fn, bind(true)...)
-	f.Comment("run runs shard i: predict's kernels, serially, on group after group of")
-	f.Comment("rows of the batch, as long as groups are left.")
-	f.Func().Params(jen.Id("s").Op("*").Id("predictShards")).Id("run").Params(jen.Id("i").Int()).Block(fn...)
+	body = append(body, bind(true)...)
+	f.Comment("run runs shard i: predict's kernels, serially, on its rows of the batch.")
+	f.Func().Params(jen.Id("s").Op("*").Id("predictShards")).Id("run").Params(jen.Id("i").Int()).Block(body...)
 	f.Line()
 }
 
@@ -439,7 +438,7 @@ func (g *gen) shardNew() []jen.Code {
 		loop = append(loop, jen.Id("sh").Dot("tasks").Index(jen.Lit(k.task)).Op("=").Id("task").Values(d))
 	}
 	return []jen.Code{
-		jen.Comment("Predict's shards: each gets room for its largest group in a second arena"),
+		jen.Comment("Predict's shards: each gets room for its largest range in a second arena"),
 		jen.Comment("(ceil(MaxBatch/align/workers) tiles of align samples)."),
 		jen.If(jen.Id("w").Op(":=").Id("m").Dot("pool").Dot("Workers").Call(), jen.Id("w").Op(">").Lit(1)).Block(
 			jen.Id("a").Op(":=").Add(g.shardAlign()),
@@ -483,17 +482,13 @@ func (g *gen) shardPredict() []jen.Code {
 		cond = cond.Op("&&").Id("m").Dot("pool").Dot("Awake").Call()
 	}
 	// No more shards than tiles: with a single tile, the caller runs it
-	// without the pool. The big groups leave at least one tile per shard
-	// to balance the ends.
+	// without the pool.
 	return []jen.Code{
 		jen.If(cond).Block(
 			jen.Id("a").Op(":=").Add(s.Clone().Dot("align")),
-			jen.Id("tiles").Op(":=").Parens(jen.Id("n").Op("+").Id("a").Op("-").Lit(1)).Op("/").Id("a"),
-			jen.Id("k").Op(":=").Min(jen.Len(s.Clone().Dot("shards")), jen.Id("tiles")),
 			jen.List(s.Clone().Dot("x"), s.Clone().Dot("out"), s.Clone().Dot("n")).Op("=").List(jen.Id("x"), jen.Id("out"), jen.Id("n")),
-			jen.List(s.Clone().Dot("k"), s.Clone().Dot("big")).Op("=").List(jen.Id("k"), jen.Parens(jen.Id("tiles").Op("-").Id("k")).Op("/").Id("k").Op("*").Id("a")),
-			s.Clone().Dot("next").Dot("Store").Call(jen.Lit(0)),
-			jen.Id("m").Dot("pool").Dot("Run").Call(jen.Id("k"), jen.Op("&").Id("m").Dot("shards")),
+			jen.Add(s.Clone().Dot("k")).Op("=").Min(jen.Len(s.Clone().Dot("shards")), jen.Parens(jen.Id("n").Op("+").Id("a").Op("-").Lit(1)).Op("/").Id("a")),
+			jen.Id("m").Dot("pool").Dot("Run").Call(s.Clone().Dot("k"), jen.Op("&").Id("m").Dot("shards")),
 			jen.List(s.Clone().Dot("x"), s.Clone().Dot("out")).Op("=").List(jen.Nil(), jen.Nil()),
 			jen.Return(),
 		),

@@ -12,7 +12,6 @@ import (
 	"io"
 	"math"
 	"strconv"
-	"sync/atomic"
 )
 
 const (
@@ -122,8 +121,8 @@ func (t *task) Epilogue(r0, r1 int) {
 	e.fn(e, r0*t.epiRows, r1*t.epiRows)
 }
 
-// predictShards runs Predict with one shard per worker, each running the whole
-// graph serially in its own arena on groups of rows of the batch: one pool
+// predictShards runs Predict on one contiguous range of the batch per shard,
+// each shard running the whole graph serially in its own arena: one pool
 // dispatch per call and no synchronisation between layers.
 type predictShards struct {
 	shards []predictShard
@@ -134,11 +133,8 @@ type predictShards struct {
 	// groups start at multiples of it, so that every GEMM computes each element
 	// in a tile of the same shape as unsharded, and so the same bits.
 	align int
-	// A call's groups: k (the shards it runs) of big rows, which the shards
-	// take first, then tiles of align rows, which balance the ends; next is
-	// the index of the next group no shard has taken.
-	k, big int
-	next   atomic.Int64
+	// k is the number of shards a call runs.
+	k int
 }
 
 // predictShard is one shard's tasks and buffers.
@@ -156,37 +152,31 @@ func (s *predictShards) RunRange(lo, hi int) {
 	}
 }
 
-// run runs shard i: predict's kernels, serially, on group after group of
-// rows of the batch, as long as groups are left.
+// run runs shard i: predict's kernels, serially, on its rows of the batch.
 func (s *predictShards) run(i int) {
-	sh := &s.shards[i]
-	for {
-		g := int(s.next.Add(1)) - 1
-		r0, r1 := g*s.big, (g+1)*s.big
-		if g >= s.k {
-			r0 = s.k*s.big + (g-s.k)*s.align
-			r1 = r0 + s.align
-		}
-		if r0 >= s.n {
-			break
-		}
-		r1 = min(r1, s.n)
-		n := r1 - r0
-		if n == 0 {
-			continue
-		}
-		x := s.x[r0*inputSize : r1*inputSize]
-		sh.tasks[0].in[0] = x
-		sh.tasks[0].n = n
-		predictNode2MatMul(&sh.tasks[0], 0, 1)
-		sh.tasks[2].n = n
-		predictNode5MatMul(&sh.tasks[2], 0, 1)
-		sh.tasks[4].n = n
-		predictNode7(&sh.tasks[4], 0, 1)
-		sh.tasks[5].n = n
-		predictNode9(&sh.tasks[5], 0, n)
-		copy(s.out[r0*outputSize:r1*outputSize], sh.result[:n*outputSize])
+	k := s.k
+	tiles := (s.n + s.align - 1) / s.align
+	p := i
+	if s.n-min(s.n, (k-1)*tiles/k*s.align) >= min(s.n, 1*tiles/k*s.align) {
+		p = k - 1 - i
 	}
+	r0, r1 := min(s.n, p*tiles/k*s.align), min(s.n, (p+1)*tiles/k*s.align)
+	n := r1 - r0
+	if n == 0 {
+		return
+	}
+	sh := &s.shards[i]
+	x := s.x[r0*inputSize : r1*inputSize]
+	sh.tasks[0].in[0] = x
+	sh.tasks[0].n = n
+	predictNode2MatMul(&sh.tasks[0], 0, 1)
+	sh.tasks[2].n = n
+	predictNode5MatMul(&sh.tasks[2], 0, 1)
+	sh.tasks[4].n = n
+	predictNode7(&sh.tasks[4], 0, 1)
+	sh.tasks[5].n = n
+	predictNode9(&sh.tasks[5], 0, n)
+	copy(s.out[r0*outputSize:r1*outputSize], sh.result[:n*outputSize])
 	sh.tasks[0].in[0] = nil
 }
 
@@ -522,7 +512,7 @@ func New(opts Options) *Model {
 		in:  [][]float32{m.w18, arena[3:13], m.w19, arena[2:3], arena[1:2], m.w5},
 		out: [][]float32{m.w18, m.w19, m.w5},
 	}
-	// Predict's shards: each gets room for its largest group in a second arena
+	// Predict's shards: each gets room for its largest range in a second arena
 	// (ceil(MaxBatch/align/workers) tiles of align samples).
 	if w := m.pool.Workers(); w > 1 {
 		a := runtime.SgemmRowTile()
@@ -709,12 +699,9 @@ func (m *Model) Predict(out, x []float32, n int) {
 	}
 	if n >= shardMin && len(m.shards.shards) > 1 && m.pool.Awake() {
 		a := m.shards.align
-		tiles := (n + a - 1) / a
-		k := min(len(m.shards.shards), tiles)
 		m.shards.x, m.shards.out, m.shards.n = x, out, n
-		m.shards.k, m.shards.big = k, (tiles-k)/k*a
-		m.shards.next.Store(0)
-		m.pool.Run(k, &m.shards)
+		m.shards.k = min(len(m.shards.shards), (n+a-1)/a)
+		m.pool.Run(m.shards.k, &m.shards)
 		m.shards.x, m.shards.out = nil, nil
 		return
 	}
