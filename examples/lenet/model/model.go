@@ -805,7 +805,7 @@ func New(opts Options) *Model {
 		a := runtime.SgemmRowTile()
 		m.shards.align = a
 		rows := min(mb, ((mb+a-1)/a+w-1)/w*a)
-		size := 25088*rows + 16
+		size := 22444*rows + 16
 		all := make([]float32, w*size)
 		m.arenaLen += len(all)
 		m.shards.shards = make([]predictShard, w)
@@ -822,7 +822,7 @@ func New(opts Options) *Model {
 				fn:  predictNode2,
 				in:  [][]float32{sa[16 : 784*rows+16], m.w0},
 				out: [][]float32{sa[784*rows+16 : 5488*rows+16]},
-				tmp: [][]float32{sa[5488*rows+16 : 25088*rows+16]},
+				tmp: [][]float32{sa[5488*rows+16 : 22444*rows+16]},
 			}
 			sh.tasks[2] = task{
 				fn:  predictNode4,
@@ -843,7 +843,7 @@ func New(opts Options) *Model {
 				fn:  predictNode8,
 				in:  [][]float32{sa[5488*rows+16 : 6664*rows+16], m.w2},
 				out: [][]float32{sa[16 : 1600*rows+16]},
-				tmp: [][]float32{sa[6664*rows+16 : 21664*rows+16]},
+				tmp: [][]float32{sa[6664*rows+16 : 20796*rows+16]},
 			}
 			sh.tasks[6] = task{
 				fn:  predictNode10,
