@@ -18,13 +18,13 @@ func SgemmRowTile() int { return sgemmImpl.mr }
 // call takes the per-kernel path.
 func (p *Pool) Awake() bool { return p.pollingWorkers() > 0 }
 
-// SgemmShardAlign returns the number of samples that groups of a batch
+// SgemmShardAlign returns the number of samples that ranges of a batch
 // split over workers start at multiples of, so that every GEMM of the
 // generated code computes each element in a tile of the same shape as
 // for the whole batch: a multiple of SgemmRowTile() (for products whose
 // rows are samples), and for each c in cols, the columns per sample of a
 // product whose columns are samples (a convolution's batched GEMM over
-// n·c columns), a multiple of nr/gcd(c, nr) so that the group's columns
+// n·c columns), a multiple of nr/gcd(c, nr) so that the range's columns
 // start at a column tile, whose width also orders the sums of short
 // tiles. Non-positive cols are ignored.
 func SgemmShardAlign(cols ...int) int {

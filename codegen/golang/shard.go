@@ -43,7 +43,7 @@ import (
 
 // defaultShardMin is the smallest batch Predict shards when
 // Options.ShardMin is 0; batch 1 keeps the per-kernel path, unchanged. Up
-// to one tile the sharded path runs one group on the caller without the
+// to one tile the sharded path runs one range on the caller without the
 // pool, which measured as fast as or faster than the per-kernel path at
 // every batch from 2 to 128 on the MNIST MLP (2 vCPUs, 2 workers).
 const defaultShardMin = 2
@@ -297,8 +297,8 @@ func (g *gen) emitShardTypes(f *jen.File) {
 		jen.Comment("x, out and n are Predict's arguments during a sharded call."),
 		jen.List(jen.Id("x"), jen.Id("out")).Index().Float32(),
 		jen.Id("n").Int(),
-		jen.Comment("align is the rows of a group (runtime.SgemmRowTile or SgemmShardAlign):"),
-		jen.Comment("groups start at multiples of it, so that every GEMM computes each element"),
+		jen.Comment("align is runtime.SgemmRowTile() or SgemmShardAlign(...): ranges start at"),
+		jen.Comment("multiples of it, so that every GEMM computes each element"),
 		jen.Comment("in a tile of the same shape as unsharded, and so the same bits."),
 		jen.Id("align").Int(),
 		jen.Comment("k is the number of shards a call runs."),
@@ -453,7 +453,7 @@ func (g *gen) shardNew() []jen.Code {
 	}
 }
 
-// shardAlign renders the group alignment: runtime.SgemmRowTile(), or
+// shardAlign renders the ranges' alignment: runtime.SgemmRowTile(), or
 // runtime.SgemmShardAlign of the convolutions' columns per sample.
 func (g *gen) shardAlign() *jen.Statement {
 	if len(g.shard.cols) == 0 {

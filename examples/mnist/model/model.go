@@ -129,8 +129,8 @@ type predictShards struct {
 	// x, out and n are Predict's arguments during a sharded call.
 	x, out []float32
 	n      int
-	// align is the rows of a group (runtime.SgemmRowTile or SgemmShardAlign):
-	// groups start at multiples of it, so that every GEMM computes each element
+	// align is runtime.SgemmRowTile() or SgemmShardAlign(...): ranges start at
+	// multiples of it, so that every GEMM computes each element
 	// in a tile of the same shape as unsharded, and so the same bits.
 	align int
 	// k is the number of shards a call runs.
