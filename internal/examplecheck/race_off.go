@@ -1,0 +1,5 @@
+//go:build !race
+
+package examplecheck
+
+const raceEnabled = false
