@@ -667,9 +667,19 @@ func rowwise(log bool) emitFunc {
 		xj := func() *jen.Statement { return k.x(0).Index(at("j")) }
 		oj := func() *jen.Statement { return k.o().Index(at("j")) }
 		dt := k.v.Type.DType
+		// xrow and orow, the rows as slices, are set where vector loops
+		// may run over them (see rows_exp.go).
+		var xrow, orow *jen.Statement
+		if inner.isOne() && !k.g.noVector {
+			xrow = k.x(0).Index(jen.Id("base").Op(":").Id("base").Op("+").Add(k.n(length)))
+			orow = k.o().Index(jen.Id("base").Op(":").Id("base").Op("+").Add(k.n(length)))
+		}
 		row := []jen.Code{
 			jen.Id("mx").Op(":=").Add(roundTo(dt, jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))),
 			loop("j", jen.Lit(0), k.n(length), jen.Id("mx").Op("=").Max(jen.Id("mx"), xj())),
+		}
+		if dt == ir.F32 {
+			row = rowMaxF32(xj, k.n(length), xrow, "mx")
 		}
 		if dt != ir.F32 {
 			row = append(row, jen.Id("sum").Op(":=").Lit(0.0))
@@ -684,11 +694,7 @@ func rowwise(log bool) emitFunc {
 					oj().Op("=").Add(roundTo(dt, jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id("mx")).Op("-").Id("lse")))),
 			)
 		case dt == ir.F32:
-			var orow *jen.Statement
-			if inner.isOne() && !k.g.noVector {
-				orow = k.o().Index(jen.Id("base").Op(":").Id("base").Op("+").Add(k.n(length)))
-			}
-			row = append(row, softmaxRowF32(xj, oj, k.n(length), orow, "mx", "sum", "inv")...)
+			row = append(row, softmaxRowF32(xj, oj, k.n(length), xrow, orow, "mx", "sum", "inv")...)
 		case log:
 			row = append(row,
 				loop("j", jen.Lit(0), k.n(length),

@@ -361,6 +361,29 @@ func (e *rowsEmitter) elem(m *ir.Value) *jen.Statement {
 	return jen.Id(e.name("row", m)).Index(jen.Id("j"))
 }
 
+// rowSlice renders the current row of a (a row vector) as a slice, or
+// nil where it is not contiguous: a fused-node operand broadcast along the
+// columns.
+func (e *rowsEmitter) rowSlice(a *ir.Value) *jen.Statement {
+	if j, ok := e.fn.param[a]; ok {
+		st := broadcastStrides(a.Type.Shape, e.d)
+		if st[len(st)-1] != one {
+			return nil
+		}
+		var vars []string
+		var sts []mono
+		for i, d := range e.rowDims {
+			vars, sts = append(vars, e.rowVars[i]), append(sts, st[d])
+		}
+		at := e.k.index(vars, sts)
+		return e.k.x(j).Index(at.Clone().Op(":").Add(at).Op("+").Add(e.k.n(e.cols)))
+	}
+	if e.stack[a] {
+		return jen.Id(e.name("buf", a)).Index(jen.Op(":"))
+	}
+	return jen.Id(e.name("row", a))
+}
+
 // param renders the element of fused-node operand p that a member of
 // shape ctx reads in the current row (at column j when vec).
 func (e *rowsEmitter) param(p *ir.Value, ctx ir.Shape, vec bool) *jen.Statement {
@@ -510,6 +533,11 @@ func (e *rowsEmitter) rowwiseStage(m *ir.Value) []jen.Code {
 		loop("j", jen.Lit(0), c, jen.Id(mx).Op("=").Max(jen.Id(mx), xj())),
 	}
 	if m.Type.DType == ir.F32 { // see rows_exp.go
+		var xrow, orow *jen.Statement
+		if !k.g.noVector {
+			xrow, orow = e.rowSlice(m.Args[0]), e.rowSlice(m)
+		}
+		out = rowMaxF32(xj, c, xrow, mx)
 		if m.Op == ir.OpLogSoftmax {
 			lse := e.name("lse", m)
 			out = append(out, logSoftmaxSumF32(xj, k.n(e.cols), mx, sum)...)
@@ -519,15 +547,7 @@ func (e *rowsEmitter) rowwiseStage(m *ir.Value) []jen.Code {
 					jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id(mx)).Op("-").Id(lse)))),
 			)
 		}
-		var orow *jen.Statement
-		if !k.g.noVector {
-			if e.stack[m] {
-				orow = jen.Id(e.name("buf", m)).Index(jen.Op(":"))
-			} else {
-				orow = jen.Id(e.name("row", m))
-			}
-		}
-		return append(out, softmaxRowF32(xj, oj, k.n(e.cols), orow, mx, sum, e.name("inv", m))...)
+		return append(out, softmaxRowF32(xj, oj, k.n(e.cols), xrow, orow, mx, sum, e.name("inv", m))...)
 	}
 	out = append(out, jen.Id(sum).Op(":=").Lit(0.0))
 	diff := func() *jen.Statement { return jen.Float64().Call(xj()).Op("-").Float64().Call(jen.Id(mx)) }
