@@ -609,6 +609,21 @@ func reduction(op string) emitFunc {
 		for d := len(red) - 1; d >= 0; d-- {
 			inner = loop("r"+strconv.Itoa(d), jen.Lit(0), k.n(red[d].size), inner)
 		}
+		// An f32 sum over one contiguous run (the last axis, as rows
+		// regions reduce) accumulates in runtime.VecSum64's blocked order,
+		// as the rows kernels do (rows_vec.go), with one VecSum64 where
+		// vector loops are on.
+		sumRow := []jen.Code{jen.Id("acc").Op(":=").Add(init), inner}
+		if dt == ir.F32 && (op == ir.OpReduceSum || op == ir.OpReduceMean) && len(red) == 1 && red[0].stride.isOne() {
+			if k.g.noVector {
+				decl, add, total := reduceLanes("lanes", "r0", elem.Clone())
+				sumRow = []jen.Code{decl, loop("r0", jen.Lit(0), k.n(red[0].size), add), jen.Id("acc").Op(":=").Add(total)}
+			} else {
+				at := k.index(keptVars, keptSt)
+				sumRow = []jen.Code{jen.Id("acc").Op(":=").Qual(runtimePath, "VecSum64").Call(
+					k.x(0).Index(at.Clone().Op(":").Add(at).Op("+").Add(k.n(red[0].size))))}
+			}
+		}
 		var s jen.Code
 		for d := len(kept) - 1; d >= 0; d-- {
 			var from, to jen.Code = jen.Id("lo"), jen.Id("hi")
@@ -616,10 +631,8 @@ func reduction(op string) emitFunc {
 				from, to = jen.Lit(0), k.n(kept[d].size)
 			}
 			if d == len(kept)-1 {
-				s = loop(keptVars[d], from, to,
-					jen.Id("acc").Op(":=").Add(init),
-					inner,
-					k.o().Index(k.index(keptVars, contiguous(keptSizes))).Op("=").Add(result))
+				s = loop(keptVars[d], from, to, append(sumRow,
+					k.o().Index(k.index(keptVars, contiguous(keptSizes))).Op("=").Add(result))...)
 			} else {
 				s = loop(keptVars[d], from, to, s)
 			}

@@ -259,20 +259,34 @@ func (k *kernel) emitRows(fn *fusedNode) {
 	}
 
 	// Row buffers: results over the domain, softmax results and
-	// operands, row vectors read in another stage.
-	for _, m := range members {
-		if _, ok := e.outIdx[m]; ok && fn.ctx[m] == ctxVec {
-			e.mat[m] = true
-		}
-		if isRowwise(m) {
-			e.mat[m] = true
-		}
-		for _, a := range m.Args {
-			if fn.ctx[a] == ctxVec && (isRowwise(m) || e.stageOf[a] != e.stageOf[m]) {
-				e.mat[a] = true
+	// operands, row vectors read in another stage, and every row vector
+	// of a stage that runs vector-wide (rows_vec.go).
+	e.consts = constNames(fn, members)
+	markRows := func(vec map[*rowStage]bool) int64 {
+		e.mat = map[*ir.Value]bool{}
+		for _, m := range members {
+			if _, ok := e.outIdx[m]; ok && fn.ctx[m] == ctxVec {
+				e.mat[m] = true
+			}
+			if isRowwise(m) || (vec[e.stageOf[m]] && fn.ctx[m] == ctxVec && !isReduce(m)) {
+				e.mat[m] = true
+			}
+			for _, a := range m.Args {
+				if fn.ctx[a] == ctxVec && (isRowwise(m) || e.stageOf[a] != e.stageOf[m]) {
+					e.mat[a] = true
+				}
 			}
 		}
+		kept := int64(0)
+		for m := range e.mat {
+			if _, ok := e.outIdx[m]; !ok {
+				kept++
+			}
+		}
+		return kept
 	}
+	vecStages := e.vecRowStages(stages, markRows)
+	markRows(vecStages)
 	var decls []jen.Code
 	stackUsed := int64(0)
 	for _, m := range members {
@@ -296,7 +310,6 @@ func (k *kernel) emitRows(fn *fusedNode) {
 		e.rowBuf[m] = "tmp" + strconv.Itoa(t)
 		k.uses[e.rowBuf[m]] = true
 	}
-	e.consts = constNames(fn, members)
 	decls = append(decls, k.declConsts(fn, members)...)
 
 	var row []jen.Code
@@ -307,6 +320,8 @@ func (k *kernel) emitRows(fn *fusedNode) {
 	}
 	for _, s := range stages {
 		switch {
+		case s.loop && vecStages[s]:
+			row = append(row, e.loopStageVec(s)...)
 		case s.loop:
 			row = append(row, e.loopStage(s)...)
 		case isRowwise(s.body[0]):
@@ -374,6 +389,13 @@ func (e *rowsEmitter) rowSlice(a *ir.Value) *jen.Statement {
 		var sts []mono
 		for i, d := range e.rowDims {
 			vars, sts = append(vars, e.rowVars[i]), append(sts, st[d])
+		}
+		zero := true
+		for _, s := range sts {
+			zero = zero && s.isZero()
+		}
+		if zero { // one row broadcast over the rows
+			return e.k.x(j).Index(jen.Op(":").Add(e.k.n(e.cols)))
 		}
 		at := e.k.index(vars, sts)
 		return e.k.x(j).Index(at.Clone().Op(":").Add(at).Op("+").Add(e.k.n(e.cols)))
@@ -462,12 +484,20 @@ func (e *rowsEmitter) loopStage(s *rowStage) []jen.Code {
 		x := e.operand(m.Args[0], m, s, loads)
 		acc := e.name("acc", m)
 		v := e.name("v", m)
-		switch m.Op {
-		case ir.OpReduceMax:
+		switch {
+		case m.Op == ir.OpReduceMax:
 			pre = append(pre, jen.Id(acc).Op(":=").Add(roundTo(m.Type.DType, jen.Qual(mathPath, "Inf").Call(jen.Lit(-1)))))
 			body = append(body, jen.Id(acc).Op("=").Max(jen.Id(acc), x))
 			post = append(post, jen.Id(v).Op(":=").Id(acc))
-		case ir.OpReduceSum:
+		case m.Type.DType == ir.F32: // sum, mean: see reduceLanes
+			decl, add, total := reduceLanes(acc, "j", x)
+			if m.Op == ir.OpReduceMean {
+				total = total.Op("/").Float64().Call(k.n(e.cols))
+			}
+			pre = append(pre, decl)
+			body = append(body, add)
+			post = append(post, jen.Id(v).Op(":=").Add(roundTo(m.Type.DType, total)))
+		case m.Op == ir.OpReduceSum:
 			pre = append(pre, jen.Id(acc).Op(":=").Lit(0.0))
 			body = append(body, jen.Id(acc).Op("+=").Float64().Call(x))
 			post = append(post, jen.Id(v).Op(":=").Add(roundTo(m.Type.DType, jen.Id(acc))))
