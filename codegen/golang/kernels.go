@@ -684,7 +684,9 @@ func rowwise(log bool) emitFunc {
 		// may run over them (see rows_exp.go).
 		var xrow, orow *jen.Statement
 		if inner.isOne() && !k.g.noVector {
-			xrow = k.x(0).Index(jen.Id("base").Op(":").Id("base").Op("+").Add(k.n(length)))
+			if wideRow(length) {
+				xrow = k.x(0).Index(jen.Id("base").Op(":").Id("base").Op("+").Add(k.n(length)))
+			}
 			orow = k.o().Index(jen.Id("base").Op(":").Id("base").Op("+").Add(k.n(length)))
 		}
 		row := []jen.Code{

@@ -565,7 +565,10 @@ func (e *rowsEmitter) rowwiseStage(m *ir.Value) []jen.Code {
 	if m.Type.DType == ir.F32 { // see rows_exp.go
 		var xrow, orow *jen.Statement
 		if !k.g.noVector {
-			xrow, orow = e.rowSlice(m.Args[0]), e.rowSlice(m)
+			orow = e.rowSlice(m)
+			if wideRow(e.cols) {
+				xrow = e.rowSlice(m.Args[0])
+			}
 		}
 		out = rowMaxF32(xj, c, xrow, mx)
 		if m.Op == ir.OpLogSoftmax {

@@ -18,6 +18,11 @@ import (
 // below in the same order. Other dtypes keep math.Exp in float64 (f64 must
 // match the interpreter exactly).
 
+// wideRow reports whether rows of n columns are long enough for the
+// vector row functions: short rows (a 10-class softmax) cost less as
+// scalar loops than as calls.
+func wideRow(n mono) bool { return n.p != 0 || n.c >= vecMinInner }
+
 // rowMaxF32 emits mx := the max of an f32 row: one runtime.VecMax over
 // xrow when it is not nil (vector loops on, a contiguous row), else a
 // loop with Go's max, which VecMax's bits follow.
@@ -46,13 +51,17 @@ func blockedSum(x func() *jen.Statement, n jen.Code, sum string) []jen.Code {
 // = x - mx, the exponentials of the row in place, their sum and the
 // scaling by its reciprocal (one division a row, not one an element).
 // orow, the output row, is not nil when vector loops are on; xrow, the
-// operand row, when it is also contiguous. n is the row length; sum and
-// inv name the float64 sum and reciprocal.
+// operand row, when it is also contiguous and the row is wide enough
+// (wideRow): then the whole row is runtime calls, else only the
+// exponentials are (one VecExp when orow is not nil). n is the row length;
+// sum and inv name the float64 sum and reciprocal.
 func softmaxRowF32(xj, oj func() *jen.Statement, n jen.Code, xrow, orow *jen.Statement, mx, sum, inv string) []jen.Code {
-	if orow == nil {
-		out := []jen.Code{
-			loop("j", jen.Lit(0), n, oj().Op("=").Add(xj()).Op("-").Id(mx)),
-			loop("j", jen.Lit(0), n, oj().Op("=").Qual(runtimePath, "Exp32").Call(oj())),
+	if xrow == nil { // scalar, but for one VecExp over the output row
+		out := []jen.Code{loop("j", jen.Lit(0), n, oj().Op("=").Add(xj()).Op("-").Id(mx))}
+		if orow != nil {
+			out = append(out, jen.Qual(runtimePath, "VecExp").Call(orow, orow.Clone()))
+		} else {
+			out = append(out, loop("j", jen.Lit(0), n, oj().Op("=").Qual(runtimePath, "Exp32").Call(oj())))
 		}
 		out = append(out, blockedSum(oj, n, sum)...)
 		return append(out,
@@ -60,18 +69,13 @@ func softmaxRowF32(xj, oj func() *jen.Statement, n jen.Code, xrow, orow *jen.Sta
 			loop("j", jen.Lit(0), n, oj().Op("=").Float32().Call(jen.Float64().Call(oj()).Op("*").Id(inv))),
 		)
 	}
-	var out []jen.Code
-	if xrow != nil {
-		out = append(out, jen.Qual(runtimePath, "VecSubS").Call(orow, xrow, jen.Id(mx)))
-	} else {
-		out = append(out, loop("j", jen.Lit(0), n, oj().Op("=").Add(xj()).Op("-").Id(mx)))
-	}
-	return append(out,
-		jen.Qual(runtimePath, "VecExp").Call(orow, orow.Clone()),
+	return []jen.Code{
+		jen.Qual(runtimePath, "VecSubS").Call(orow, xrow, jen.Id(mx)),
+		jen.Qual(runtimePath, "VecExp").Call(orow.Clone(), orow.Clone()),
 		jen.Id(sum).Op(":=").Qual(runtimePath, "VecSum64").Call(orow.Clone()),
 		jen.Id(inv).Op(":=").Lit(1).Op("/").Id(sum),
 		jen.Qual(runtimePath, "VecScale64").Call(orow.Clone(), orow.Clone(), jen.Id(inv)),
-	)
+	}
 }
 
 // logSoftmaxSumF32 emits the float64 sum of the exponentials of a

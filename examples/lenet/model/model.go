@@ -1484,10 +1484,11 @@ func predictNode24(t *task, lo, hi int) {
 			row1[j] = buf0[j] - mx1
 		}
 		runtime.VecExp(row1, row1)
-		sum1 := 0.0
+		var sum1l [8]float64
 		for j := 0; j < 10; j++ {
-			sum1 += float64(row1[j])
+			sum1l[j&7] += float64(row1[j])
 		}
+		sum1 := runtime.SumLanes64(&sum1l)
 		inv1 := 1 / sum1
 		for j := 0; j < 10; j++ {
 			row1[j] = float32(float64(row1[j]) * inv1)
@@ -1779,10 +1780,11 @@ func trainNode32(t *task, lo, hi int) {
 			row1[j] = buf0[j] - mx1
 		}
 		runtime.VecExp(row1, row1)
-		sum1 := 0.0
+		var sum1l [8]float64
 		for j := 0; j < 10; j++ {
-			sum1 += float64(row1[j])
+			sum1l[j&7] += float64(row1[j])
 		}
+		sum1 := runtime.SumLanes64(&sum1l)
 		inv1 := 1 / sum1
 		for j := 0; j < 10; j++ {
 			row1[j] = float32(float64(row1[j]) * inv1)
@@ -1791,15 +1793,15 @@ func trainNode32(t *task, lo, hi int) {
 		for j := 0; j < 10; j++ {
 			buf2[j] = float32(float64(buf0[j]) - float64(mx1) - lse2)
 		}
-		acc4 := 0.0
+		var acc4 [8]float64
 		for j := 0; j < 10; j++ {
 			a2 := x2[i0*10+j]
 			v3 := float32(a2 * buf2[j])
-			acc4 += float64(v3)
+			acc4[j&7] += float64(v3)
 			v5 := runtime.Exp32(buf2[j])
 			row5[j] = v5
 		}
-		v4 := float32(acc4)
+		v4 := float32(runtime.SumLanes64(&acc4))
 		out1[i0] = v4
 	}
 }
@@ -1808,12 +1810,12 @@ func trainNode32(t *task, lo, hi int) {
 func trainNode36(t *task, lo, hi int) {
 	n, out, x0 := t.n, t.out[0], t.in[0]
 	for i0 := lo; i0 < hi; i0++ {
-		acc0 := 0.0
+		var acc0 [8]float64
 		for j := 0; j < n; j++ {
 			a0 := x0[j]
-			acc0 += float64(a0)
+			acc0[j&7] += float64(a0)
 		}
-		v0 := float32(acc0 / float64(n))
+		v0 := float32(runtime.SumLanes64(&acc0) / float64(n))
 		v1 := float32(-v0)
 		out[i0] = v1
 	}
@@ -1874,15 +1876,15 @@ func trainNode48(t *task, lo, hi int) {
 	var buf0 [10]float32
 	for i0 := lo; i0 < hi; i0++ {
 		row3 := out[i0*10 : i0*10+10]
-		acc1 := 0.0
+		var acc1 [8]float64
 		a0 := x0[i0]
 		for j := 0; j < 10; j++ {
 			a1 := x1[i0*10+j]
 			v0 := float32(a0 * a1)
 			buf0[j] = v0
-			acc1 += float64(v0)
+			acc1[j&7] += float64(v0)
 		}
-		v1 := float32(acc1)
+		v1 := float32(runtime.SumLanes64(&acc1))
 		for j := 0; j < 10; j++ {
 			a2 := x2[i0*10+j]
 			v2 := float32(a2 * v1)
