@@ -245,11 +245,18 @@ func emitConvFilterGrad(k *kernel) error {
 		// starts at row u·ck/units), so that the scratch each chunk
 		// needs once (the sample's padded planes and transposed dy) is
 		// counted per unit, not per row.
+		// Units start at whole runs of the filter's last dim (kw = 0):
+		// runtime.ConvFilterGrad tiles rows by such runs and cuts a tile
+		// where its range ends, so run-aligned ranges give every row the
+		// same tile whatever the pool's split, and the result does not
+		// depend on the number of workers.
 		ck := c * kk
-		units := min(ck, filterGradUnits)
-		s := int64(runtime.ConvFilterGradScratchLen(geomOf(win, c), int(m), int((ck+units-1)/units)))
+		kw := win.Kernel[len(win.Kernel)-1]
+		runs := ck / kw
+		units := min(runs, filterGradUnits)
+		s := int64(runtime.ConvFilterGradScratchLen(geomOf(win, c), int(m), int((runs+units-1)/units*kw)))
 		row := func(u string) *jen.Statement {
-			return jen.Id(u).Op("*").Lit(int(ck)).Op("/").Lit(int(units))
+			return jen.Parens(jen.Id(u).Op("*").Lit(int(runs)).Op("/").Lit(int(units))).Op("*").Lit(int(kw))
 		}
 		k.rows, k.work = constMono(units), batch.mul(constMono(m*ck*p))
 		k.tmpSizes = append(k.tmpSizes, constMono(units*s))

@@ -55,3 +55,7 @@ func BenchmarkPredict(b *testing.B) {
 		gen.Predict(out, x, 128)
 	}
 }
+
+// TestWorkersAgree: 1, 2 and 3 workers compute the same bits (training
+// and Predict): results do not depend on how the pool splits the work.
+func TestWorkersAgree(t *testing.T) { example.WorkersAgree(t) }

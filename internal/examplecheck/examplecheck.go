@@ -198,3 +198,55 @@ func (e Example) SaveLoadWeights(t *testing.T) {
 		t.Error("loading a truncated file succeeded")
 	}
 }
+
+// WorkersAgree: models with 1, 2 and 3 workers, started from the same
+// seed, compute the same bits: the loss of each of 3 training steps, every
+// weight and optimizer state after them, and Predict at batch 128. The
+// pool may split any kernel anywhere; every split must keep each sum's
+// order.
+func (e Example) WorkersAgree(t *testing.T) {
+	t.Helper()
+	x, y, _, _ := e.Batch(128)
+	type run struct {
+		losses  []float32
+		weights [][]float32
+		out     []float32
+	}
+	do := func(workers int) run {
+		m := e.New(128, 1, workers)
+		defer m.Close()
+		var r run
+		for range 3 {
+			r.losses = append(r.losses, m.TrainStep(x, y, 128))
+		}
+		for _, w := range m.Weights() {
+			r.weights = append(r.weights, append([]float32(nil), w.Data...))
+		}
+		r.out = make([]float32, 128*e.Classes)
+		m.Predict(r.out, x, 128)
+		return r
+	}
+	same := func(a, b []float32) int {
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				return i
+			}
+		}
+		return -1
+	}
+	base := do(1)
+	for _, workers := range []int{2, 3} {
+		r := do(workers)
+		if i := same(base.losses, r.losses); i >= 0 {
+			t.Errorf("%d workers: loss of step %d is %g, with 1 worker %g", workers, i+1, r.losses[i], base.losses[i])
+		}
+		for j := range base.weights {
+			if i := same(base.weights[j], r.weights[j]); i >= 0 {
+				t.Errorf("%d workers: weight tensor %d differs at %d: %g vs %g", workers, j, i, r.weights[j][i], base.weights[j][i])
+			}
+		}
+		if i := same(base.out, r.out); i >= 0 {
+			t.Errorf("%d workers: Predict output %d is %g, with 1 worker %g", workers, i, r.out[i], base.out[i])
+		}
+	}
+}

@@ -224,7 +224,7 @@ func New(opts Options) *Model {
 		maxBatch: mb,
 		pool:     runtime.NewPool(opts.Workers),
 	}
-	arena := make([]float32, 36072*mb+352217)
+	arena := make([]float32, 36072*mb+224683)
 	m.arenaLen = len(arena)
 	m.w0 = make([]float32, 150)
 	m.w1 = make([]float32, 6)
@@ -420,19 +420,19 @@ func New(opts Options) *Model {
 			Shape: []int{10},
 		},
 	}
-	m.predictResult = arena[352217 : 10*mb+352217]
+	m.predictResult = arena[224683 : 10*mb+224683]
 	m.trainLoss = arena[0:1]
-	m.trainProbs = arena[14902*mb+352217 : 14912*mb+352217]
+	m.trainProbs = arena[14902*mb+224683 : 14912*mb+224683]
 	m.tasks[0] = task{
 		fn:  predictNode0,
 		in:  [][]float32{nil},
-		out: [][]float32{arena[352217 : 784*mb+352217]},
+		out: [][]float32{arena[224683 : 784*mb+224683]},
 	}
 	m.tasks[1] = task{
 		fn:  predictNode2,
-		in:  [][]float32{arena[352217 : 784*mb+352217], m.w0},
-		out: [][]float32{arena[784*mb+352217 : 5488*mb+352217]},
-		tmp: [][]float32{arena[14912*mb+352217 : 31868*mb+352217]},
+		in:  [][]float32{arena[224683 : 784*mb+224683], m.w0},
+		out: [][]float32{arena[784*mb+224683 : 5488*mb+224683]},
+		tmp: [][]float32{arena[14912*mb+224683 : 31868*mb+224683]},
 	}
 	m.tasks[2] = task{
 		fn:  predictNode4,
@@ -441,19 +441,19 @@ func New(opts Options) *Model {
 	}
 	m.tasks[3] = task{
 		fn:  predictNode5,
-		in:  [][]float32{arena[784*mb+352217 : 5488*mb+352217], arena[0:6]},
-		out: [][]float32{arena[784*mb+352217 : 5488*mb+352217]},
+		in:  [][]float32{arena[784*mb+224683 : 5488*mb+224683], arena[0:6]},
+		out: [][]float32{arena[784*mb+224683 : 5488*mb+224683]},
 	}
 	m.tasks[4] = task{
 		fn:  predictNode6,
-		in:  [][]float32{arena[784*mb+352217 : 5488*mb+352217]},
-		out: [][]float32{arena[5488*mb+352217 : 6664*mb+352217]},
+		in:  [][]float32{arena[784*mb+224683 : 5488*mb+224683]},
+		out: [][]float32{arena[5488*mb+224683 : 6664*mb+224683]},
 	}
 	m.tasks[5] = task{
 		fn:  predictNode8,
-		in:  [][]float32{arena[5488*mb+352217 : 6664*mb+352217], m.w2},
-		out: [][]float32{arena[352217 : 1600*mb+352217]},
-		tmp: [][]float32{arena[14912*mb+352217 : 29044*mb+352217]},
+		in:  [][]float32{arena[5488*mb+224683 : 6664*mb+224683], m.w2},
+		out: [][]float32{arena[224683 : 1600*mb+224683]},
+		tmp: [][]float32{arena[14912*mb+224683 : 29044*mb+224683]},
 	}
 	m.tasks[6] = task{
 		fn:  predictNode10,
@@ -462,66 +462,66 @@ func New(opts Options) *Model {
 	}
 	m.tasks[7] = task{
 		fn:  predictNode11,
-		in:  [][]float32{arena[352217 : 1600*mb+352217], arena[0:16]},
-		out: [][]float32{arena[352217 : 1600*mb+352217]},
+		in:  [][]float32{arena[224683 : 1600*mb+224683], arena[0:16]},
+		out: [][]float32{arena[224683 : 1600*mb+224683]},
 	}
 	m.tasks[8] = task{
 		fn:  predictNode12,
-		in:  [][]float32{arena[352217 : 1600*mb+352217]},
-		out: [][]float32{arena[1600*mb+352217 : 2000*mb+352217]},
+		in:  [][]float32{arena[224683 : 1600*mb+224683]},
+		out: [][]float32{arena[1600*mb+224683 : 2000*mb+224683]},
 	}
 	m.tasks[9] = task{
 		fn:  predictNode13,
-		in:  [][]float32{arena[1600*mb+352217 : 2000*mb+352217]},
-		out: [][]float32{arena[352217 : 400*mb+352217]},
+		in:  [][]float32{arena[1600*mb+224683 : 2000*mb+224683]},
+		out: [][]float32{arena[224683 : 400*mb+224683]},
 	}
 	m.tasks[10] = task{
 		epi:     &m.tasks[11],
 		epiRows: 1,
 		fn:      predictNode17MatMul,
-		in:      [][]float32{arena[352217 : 400*mb+352217], m.w4},
-		out:     [][]float32{arena[400*mb+352217 : 520*mb+352217]},
+		in:      [][]float32{arena[224683 : 400*mb+224683], m.w4},
+		out:     [][]float32{arena[400*mb+224683 : 520*mb+224683]},
 		pool:    m.pool,
 	}
 	m.tasks[11] = task{
 		fn:  predictNode17,
-		in:  [][]float32{arena[352217 : 400*mb+352217], m.w4, m.w5, arena[400*mb+352217 : 520*mb+352217]},
-		out: [][]float32{arena[400*mb+352217 : 520*mb+352217]},
+		in:  [][]float32{arena[224683 : 400*mb+224683], m.w4, m.w5, arena[400*mb+224683 : 520*mb+224683]},
+		out: [][]float32{arena[400*mb+224683 : 520*mb+224683]},
 	}
 	m.tasks[12] = task{
 		epi:     &m.tasks[13],
 		epiRows: 1,
 		fn:      predictNode20MatMul,
-		in:      [][]float32{arena[400*mb+352217 : 520*mb+352217], m.w6},
-		out:     [][]float32{arena[352217 : 84*mb+352217]},
+		in:      [][]float32{arena[400*mb+224683 : 520*mb+224683], m.w6},
+		out:     [][]float32{arena[224683 : 84*mb+224683]},
 		pool:    m.pool,
 	}
 	m.tasks[13] = task{
 		fn:  predictNode20,
-		in:  [][]float32{arena[400*mb+352217 : 520*mb+352217], m.w6, m.w7, arena[352217 : 84*mb+352217]},
-		out: [][]float32{arena[352217 : 84*mb+352217]},
+		in:  [][]float32{arena[400*mb+224683 : 520*mb+224683], m.w6, m.w7, arena[224683 : 84*mb+224683]},
+		out: [][]float32{arena[224683 : 84*mb+224683]},
 	}
 	m.tasks[14] = task{
 		fn:   predictNode22,
-		in:   [][]float32{arena[352217 : 84*mb+352217], m.w8},
-		out:  [][]float32{arena[84*mb+352217 : 94*mb+352217]},
+		in:   [][]float32{arena[224683 : 84*mb+224683], m.w8},
+		out:  [][]float32{arena[84*mb+224683 : 94*mb+224683]},
 		pool: m.pool,
 	}
 	m.tasks[15] = task{
 		fn:  predictNode24,
-		in:  [][]float32{arena[84*mb+352217 : 94*mb+352217], m.w9},
-		out: [][]float32{arena[352217 : 10*mb+352217]},
+		in:  [][]float32{arena[84*mb+224683 : 94*mb+224683], m.w9},
+		out: [][]float32{arena[224683 : 10*mb+224683]},
 	}
 	m.tasks[16] = task{
 		fn:  trainNode0,
 		in:  [][]float32{nil},
-		out: [][]float32{arena[352217 : 784*mb+352217]},
+		out: [][]float32{arena[224683 : 784*mb+224683]},
 	}
 	m.tasks[17] = task{
 		fn:  trainNode2,
-		in:  [][]float32{arena[352217 : 784*mb+352217], m.w0},
-		out: [][]float32{arena[784*mb+352217 : 5488*mb+352217]},
-		tmp: [][]float32{arena[5488*mb+352217 : 22444*mb+352217]},
+		in:  [][]float32{arena[224683 : 784*mb+224683], m.w0},
+		out: [][]float32{arena[784*mb+224683 : 5488*mb+224683]},
+		tmp: [][]float32{arena[5488*mb+224683 : 22444*mb+224683]},
 	}
 	m.tasks[18] = task{
 		fn:  trainNode4,
@@ -530,19 +530,19 @@ func New(opts Options) *Model {
 	}
 	m.tasks[19] = task{
 		fn:  trainNode5,
-		in:  [][]float32{arena[784*mb+352217 : 5488*mb+352217], arena[0:6]},
-		out: [][]float32{arena[784*mb+352217 : 5488*mb+352217], arena[5488*mb+352217 : 10192*mb+352217]},
+		in:  [][]float32{arena[784*mb+224683 : 5488*mb+224683], arena[0:6]},
+		out: [][]float32{arena[784*mb+224683 : 5488*mb+224683], arena[5488*mb+224683 : 10192*mb+224683]},
 	}
 	m.tasks[20] = task{
 		fn:  trainNode8,
-		in:  [][]float32{arena[784*mb+352217 : 5488*mb+352217]},
-		out: [][]float32{arena[10192*mb+352217 : 11368*mb+352217]},
+		in:  [][]float32{arena[784*mb+224683 : 5488*mb+224683]},
+		out: [][]float32{arena[10192*mb+224683 : 11368*mb+224683]},
 	}
 	m.tasks[21] = task{
 		fn:  trainNode10,
-		in:  [][]float32{arena[10192*mb+352217 : 11368*mb+352217], m.w2},
-		out: [][]float32{arena[11368*mb+352217 : 12968*mb+352217]},
-		tmp: [][]float32{arena[12968*mb+352217 : 27100*mb+352217]},
+		in:  [][]float32{arena[10192*mb+224683 : 11368*mb+224683], m.w2},
+		out: [][]float32{arena[11368*mb+224683 : 12968*mb+224683]},
+		tmp: [][]float32{arena[12968*mb+224683 : 27100*mb+224683]},
 	}
 	m.tasks[22] = task{
 		fn:  trainNode12,
@@ -551,59 +551,59 @@ func New(opts Options) *Model {
 	}
 	m.tasks[23] = task{
 		fn:  trainNode13,
-		in:  [][]float32{arena[11368*mb+352217 : 12968*mb+352217], arena[0:16]},
-		out: [][]float32{arena[11368*mb+352217 : 12968*mb+352217], arena[12968*mb+352217 : 14568*mb+352217]},
+		in:  [][]float32{arena[11368*mb+224683 : 12968*mb+224683], arena[0:16]},
+		out: [][]float32{arena[11368*mb+224683 : 12968*mb+224683], arena[12968*mb+224683 : 14568*mb+224683]},
 	}
 	m.tasks[24] = task{
 		fn:  trainNode16,
-		in:  [][]float32{arena[11368*mb+352217 : 12968*mb+352217]},
-		out: [][]float32{arena[14568*mb+352217 : 14968*mb+352217]},
+		in:  [][]float32{arena[11368*mb+224683 : 12968*mb+224683]},
+		out: [][]float32{arena[14568*mb+224683 : 14968*mb+224683]},
 	}
 	m.tasks[25] = task{
 		fn:  trainNode17,
-		in:  [][]float32{arena[14568*mb+352217 : 14968*mb+352217]},
-		out: [][]float32{arena[14968*mb+352217 : 15368*mb+352217]},
+		in:  [][]float32{arena[14568*mb+224683 : 14968*mb+224683]},
+		out: [][]float32{arena[14968*mb+224683 : 15368*mb+224683]},
 	}
 	m.tasks[26] = task{
 		epi:     &m.tasks[27],
 		epiRows: 1,
 		fn:      trainNode21MatMul,
-		in:      [][]float32{arena[14968*mb+352217 : 15368*mb+352217], m.w4},
-		out:     [][]float32{arena[14568*mb+352217 : 14688*mb+352217]},
+		in:      [][]float32{arena[14968*mb+224683 : 15368*mb+224683], m.w4},
+		out:     [][]float32{arena[14568*mb+224683 : 14688*mb+224683]},
 		pool:    m.pool,
 	}
 	m.tasks[27] = task{
 		fn:  trainNode21,
-		in:  [][]float32{arena[14968*mb+352217 : 15368*mb+352217], m.w4, m.w5, arena[14568*mb+352217 : 14688*mb+352217]},
-		out: [][]float32{arena[14568*mb+352217 : 14688*mb+352217], arena[14688*mb+352217 : 14808*mb+352217]},
+		in:  [][]float32{arena[14968*mb+224683 : 15368*mb+224683], m.w4, m.w5, arena[14568*mb+224683 : 14688*mb+224683]},
+		out: [][]float32{arena[14568*mb+224683 : 14688*mb+224683], arena[14688*mb+224683 : 14808*mb+224683]},
 	}
 	m.tasks[28] = task{
 		epi:     &m.tasks[29],
 		epiRows: 1,
 		fn:      trainNode26MatMul,
-		in:      [][]float32{arena[14568*mb+352217 : 14688*mb+352217], m.w6},
-		out:     [][]float32{arena[14808*mb+352217 : 14892*mb+352217]},
+		in:      [][]float32{arena[14568*mb+224683 : 14688*mb+224683], m.w6},
+		out:     [][]float32{arena[14808*mb+224683 : 14892*mb+224683]},
 		pool:    m.pool,
 	}
 	m.tasks[29] = task{
 		fn:  trainNode26,
-		in:  [][]float32{arena[14568*mb+352217 : 14688*mb+352217], m.w6, m.w7, arena[14808*mb+352217 : 14892*mb+352217]},
-		out: [][]float32{arena[14808*mb+352217 : 14892*mb+352217], arena[15368*mb+352217 : 15452*mb+352217]},
+		in:  [][]float32{arena[14568*mb+224683 : 14688*mb+224683], m.w6, m.w7, arena[14808*mb+224683 : 14892*mb+224683]},
+		out: [][]float32{arena[14808*mb+224683 : 14892*mb+224683], arena[15368*mb+224683 : 15452*mb+224683]},
 	}
 	m.tasks[30] = task{
 		fn:   trainNode30,
-		in:   [][]float32{arena[14808*mb+352217 : 14892*mb+352217], m.w8},
-		out:  [][]float32{arena[14892*mb+352217 : 14902*mb+352217]},
+		in:   [][]float32{arena[14808*mb+224683 : 14892*mb+224683], m.w8},
+		out:  [][]float32{arena[14892*mb+224683 : 14902*mb+224683]},
 		pool: m.pool,
 	}
 	m.tasks[31] = task{
 		fn:  trainNode32,
-		in:  [][]float32{arena[14892*mb+352217 : 14902*mb+352217], m.w9, nil},
-		out: [][]float32{arena[14902*mb+352217 : 14912*mb+352217], arena[14912*mb+352217 : 14913*mb+352217], arena[14913*mb+352217 : 14923*mb+352217]},
+		in:  [][]float32{arena[14892*mb+224683 : 14902*mb+224683], m.w9, nil},
+		out: [][]float32{arena[14902*mb+224683 : 14912*mb+224683], arena[14912*mb+224683 : 14913*mb+224683], arena[14913*mb+224683 : 14923*mb+224683]},
 	}
 	m.tasks[32] = task{
 		fn:  trainNode36,
-		in:  [][]float32{arena[14912*mb+352217 : 14913*mb+352217]},
+		in:  [][]float32{arena[14912*mb+224683 : 14913*mb+224683]},
 		out: [][]float32{arena[0:1]},
 	}
 	m.tasks[33] = task{
@@ -618,81 +618,81 @@ func New(opts Options) *Model {
 	m.tasks[35] = task{
 		fn:  trainNode46,
 		in:  [][]float32{arena[3:4]},
-		out: [][]float32{arena[14912*mb+352217 : 14913*mb+352217]},
+		out: [][]float32{arena[14912*mb+224683 : 14913*mb+224683]},
 	}
 	m.tasks[36] = task{
 		fn:  trainNode48,
-		in:  [][]float32{arena[14912*mb+352217 : 14913*mb+352217], nil, arena[14913*mb+352217 : 14923*mb+352217]},
-		out: [][]float32{arena[14892*mb+352217 : 14902*mb+352217]},
+		in:  [][]float32{arena[14912*mb+224683 : 14913*mb+224683], nil, arena[14913*mb+224683 : 14923*mb+224683]},
+		out: [][]float32{arena[14892*mb+224683 : 14902*mb+224683]},
 	}
 	m.tasks[37] = task{
 		epi:     &m.tasks[38],
 		epiRows: 84,
 		fn:      trainNode49MatMul,
-		in:      [][]float32{arena[14892*mb+352217 : 14902*mb+352217], m.w8},
-		out:     [][]float32{arena[15452*mb+352217 : 15536*mb+352217]},
+		in:      [][]float32{arena[14892*mb+224683 : 14902*mb+224683], m.w8},
+		out:     [][]float32{arena[15452*mb+224683 : 15536*mb+224683]},
 		pool:    m.pool,
 	}
 	m.tasks[38] = task{
 		fn:  trainNode49,
-		in:  [][]float32{arena[14892*mb+352217 : 14902*mb+352217], m.w8, arena[15368*mb+352217 : 15452*mb+352217], arena[15452*mb+352217 : 15536*mb+352217]},
-		out: [][]float32{arena[15452*mb+352217 : 15536*mb+352217]},
+		in:  [][]float32{arena[14892*mb+224683 : 14902*mb+224683], m.w8, arena[15368*mb+224683 : 15452*mb+224683], arena[15452*mb+224683 : 15536*mb+224683]},
+		out: [][]float32{arena[15452*mb+224683 : 15536*mb+224683]},
 	}
 	m.tasks[39] = task{
 		epi:     &m.tasks[40],
 		epiRows: 120,
 		fn:      trainNode50MatMul,
-		in:      [][]float32{arena[15452*mb+352217 : 15536*mb+352217], m.w6},
-		out:     [][]float32{arena[15536*mb+352217 : 15656*mb+352217]},
+		in:      [][]float32{arena[15452*mb+224683 : 15536*mb+224683], m.w6},
+		out:     [][]float32{arena[15536*mb+224683 : 15656*mb+224683]},
 		pool:    m.pool,
 	}
 	m.tasks[40] = task{
 		fn:  trainNode50,
-		in:  [][]float32{arena[15452*mb+352217 : 15536*mb+352217], m.w6, arena[14688*mb+352217 : 14808*mb+352217], arena[15536*mb+352217 : 15656*mb+352217]},
-		out: [][]float32{arena[15536*mb+352217 : 15656*mb+352217]},
+		in:  [][]float32{arena[15452*mb+224683 : 15536*mb+224683], m.w6, arena[14688*mb+224683 : 14808*mb+224683], arena[15536*mb+224683 : 15656*mb+224683]},
+		out: [][]float32{arena[15536*mb+224683 : 15656*mb+224683]},
 	}
 	m.tasks[41] = task{
 		fn:   trainNode51,
-		in:   [][]float32{arena[15536*mb+352217 : 15656*mb+352217], m.w4},
-		out:  [][]float32{arena[15656*mb+352217 : 16056*mb+352217]},
+		in:   [][]float32{arena[15536*mb+224683 : 15656*mb+224683], m.w4},
+		out:  [][]float32{arena[15656*mb+224683 : 16056*mb+224683]},
 		pool: m.pool,
 	}
 	m.tasks[42] = task{
 		fn:  trainNode53,
-		in:  [][]float32{arena[15656*mb+352217 : 16056*mb+352217]},
-		out: [][]float32{arena[16056*mb+352217 : 16456*mb+352217]},
+		in:  [][]float32{arena[15656*mb+224683 : 16056*mb+224683]},
+		out: [][]float32{arena[16056*mb+224683 : 16456*mb+224683]},
 	}
 	m.tasks[43] = task{
 		fn:  trainNode54,
-		in:  [][]float32{arena[11368*mb+352217 : 12968*mb+352217], arena[16056*mb+352217 : 16456*mb+352217]},
-		out: [][]float32{arena[16456*mb+352217 : 18056*mb+352217]},
+		in:  [][]float32{arena[11368*mb+224683 : 12968*mb+224683], arena[16056*mb+224683 : 16456*mb+224683]},
+		out: [][]float32{arena[16456*mb+224683 : 18056*mb+224683]},
 	}
 	m.tasks[44] = task{
 		fn:  trainNode55,
-		in:  [][]float32{arena[12968*mb+352217 : 14568*mb+352217], arena[16456*mb+352217 : 18056*mb+352217]},
-		out: [][]float32{arena[12968*mb+352217 : 14568*mb+352217]},
+		in:  [][]float32{arena[12968*mb+224683 : 14568*mb+224683], arena[16456*mb+224683 : 18056*mb+224683]},
+		out: [][]float32{arena[12968*mb+224683 : 14568*mb+224683]},
 	}
 	m.tasks[45] = task{
 		fn:  trainNode56,
-		in:  [][]float32{arena[12968*mb+352217 : 14568*mb+352217], m.w2},
-		out: [][]float32{arena[11368*mb+352217 : 12544*mb+352217]},
-		tmp: [][]float32{arena[15656*mb+352217 : 36072*mb+352217]},
+		in:  [][]float32{arena[12968*mb+224683 : 14568*mb+224683], m.w2},
+		out: [][]float32{arena[11368*mb+224683 : 12544*mb+224683]},
+		tmp: [][]float32{arena[15656*mb+224683 : 36072*mb+224683]},
 	}
 	m.tasks[46] = task{
 		fn:  trainNode57,
-		in:  [][]float32{arena[784*mb+352217 : 5488*mb+352217], arena[11368*mb+352217 : 12544*mb+352217]},
-		out: [][]float32{arena[15656*mb+352217 : 20360*mb+352217]},
+		in:  [][]float32{arena[784*mb+224683 : 5488*mb+224683], arena[11368*mb+224683 : 12544*mb+224683]},
+		out: [][]float32{arena[15656*mb+224683 : 20360*mb+224683]},
 	}
 	m.tasks[47] = task{
 		fn:  trainNode58,
-		in:  [][]float32{arena[5488*mb+352217 : 10192*mb+352217], arena[15656*mb+352217 : 20360*mb+352217]},
-		out: [][]float32{arena[5488*mb+352217 : 10192*mb+352217]},
+		in:  [][]float32{arena[5488*mb+224683 : 10192*mb+224683], arena[15656*mb+224683 : 20360*mb+224683]},
+		out: [][]float32{arena[5488*mb+224683 : 10192*mb+224683]},
 	}
 	m.tasks[48] = task{
 		fn:  trainNode59,
-		in:  [][]float32{arena[352217 : 784*mb+352217], arena[5488*mb+352217 : 10192*mb+352217]},
+		in:  [][]float32{arena[224683 : 784*mb+224683], arena[5488*mb+224683 : 10192*mb+224683]},
 		out: [][]float32{arena[3:153]},
-		tmp: [][]float32{arena[153:352217]},
+		tmp: [][]float32{arena[153:224683]},
 	}
 	m.tasks[49] = task{
 		fn:  trainNode61,
@@ -701,7 +701,7 @@ func New(opts Options) *Model {
 	}
 	m.tasks[50] = task{
 		fn:  trainNode66,
-		in:  [][]float32{arena[5488*mb+352217 : 10192*mb+352217]},
+		in:  [][]float32{arena[5488*mb+224683 : 10192*mb+224683]},
 		out: [][]float32{arena[3:9]},
 	}
 	m.tasks[51] = task{
@@ -711,9 +711,9 @@ func New(opts Options) *Model {
 	}
 	m.tasks[52] = task{
 		fn:  trainNode74,
-		in:  [][]float32{arena[10192*mb+352217 : 11368*mb+352217], arena[12968*mb+352217 : 14568*mb+352217]},
+		in:  [][]float32{arena[10192*mb+224683 : 11368*mb+224683], arena[12968*mb+224683 : 14568*mb+224683]},
 		out: [][]float32{arena[3:2403]},
-		tmp: [][]float32{arena[2403:68771]},
+		tmp: [][]float32{arena[2403:69987]},
 	}
 	m.tasks[53] = task{
 		fn:  trainNode76,
@@ -722,7 +722,7 @@ func New(opts Options) *Model {
 	}
 	m.tasks[54] = task{
 		fn:  trainNode81,
-		in:  [][]float32{arena[12968*mb+352217 : 14568*mb+352217]},
+		in:  [][]float32{arena[12968*mb+224683 : 14568*mb+224683]},
 		out: [][]float32{arena[3:19]},
 	}
 	m.tasks[55] = task{
@@ -734,18 +734,18 @@ func New(opts Options) *Model {
 		epi:     &m.tasks[57],
 		epiRows: 120,
 		fn:      trainNode90MatMul,
-		in:      [][]float32{arena[14968*mb+352217 : 15368*mb+352217], arena[15536*mb+352217 : 15656*mb+352217]},
+		in:      [][]float32{arena[14968*mb+224683 : 15368*mb+224683], arena[15536*mb+224683 : 15656*mb+224683]},
 		out:     [][]float32{arena[3:48003]},
 		pool:    m.pool,
 	}
 	m.tasks[57] = task{
 		fn:  trainNode90,
-		in:  [][]float32{arena[14968*mb+352217 : 15368*mb+352217], arena[15536*mb+352217 : 15656*mb+352217], m.w20, m.w21, arena[2:3], arena[1:2], m.w4, arena[3:48003]},
+		in:  [][]float32{arena[14968*mb+224683 : 15368*mb+224683], arena[15536*mb+224683 : 15656*mb+224683], m.w20, m.w21, arena[2:3], arena[1:2], m.w4, arena[3:48003]},
 		out: [][]float32{m.w20, m.w21, m.w4},
 	}
 	m.tasks[58] = task{
 		fn:  trainNode95,
-		in:  [][]float32{arena[15536*mb+352217 : 15656*mb+352217]},
+		in:  [][]float32{arena[15536*mb+224683 : 15656*mb+224683]},
 		out: [][]float32{arena[3:123]},
 	}
 	m.tasks[59] = task{
@@ -757,18 +757,18 @@ func New(opts Options) *Model {
 		epi:     &m.tasks[61],
 		epiRows: 84,
 		fn:      trainNode104MatMul,
-		in:      [][]float32{arena[14568*mb+352217 : 14688*mb+352217], arena[15452*mb+352217 : 15536*mb+352217]},
+		in:      [][]float32{arena[14568*mb+224683 : 14688*mb+224683], arena[15452*mb+224683 : 15536*mb+224683]},
 		out:     [][]float32{arena[3:10083]},
 		pool:    m.pool,
 	}
 	m.tasks[61] = task{
 		fn:  trainNode104,
-		in:  [][]float32{arena[14568*mb+352217 : 14688*mb+352217], arena[15452*mb+352217 : 15536*mb+352217], m.w24, m.w25, arena[2:3], arena[1:2], m.w6, arena[3:10083]},
+		in:  [][]float32{arena[14568*mb+224683 : 14688*mb+224683], arena[15452*mb+224683 : 15536*mb+224683], m.w24, m.w25, arena[2:3], arena[1:2], m.w6, arena[3:10083]},
 		out: [][]float32{m.w24, m.w25, m.w6},
 	}
 	m.tasks[62] = task{
 		fn:  trainNode109,
-		in:  [][]float32{arena[15452*mb+352217 : 15536*mb+352217]},
+		in:  [][]float32{arena[15452*mb+224683 : 15536*mb+224683]},
 		out: [][]float32{arena[3:87]},
 	}
 	m.tasks[63] = task{
@@ -780,18 +780,18 @@ func New(opts Options) *Model {
 		epi:     &m.tasks[65],
 		epiRows: 10,
 		fn:      trainNode118MatMul,
-		in:      [][]float32{arena[14808*mb+352217 : 14892*mb+352217], arena[14892*mb+352217 : 14902*mb+352217]},
+		in:      [][]float32{arena[14808*mb+224683 : 14892*mb+224683], arena[14892*mb+224683 : 14902*mb+224683]},
 		out:     [][]float32{arena[3:843]},
 		pool:    m.pool,
 	}
 	m.tasks[65] = task{
 		fn:  trainNode118,
-		in:  [][]float32{arena[14808*mb+352217 : 14892*mb+352217], arena[14892*mb+352217 : 14902*mb+352217], m.w28, m.w29, arena[2:3], arena[1:2], m.w8, arena[3:843]},
+		in:  [][]float32{arena[14808*mb+224683 : 14892*mb+224683], arena[14892*mb+224683 : 14902*mb+224683], m.w28, m.w29, arena[2:3], arena[1:2], m.w8, arena[3:843]},
 		out: [][]float32{m.w28, m.w29, m.w8},
 	}
 	m.tasks[66] = task{
 		fn:  trainNode123,
-		in:  [][]float32{arena[14892*mb+352217 : 14902*mb+352217]},
+		in:  [][]float32{arena[14892*mb+224683 : 14902*mb+224683]},
 		out: [][]float32{arena[3:13]},
 	}
 	m.tasks[67] = task{
@@ -1143,7 +1143,7 @@ func (m *Model) TrainStep(x, y []float32, n int) float32 {
 	m.run(&m.tasks[45], n, n, 240000*n)
 	m.run(&m.tasks[46], n, 6*n, 4704*n)
 	m.run(&m.tasks[47], n, 4704*n, 4704*n)
-	m.run(&m.tasks[48], n, 8, 117600*n)
+	m.run(&m.tasks[48], n, 5, 117600*n)
 	m.run(&m.tasks[49], n, 150, 150)
 	m.run(&m.tasks[50], n, 6, 4704*n)
 	m.run(&m.tasks[51], n, 6, 6)
@@ -2095,7 +2095,7 @@ func trainNode59(t *task, lo, hi int) {
 		SW:    1,
 		W:     28,
 	}
-	runtime.ConvFilterGrad(g, 6, x0, x1, out, tmp0[lo*44008:], n, lo*25/8, hi*25/8)
+	runtime.ConvFilterGrad(g, 6, x0, x1, out, tmp0[lo*44906:], n, (lo*5/5)*5, (hi*5/5)*5)
 }
 
 // trainNode61 computes %61 = fused %44, %59, %60, %43, %42, %1 {kind="elementwise", region="train_step_fused14"} : (f32[6,1,5,5], f32[6,1,5,5], f32[6,1,5,5]).
@@ -2218,7 +2218,7 @@ func trainNode74(t *task, lo, hi int) {
 		SW:    1,
 		W:     14,
 	}
-	runtime.ConvFilterGrad(g, 16, x0, x1, out, tmp0[lo*8296:], n, lo*150/8, hi*150/8)
+	runtime.ConvFilterGrad(g, 16, x0, x1, out, tmp0[lo*8448:], n, (lo*30/8)*5, (hi*30/8)*5)
 }
 
 // trainNode76 computes %76 = fused %73, %74, %75, %43, %42, %9 {kind="elementwise", region="train_step_fused22"} : (f32[16,6,5,5], f32[16,6,5,5], f32[16,6,5,5]).
