@@ -41,7 +41,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if *scalar {
 		variants = append(variants, variant{"scalar", "Scalar", false, true}, variant{"unfused_scalar", "UnfusedScalar", true, true})
 	}
-	isONNX := strings.HasSuffix(strings.ToLower(path), ".onnx")
+	isONNX := isONNXPath(path)
 	if isONNX && (mf.ov.Loss != "" || mf.ov.Optimizer != "" || mf.ov.LearningRate != 0) {
 		return fmt.Errorf("%s: --loss, --optimizer and --lr apply to model.json and Keras files; an ONNX model is benchmarked for inference only", path)
 	}

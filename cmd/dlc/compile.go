@@ -54,7 +54,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	if *noShard {
 		gopts.ShardMin = -1
 	}
-	if strings.HasSuffix(strings.ToLower(path), ".onnx") {
+	if isONNXPath(path) {
 		// An ONNX model is inference only: a Predict package.
 		if files, _, err = compile.PackageONNX(path, gopts, compile.Options{Disable: mf.disable}); err != nil {
 			return err
@@ -74,6 +74,10 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "dlc: wrote package %s to %s\n", name, *out)
 	return nil
 }
+
+// isONNXPath reports whether path names an ONNX file (compiled for
+// inference only) rather than a model.json or Keras file.
+func isONNXPath(path string) bool { return strings.HasSuffix(strings.ToLower(path), ".onnx") }
 
 // packageName derives a Go package name from a directory name.
 func packageName(dir string) string {

@@ -378,20 +378,8 @@ func (k *kernel) emitMap(dims []mono, strides [][]mono, f elemFunc) {
 		for d := range ist {
 			ist[d] = ds[d].in[0]
 		}
-		body := []jen.Code{
-			jen.Id("o").Op(":=").Add(k.index(outer, ost)),
-			jen.Id("s").Op(":=").Add(k.index(outer, ist)),
-			jen.Copy(k.o().Index(jen.Id("o").Op(":").Id("o").Op("+").Add(k.n(last.size))),
-				k.x(0).Index(jen.Id("s").Op(":").Id("s").Op("+").Add(k.n(last.size)))),
-		}
-		for d := len(outer) - 1; d >= 0; d-- {
-			from, to := jen.Code(jen.Id("lo")), jen.Code(jen.Id("hi"))
-			if d > 0 {
-				from, to = jen.Lit(0), k.n(ds[d].size)
-			}
-			body = []jen.Code{loop(outer[d], from, to, body...)}
-		}
-		k.body = append(k.body, body...)
+		body := k.copyRun(k.index(outer, ost), k.index(outer, ist), last.size)
+		k.body = append(k.body, k.nest(outer, sizes[:len(ds)-1], true, nil, body...)...)
 		return
 	}
 	vals := make([]*jen.Statement, len(strides))
@@ -427,6 +415,17 @@ func (k *kernel) emitMap(dims []mono, strides [][]mono, f elemFunc) {
 		}
 	}
 	k.body = append(k.body, stmt)
+}
+
+// copyRun copies a contiguous run of w elements of operand 0 at srcOff to
+// the result at outOff: o := outOff; s := srcOff; copy(out[o:o+w], x0[s:s+w]).
+func (k *kernel) copyRun(outOff, srcOff *jen.Statement, w mono) []jen.Code {
+	return []jen.Code{
+		jen.Id("o").Op(":=").Add(outOff),
+		jen.Id("s").Op(":=").Add(srcOff),
+		jen.Copy(k.o().Index(jen.Id("o").Op(":").Id("o").Op("+").Add(k.n(w))),
+			k.x(0).Index(jen.Id("s").Op(":").Id("s").Op("+").Add(k.n(w)))),
+	}
 }
 
 // ldim is one loop of a map over merged dims: its extent, the output's

@@ -544,12 +544,7 @@ func emitGather(k *kernel) error {
 			if ax+q > 0 {
 				src = k.offset(nil, vars[:ax+q], st).Op("+").Add(src)
 			}
-			body := []jen.Code{
-				jen.Id("o").Op(":=").Add(o),
-				jen.Id("s").Op(":=").Add(src),
-				jen.Copy(k.o().Index(jen.Id("o").Op(":").Id("o").Op("+").Add(k.n(inner))),
-					k.x(0).Index(jen.Id("s").Op(":").Id("s").Op("+").Add(k.n(inner)))),
-			}
+			body := k.copyRun(o, src, inner)
 			split := k.split(outer)
 			k.work = product(dims)
 			k.body = append(k.body, k.nest(vars[:ax+q], outer, split, pre, body...)...)
