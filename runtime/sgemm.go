@@ -516,25 +516,35 @@ func growAligned(buf *[]float32, n int) []float32 {
 	return (*buf)[:n]
 }
 
-// Serial calls (nil pool, busy pool, small products) share one set of
-// buffers; a concurrent serial call takes another from a sync.Pool.
+// Serial calls (nil pool, busy pool, small products, the workers of a
+// sharded Predict) take one of a few fixed sets of buffers, each guarded
+// by its own lock; only more concurrent serial calls than that take a set
+// from a sync.Pool. The fixed sets are what keeps steady-state calls free
+// of allocations (a sync.Pool may drop what it holds: at every GC, and at
+// random under the race detector).
+const serialScratchSets = 8
+
 var (
-	serialScratchMu sync.Mutex
-	serialScratch   sgemmScratch
+	serialScratchMu [serialScratchSets]sync.Mutex
+	serialScratch   [serialScratchSets]sgemmScratch
 	spareScratch    = sync.Pool{New: func() any { return new(sgemmScratch) }}
 )
 
 func getSerialScratch() *sgemmScratch {
-	if serialScratchMu.TryLock() {
-		return &serialScratch
+	for i := range serialScratchMu {
+		if serialScratchMu[i].TryLock() {
+			return &serialScratch[i]
+		}
 	}
 	return spareScratch.Get().(*sgemmScratch)
 }
 
 func putSerialScratch(s *sgemmScratch) {
-	if s == &serialScratch {
-		serialScratchMu.Unlock()
-		return
+	for i := range serialScratch {
+		if s == &serialScratch[i] {
+			serialScratchMu[i].Unlock()
+			return
+		}
 	}
 	spareScratch.Put(s)
 }

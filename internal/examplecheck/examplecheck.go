@@ -154,9 +154,6 @@ func (e Example) MatchesInterpreter(t *testing.T, n int, tol float64) {
 // NoAllocations: Predict and TrainStep allocate nothing at batch 128.
 func (e Example) NoAllocations(t *testing.T) {
 	t.Helper()
-	if raceEnabled {
-		t.Skip("-race: sync.Pool drops items on purpose, so pooled GEMM scratch is reallocated (see race_on.go); allocations are checked without -race")
-	}
 	gen := e.New(128, 1, 2)
 	defer gen.Close()
 	x, y, _, _ := e.Batch(128)

@@ -1,5 +1,0 @@
-//go:build !race
-
-package examplecheck
-
-const raceEnabled = false
