@@ -150,7 +150,10 @@ func PackageWith(md *frontend.Model, gopts golang.Options, lower Options) (map[s
 	return files, m, nil
 }
 
-// WriteFiles writes files into dir (made if missing), each atomically.
+// WriteFiles writes files into dir (made if missing), each atomically,
+// and removes the files an earlier Generate may have written there that
+// this one does not (the assembly of a model that no longer has any),
+// when they still carry the generated-code header.
 func WriteFiles(dir string, files map[string][]byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -179,6 +182,19 @@ func WriteFiles(dir string, files map[string][]byte) error {
 		}
 		if err := os.Rename(tmp.Name(), filepath.Join(dir, n)); err != nil {
 			os.Remove(tmp.Name())
+			return err
+		}
+	}
+	for _, n := range golang.FileNames() {
+		if _, ok := files[n]; ok {
+			continue
+		}
+		path := filepath.Join(dir, n)
+		b, err := os.ReadFile(path)
+		if err != nil || !golang.IsGenerated(b) {
+			continue // absent, or not ours
+		}
+		if err := os.Remove(path); err != nil {
 			return err
 		}
 	}

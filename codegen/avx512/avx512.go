@@ -386,13 +386,18 @@ func (w *Writer) P(format string, args ...any) {
 func (w *Writer) I(format string, args ...any) { w.P("\t"+format, args...) }
 
 // WriteConstData writes the DATA blocks the sequences read: vecOne<> and
-// vecSign<> (for RegOne and RegSign) and vecExpC<> (ExpConsts). The
+// vecSign<> (for RegOne and RegSign) and vecExpC<> (ExpConsts); withExp
+// says whether to write vecExpC<> too (only code that reads ExpConst
+// operands needs it). The
 // symbols are file-local, so every assembly file that uses Ops writes them.
-func WriteConstData(w *Writer) {
+func WriteConstData(w *Writer, withExp bool) {
 	w.P("DATA vecOne<>+0(SB)/4, $0x3f800000")
 	w.P("GLOBL vecOne<>(SB), RODATA|NOPTR, $4")
 	w.P("DATA vecSign<>+0(SB)/4, $0x80000000")
 	w.P("GLOBL vecSign<>(SB), RODATA|NOPTR, $4\n")
+	if !withExp {
+		return
+	}
 	for i, c := range ExpConsts {
 		w.P("DATA vecExpC<>+%d(SB)/4, $0x%08x // %s", 4*i, c.bits, c.name)
 	}

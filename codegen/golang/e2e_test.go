@@ -123,29 +123,18 @@ func TestEndToEnd(t *testing.T) {
 	}
 	writeJSON(t, filepath.Join(dir, "in.json"), inputs)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "run", ".", "in.json", "out.json")
-	cmd.Dir = dir
-	// Keep the caller's GOFLAGS (CI sets -buildvcs=false) but resolve the
-	// temporary module's requirements freely, outside any workspace.
-	flags := []string{"-mod=mod"}
-	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
-		if !strings.HasPrefix(f, "-mod=") {
-			flags = append(flags, f)
+	outputs := runDriver(t, goBin, dir, "out.json")
+	// The fused loops' assembly (asmloop.go) against their Go loops: the
+	// same driver with DLC_FUSED_ASM=0 must compute the same bits.
+	if runtime.FusedAsm() {
+		goLoops := runDriver(t, goBin, dir, "out-noasm.json", "DLC_FUSED_ASM=0")
+		for _, c := range cases {
+			if a, b := outputs[c.Name], goLoops[c.Name]; !sameBits(a, b) {
+				t.Errorf("%s: the fused loops' assembly and their Go loops do not compute the same bits", c.Name)
+			}
 		}
-	}
-	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.Join(flags, " "), "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building or running the generated packages: %v\n%s", err, out)
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, "out.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var outputs map[string]driverOutput
-	if err := json.Unmarshal(raw, &outputs); err != nil {
-		t.Fatal(err)
+	} else {
+		t.Log("no AVX-512 here (or DLC_FUSED_ASM=0): the fused loops' assembly is not run")
 	}
 	base := map[string]driverOutput{}
 	for _, c := range cases {
@@ -178,20 +167,57 @@ func TestEndToEnd(t *testing.T) {
 				// round its op and sum in the same order, and the planner
 				// changes where values live, not what they are: every
 				// variant computes the baseline's bits.
-				same := equalF32(out.Predict, b.Predict) && equalF32(out.Losses, b.Losses) &&
-					equalF32(out.PredictAfter, b.PredictAfter) && len(out.TrainOut) == len(b.TrainOut)
-				for s := range out.TrainOut {
-					same = same && equalF32(out.TrainOut[s], b.TrainOut[s])
-				}
-				for name, w := range out.Weights {
-					same = same && equalF32(w, b.Weights[name])
-				}
-				if !same {
+				if !sameBits(out, b) {
 					t.Errorf("%s and the NoFuse baseline do not compute the same bits", c.Variant)
 				}
 			}
 		})
 	}
+}
+
+// runDriver runs the driver built in dir with extra environment
+// variables env and returns what it wrote to file out.
+func runDriver(t *testing.T, goBin, dir, out string, env ...string) map[string]driverOutput {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, "run", ".", "in.json", out)
+	cmd.Dir = dir
+	// Keep the caller's GOFLAGS (CI sets -buildvcs=false) but resolve the
+	// temporary module's requirements freely, outside any workspace.
+	flags := []string{"-mod=mod"}
+	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
+		if !strings.HasPrefix(f, "-mod=") {
+			flags = append(flags, f)
+		}
+	}
+	cmd.Env = append(append(os.Environ(), "GOFLAGS="+strings.Join(flags, " "), "GOWORK=off"), env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building or running the generated packages: %v\n%s", err, b)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outputs map[string]driverOutput
+	if err := json.Unmarshal(raw, &outputs); err != nil {
+		t.Fatal(err)
+	}
+	return outputs
+}
+
+// sameBits reports whether two driver outputs hold the same predictions,
+// losses, training outputs and weights, bit for bit.
+func sameBits(a, b driverOutput) bool {
+	same := equalF32(a.Predict, b.Predict) && equalF32(a.Losses, b.Losses) &&
+		equalF32(a.PredictAfter, b.PredictAfter) && len(a.TrainOut) == len(b.TrainOut) && len(a.Weights) == len(b.Weights)
+	for s := range a.TrainOut {
+		same = same && equalF32(a.TrainOut[s], b.TrainOut[s])
+	}
+	for name, w := range a.Weights {
+		same = same && equalF32(w, b.Weights[name])
+	}
+	return same
 }
 
 // loadCases parses testdata/*.ir, makes the variants of each and of the

@@ -131,7 +131,11 @@ func Generate(m *ir.Module, opts Options) (map[string][]byte, error) {
 		// A render error is a bug in this package, not in the model.
 		return nil, fmt.Errorf("codegen/golang: module %q: rendering the generated code: %w", m.Name, err)
 	}
-	return map[string][]byte{fileName: buf.Bytes()}, nil
+	files := map[string][]byte{fileName: buf.Bytes()}
+	for name, b := range g.asmFiles() {
+		files[name] = b
+	}
+	return files, nil
 }
 
 // Supports reports whether the backend has an emitter for op. Every op of
@@ -174,6 +178,8 @@ type gen struct {
 	shardAlways bool            // Options.ShardAlways
 	shard       *shardPlan      // predict's sharded layout, nil if not sharded
 	shardWhy    string          // why predict is not sharded, if it is not
+	asmFuncs    []asmFunc       // the fused loops' assembly functions, in kernel order (asmloop.go)
+	asmNames    map[string]bool // their names
 
 	inputSize, outputSize, targetSize, trainOutSize int64
 }

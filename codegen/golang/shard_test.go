@@ -119,8 +119,10 @@ func @predict(%x: f32[N,16,31,31]) -> (f32[N,15376]) {
 			if err := os.Mkdir(pdir, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(pdir, "model.go"), src, 0o644); err != nil {
-				t.Fatal(err)
+			for fname, b := range files {
+				if err := os.WriteFile(filepath.Join(pdir, fname), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		cases = append(cases, c)

@@ -360,8 +360,12 @@ func (k *kernel) emitFusedLoopVec(l fusedLoop, ds []ldim, chunk int64) {
 		}
 		stmt = loop(vars[i], lf, lt, stmt)
 	}
-	k.body = append(k.body, pre...)
-	k.body = append(k.body, stmt)
+	goLoop := append(pre, stmt)
+	if asm, ok := k.fusedLoopAsm(l, ds); ok {
+		k.body = append(k.body, jen.If(jen.Id("fusedAsm").Op("&&").Qual(runtimePath, "FusedAsm").Call()).Block(asm...).Else().Block(goLoop...))
+		return
+	}
+	k.body = append(k.body, goLoop...)
 }
 
 // emitMapVec emits an unfused elementwise node as runtime.Vec* calls, one

@@ -1267,17 +1267,27 @@ func predictNode4(t *task, lo, hi int) {
 // predictNode5 computes %5 = fused %2, %4 {kind="elementwise", region="predict_fused0"} : f32[N,6,28,28].
 func predictNode5(t *task, lo, hi int) {
 	out, x0, x1 := t.out[0], t.in[0], t.in[1]
-	var vb0 [512]float32
-	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 6; i1++ {
-			for c := 0; c < 784; c += 512 {
-				w := min(512, 784-c)
-				a0 := x0[i0*4704+i1*784+c : i0*4704+i1*784+c+w]
-				a1 := x1[i1]
-				v0 := vb0[:w]
-				runtime.VecAddS(v0, a0, a1)
-				v1 := out[i0*4704+i1*784+c : i0*4704+i1*784+c+w]
-				runtime.VecRelu(v1, v0)
+	if fusedAsm && runtime.FusedAsm() {
+		for i0 := lo; i0 < hi; i0++ {
+			for i1 := 0; i1 < 6; i1++ {
+				if c, w := 0, 784; w > 0 {
+					predictNode5Asm(w, &out[i0*4704+i1*784+c : i0*4704+i1*784+c+w][0], &x0[i0*4704+i1*784+c : i0*4704+i1*784+c+w][0], &x1[i1])
+				}
+			}
+		}
+	} else {
+		var vb0 [512]float32
+		for i0 := lo; i0 < hi; i0++ {
+			for i1 := 0; i1 < 6; i1++ {
+				for c := 0; c < 784; c += 512 {
+					w := min(512, 784-c)
+					a0 := x0[i0*4704+i1*784+c : i0*4704+i1*784+c+w]
+					a1 := x1[i1]
+					v0 := vb0[:w]
+					runtime.VecAddS(v0, a0, a1)
+					v1 := out[i0*4704+i1*784+c : i0*4704+i1*784+c+w]
+					runtime.VecRelu(v1, v0)
+				}
 			}
 		}
 	}
@@ -1352,17 +1362,27 @@ func predictNode10(t *task, lo, hi int) {
 // predictNode11 computes %11 = fused %8, %10 {kind="elementwise", region="predict_fused1"} : f32[N,16,10,10].
 func predictNode11(t *task, lo, hi int) {
 	out, x0, x1 := t.out[0], t.in[0], t.in[1]
-	var vb0 [100]float32
-	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 16; i1++ {
-			for c := 0; c < 100; c += 100 {
-				w := min(100, 100-c)
-				a0 := x0[i0*1600+i1*100+c : i0*1600+i1*100+c+w]
-				a1 := x1[i1]
-				v0 := vb0[:w]
-				runtime.VecAddS(v0, a0, a1)
-				v1 := out[i0*1600+i1*100+c : i0*1600+i1*100+c+w]
-				runtime.VecRelu(v1, v0)
+	if fusedAsm && runtime.FusedAsm() {
+		for i0 := lo; i0 < hi; i0++ {
+			for i1 := 0; i1 < 16; i1++ {
+				if c, w := 0, 100; w > 0 {
+					predictNode11Asm(w, &out[i0*1600+i1*100+c : i0*1600+i1*100+c+w][0], &x0[i0*1600+i1*100+c : i0*1600+i1*100+c+w][0], &x1[i1])
+				}
+			}
+		}
+	} else {
+		var vb0 [100]float32
+		for i0 := lo; i0 < hi; i0++ {
+			for i1 := 0; i1 < 16; i1++ {
+				for c := 0; c < 100; c += 100 {
+					w := min(100, 100-c)
+					a0 := x0[i0*1600+i1*100+c : i0*1600+i1*100+c+w]
+					a1 := x1[i1]
+					v0 := vb0[:w]
+					runtime.VecAddS(v0, a0, a1)
+					v1 := out[i0*1600+i1*100+c : i0*1600+i1*100+c+w]
+					runtime.VecRelu(v1, v0)
+				}
 			}
 		}
 	}
@@ -1420,16 +1440,24 @@ func predictNode17MatMul(t *task, lo, hi int) {
 // predictNode17 computes the epilogue of %17 = fused %14, %15, %16 {kind="matmul", region="predict_fused2"} : f32[N,120].
 func predictNode17(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
-	var vb0 [120]float32
-	for i0 := lo; i0 < hi; i0++ {
-		for c := 0; c < 120; c += 120 {
-			w := min(120, 120-c)
-			a0 := x2[c : c+w]
-			a1 := x3[i0*120+c : i0*120+c+w]
-			v1 := vb0[:w]
-			runtime.VecAdd(v1, a1, a0)
-			v2 := out[i0*120+c : i0*120+c+w]
-			runtime.VecRelu(v2, v1)
+	if fusedAsm && runtime.FusedAsm() {
+		for i0 := lo; i0 < hi; i0++ {
+			if c, w := 0, 120; w > 0 {
+				predictNode17Asm(w, &out[i0*120+c : i0*120+c+w][0], &x2[c : c+w][0], &x3[i0*120+c : i0*120+c+w][0])
+			}
+		}
+	} else {
+		var vb0 [120]float32
+		for i0 := lo; i0 < hi; i0++ {
+			for c := 0; c < 120; c += 120 {
+				w := min(120, 120-c)
+				a0 := x2[c : c+w]
+				a1 := x3[i0*120+c : i0*120+c+w]
+				v1 := vb0[:w]
+				runtime.VecAdd(v1, a1, a0)
+				v2 := out[i0*120+c : i0*120+c+w]
+				runtime.VecRelu(v2, v1)
+			}
 		}
 	}
 }
@@ -1444,16 +1472,24 @@ func predictNode20MatMul(t *task, lo, hi int) {
 // predictNode20 computes the epilogue of %20 = fused %17, %18, %19 {kind="matmul", region="predict_fused3"} : f32[N,84].
 func predictNode20(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
-	var vb0 [84]float32
-	for i0 := lo; i0 < hi; i0++ {
-		for c := 0; c < 84; c += 84 {
-			w := min(84, 84-c)
-			a0 := x2[c : c+w]
-			a1 := x3[i0*84+c : i0*84+c+w]
-			v1 := vb0[:w]
-			runtime.VecAdd(v1, a1, a0)
-			v2 := out[i0*84+c : i0*84+c+w]
-			runtime.VecRelu(v2, v1)
+	if fusedAsm && runtime.FusedAsm() {
+		for i0 := lo; i0 < hi; i0++ {
+			if c, w := 0, 84; w > 0 {
+				predictNode20Asm(w, &out[i0*84+c : i0*84+c+w][0], &x2[c : c+w][0], &x3[i0*84+c : i0*84+c+w][0])
+			}
+		}
+	} else {
+		var vb0 [84]float32
+		for i0 := lo; i0 < hi; i0++ {
+			for c := 0; c < 84; c += 84 {
+				w := min(84, 84-c)
+				a0 := x2[c : c+w]
+				a1 := x3[i0*84+c : i0*84+c+w]
+				v1 := vb0[:w]
+				runtime.VecAdd(v1, a1, a0)
+				v2 := out[i0*84+c : i0*84+c+w]
+				runtime.VecRelu(v2, v1)
+			}
 		}
 	}
 }
@@ -1541,22 +1577,32 @@ func trainNode4(t *task, lo, hi int) {
 // trainNode5 computes %5 = fused %2, %4 {kind="elementwise", region="train_step_fused0"} : (f32[N,6,28,28], bool[N,6,28,28]).
 func trainNode5(t *task, lo, hi int) {
 	out0, out1, x0, x1 := t.out[0], t.out[1], t.in[0], t.in[1]
-	c2 := float32(0)
-	var vb0 [512]float32
-	var vb1 [512]float32
-	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 6; i1++ {
-			for c := 0; c < 784; c += 512 {
-				w := min(512, 784-c)
-				a0 := x0[i0*4704+i1*784+c : i0*4704+i1*784+c+w]
-				a1 := x1[i1]
-				v0 := vb0[:w]
-				runtime.VecAddS(v0, a0, a1)
-				v1 := vb1[:w]
-				runtime.VecRelu(v1, v0)
-				v3 := out1[i0*4704+i1*784+c : i0*4704+i1*784+c+w]
-				runtime.VecGTS(v3, v0, c2)
-				copy(out0[i0*4704+i1*784+c:i0*4704+i1*784+c+w], v1)
+	if fusedAsm && runtime.FusedAsm() {
+		for i0 := lo; i0 < hi; i0++ {
+			for i1 := 0; i1 < 6; i1++ {
+				if c, w := 0, 784; w > 0 {
+					trainNode5Asm(w, &out0[i0*4704+i1*784+c : i0*4704+i1*784+c+w][0], &out1[i0*4704+i1*784+c : i0*4704+i1*784+c+w][0], &x0[i0*4704+i1*784+c : i0*4704+i1*784+c+w][0], &x1[i1])
+				}
+			}
+		}
+	} else {
+		c2 := float32(0)
+		var vb0 [512]float32
+		var vb1 [512]float32
+		for i0 := lo; i0 < hi; i0++ {
+			for i1 := 0; i1 < 6; i1++ {
+				for c := 0; c < 784; c += 512 {
+					w := min(512, 784-c)
+					a0 := x0[i0*4704+i1*784+c : i0*4704+i1*784+c+w]
+					a1 := x1[i1]
+					v0 := vb0[:w]
+					runtime.VecAddS(v0, a0, a1)
+					v1 := vb1[:w]
+					runtime.VecRelu(v1, v0)
+					v3 := out1[i0*4704+i1*784+c : i0*4704+i1*784+c+w]
+					runtime.VecGTS(v3, v0, c2)
+					copy(out0[i0*4704+i1*784+c:i0*4704+i1*784+c+w], v1)
+				}
 			}
 		}
 	}
@@ -1631,22 +1677,32 @@ func trainNode12(t *task, lo, hi int) {
 // trainNode13 computes %13 = fused %10, %12 {kind="elementwise", region="train_step_fused1"} : (f32[N,16,10,10], bool[N,16,10,10]).
 func trainNode13(t *task, lo, hi int) {
 	out0, out1, x0, x1 := t.out[0], t.out[1], t.in[0], t.in[1]
-	c2 := float32(0)
-	var vb0 [100]float32
-	var vb1 [100]float32
-	for i0 := lo; i0 < hi; i0++ {
-		for i1 := 0; i1 < 16; i1++ {
-			for c := 0; c < 100; c += 100 {
-				w := min(100, 100-c)
-				a0 := x0[i0*1600+i1*100+c : i0*1600+i1*100+c+w]
-				a1 := x1[i1]
-				v0 := vb0[:w]
-				runtime.VecAddS(v0, a0, a1)
-				v1 := vb1[:w]
-				runtime.VecRelu(v1, v0)
-				v3 := out1[i0*1600+i1*100+c : i0*1600+i1*100+c+w]
-				runtime.VecGTS(v3, v0, c2)
-				copy(out0[i0*1600+i1*100+c:i0*1600+i1*100+c+w], v1)
+	if fusedAsm && runtime.FusedAsm() {
+		for i0 := lo; i0 < hi; i0++ {
+			for i1 := 0; i1 < 16; i1++ {
+				if c, w := 0, 100; w > 0 {
+					trainNode13Asm(w, &out0[i0*1600+i1*100+c : i0*1600+i1*100+c+w][0], &out1[i0*1600+i1*100+c : i0*1600+i1*100+c+w][0], &x0[i0*1600+i1*100+c : i0*1600+i1*100+c+w][0], &x1[i1])
+				}
+			}
+		}
+	} else {
+		c2 := float32(0)
+		var vb0 [100]float32
+		var vb1 [100]float32
+		for i0 := lo; i0 < hi; i0++ {
+			for i1 := 0; i1 < 16; i1++ {
+				for c := 0; c < 100; c += 100 {
+					w := min(100, 100-c)
+					a0 := x0[i0*1600+i1*100+c : i0*1600+i1*100+c+w]
+					a1 := x1[i1]
+					v0 := vb0[:w]
+					runtime.VecAddS(v0, a0, a1)
+					v1 := vb1[:w]
+					runtime.VecRelu(v1, v0)
+					v3 := out1[i0*1600+i1*100+c : i0*1600+i1*100+c+w]
+					runtime.VecGTS(v3, v0, c2)
+					copy(out0[i0*1600+i1*100+c:i0*1600+i1*100+c+w], v1)
+				}
 			}
 		}
 	}
@@ -1704,21 +1760,29 @@ func trainNode21MatMul(t *task, lo, hi int) {
 // trainNode21 computes the epilogue of %21 = fused %18, %19, %20 {kind="matmul", region="train_step_fused2"} : (f32[N,120], bool[N,120]).
 func trainNode21(t *task, lo, hi int) {
 	out0, out1, x2, x3 := t.out[0], t.out[1], t.in[2], t.in[3]
-	c3 := float32(0)
-	var vb0 [120]float32
-	var vb1 [120]float32
-	for i0 := lo; i0 < hi; i0++ {
-		for c := 0; c < 120; c += 120 {
-			w := min(120, 120-c)
-			a0 := x2[c : c+w]
-			a1 := x3[i0*120+c : i0*120+c+w]
-			v1 := vb0[:w]
-			runtime.VecAdd(v1, a1, a0)
-			v2 := vb1[:w]
-			runtime.VecRelu(v2, v1)
-			v4 := out1[i0*120+c : i0*120+c+w]
-			runtime.VecGTS(v4, v1, c3)
-			copy(out0[i0*120+c:i0*120+c+w], v2)
+	if fusedAsm && runtime.FusedAsm() {
+		for i0 := lo; i0 < hi; i0++ {
+			if c, w := 0, 120; w > 0 {
+				trainNode21Asm(w, &out0[i0*120+c : i0*120+c+w][0], &out1[i0*120+c : i0*120+c+w][0], &x2[c : c+w][0], &x3[i0*120+c : i0*120+c+w][0])
+			}
+		}
+	} else {
+		c3 := float32(0)
+		var vb0 [120]float32
+		var vb1 [120]float32
+		for i0 := lo; i0 < hi; i0++ {
+			for c := 0; c < 120; c += 120 {
+				w := min(120, 120-c)
+				a0 := x2[c : c+w]
+				a1 := x3[i0*120+c : i0*120+c+w]
+				v1 := vb0[:w]
+				runtime.VecAdd(v1, a1, a0)
+				v2 := vb1[:w]
+				runtime.VecRelu(v2, v1)
+				v4 := out1[i0*120+c : i0*120+c+w]
+				runtime.VecGTS(v4, v1, c3)
+				copy(out0[i0*120+c:i0*120+c+w], v2)
+			}
 		}
 	}
 }
@@ -1733,21 +1797,29 @@ func trainNode26MatMul(t *task, lo, hi int) {
 // trainNode26 computes the epilogue of %26 = fused %22, %24, %25 {kind="matmul", region="train_step_fused3"} : (f32[N,84], bool[N,84]).
 func trainNode26(t *task, lo, hi int) {
 	out0, out1, x2, x3 := t.out[0], t.out[1], t.in[2], t.in[3]
-	c3 := float32(0)
-	var vb0 [84]float32
-	var vb1 [84]float32
-	for i0 := lo; i0 < hi; i0++ {
-		for c := 0; c < 84; c += 84 {
-			w := min(84, 84-c)
-			a0 := x2[c : c+w]
-			a1 := x3[i0*84+c : i0*84+c+w]
-			v1 := vb0[:w]
-			runtime.VecAdd(v1, a1, a0)
-			v2 := vb1[:w]
-			runtime.VecRelu(v2, v1)
-			v4 := out1[i0*84+c : i0*84+c+w]
-			runtime.VecGTS(v4, v1, c3)
-			copy(out0[i0*84+c:i0*84+c+w], v2)
+	if fusedAsm && runtime.FusedAsm() {
+		for i0 := lo; i0 < hi; i0++ {
+			if c, w := 0, 84; w > 0 {
+				trainNode26Asm(w, &out0[i0*84+c : i0*84+c+w][0], &out1[i0*84+c : i0*84+c+w][0], &x2[c : c+w][0], &x3[i0*84+c : i0*84+c+w][0])
+			}
+		}
+	} else {
+		c3 := float32(0)
+		var vb0 [84]float32
+		var vb1 [84]float32
+		for i0 := lo; i0 < hi; i0++ {
+			for c := 0; c < 84; c += 84 {
+				w := min(84, 84-c)
+				a0 := x2[c : c+w]
+				a1 := x3[i0*84+c : i0*84+c+w]
+				v1 := vb0[:w]
+				runtime.VecAdd(v1, a1, a0)
+				v2 := vb1[:w]
+				runtime.VecRelu(v2, v1)
+				v4 := out1[i0*84+c : i0*84+c+w]
+				runtime.VecGTS(v4, v1, c3)
+				copy(out0[i0*84+c:i0*84+c+w], v2)
+			}
 		}
 	}
 }
@@ -1856,15 +1928,22 @@ func trainNode45(t *task, lo, hi int) {
 // trainNode46 computes %46 = fused %45 {kind="elementwise", region="train_step_fused6"} : f32[N].
 func trainNode46(t *task, lo, hi int) {
 	out, x0 := t.out[0], t.in[0]
-	c0 := float32(-1)
-	s0 := x0[0]
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		v2 := float32(c0 / s0)
-		{
-			dst := out[c : c+w]
-			for j := range dst {
-				dst[j] = v2
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode46Asm(w, &out[c : c+w][0], &x0[0])
+		}
+	} else {
+		c0 := float32(-1)
+		s0 := x0[0]
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			v2 := float32(c0 / s0)
+			{
+				dst := out[c : c+w]
+				for j := range dst {
+					dst[j] = v2
+				}
 			}
 		}
 	}
@@ -1904,13 +1983,20 @@ func trainNode49MatMul(t *task, lo, hi int) {
 // trainNode49 computes the epilogue of %49 = fused %48, %29, %28 {kind="matmul", region="train_step_fused8"} : f32[N,84].
 func trainNode49(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
-	c1 := float32(0)
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		a0 := x2[c : c+w]
-		a1 := x3[c : c+w]
-		v2 := out[c : c+w]
-		runtime.VecSelectVS(v2, a0, a1, c1)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode49Asm(w, &out[c : c+w][0], &x2[c : c+w][0], &x3[c : c+w][0])
+		}
+	} else {
+		c1 := float32(0)
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			a0 := x2[c : c+w]
+			a1 := x3[c : c+w]
+			v2 := out[c : c+w]
+			runtime.VecSelectVS(v2, a0, a1, c1)
+		}
 	}
 }
 
@@ -1924,13 +2010,20 @@ func trainNode50MatMul(t *task, lo, hi int) {
 // trainNode50 computes the epilogue of %50 = fused %49, %24, %23 {kind="matmul", region="train_step_fused9"} : f32[N,120].
 func trainNode50(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
-	c1 := float32(0)
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		a0 := x2[c : c+w]
-		a1 := x3[c : c+w]
-		v2 := out[c : c+w]
-		runtime.VecSelectVS(v2, a0, a1, c1)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode50Asm(w, &out[c : c+w][0], &x2[c : c+w][0], &x3[c : c+w][0])
+		}
+	} else {
+		c1 := float32(0)
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			a0 := x2[c : c+w]
+			a1 := x3[c : c+w]
+			v2 := out[c : c+w]
+			runtime.VecSelectVS(v2, a0, a1, c1)
+		}
 	}
 }
 
@@ -1985,13 +2078,20 @@ func trainNode54(t *task, lo, hi int) {
 // trainNode55 computes %55 = fused %15, %54 {kind="elementwise", region="train_step_fused10"} : f32[N,16,10,10].
 func trainNode55(t *task, lo, hi int) {
 	out, x0, x1 := t.out[0], t.in[0], t.in[1]
-	c0 := float32(0)
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		a0 := x0[c : c+w]
-		a1 := x1[c : c+w]
-		v1 := out[c : c+w]
-		runtime.VecSelectVS(v1, a0, a1, c0)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode55Asm(w, &out[c : c+w][0], &x0[c : c+w][0], &x1[c : c+w][0])
+		}
+	} else {
+		c0 := float32(0)
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			a0 := x0[c : c+w]
+			a1 := x1[c : c+w]
+			v1 := out[c : c+w]
+			runtime.VecSelectVS(v1, a0, a1, c0)
+		}
 	}
 }
 
@@ -2058,13 +2158,20 @@ func trainNode57(t *task, lo, hi int) {
 // trainNode58 computes %58 = fused %7, %57 {kind="elementwise", region="train_step_fused11"} : f32[N,6,28,28].
 func trainNode58(t *task, lo, hi int) {
 	out, x0, x1 := t.out[0], t.in[0], t.in[1]
-	c0 := float32(0)
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		a0 := x0[c : c+w]
-		a1 := x1[c : c+w]
-		v1 := out[c : c+w]
-		runtime.VecSelectVS(v1, a0, a1, c0)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode58Asm(w, &out[c : c+w][0], &x0[c : c+w][0], &x1[c : c+w][0])
+		}
+	} else {
+		c0 := float32(0)
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			a0 := x0[c : c+w]
+			a1 := x1[c : c+w]
+			v1 := out[c : c+w]
+			runtime.VecSelectVS(v1, a0, a1, c0)
+		}
 	}
 }
 
@@ -2101,47 +2208,54 @@ func trainNode59(t *task, lo, hi int) {
 // trainNode61 computes %61 = fused %44, %59, %60, %43, %42, %1 {kind="elementwise", region="train_step_fused14"} : (f32[6,1,5,5], f32[6,1,5,5], f32[6,1,5,5]).
 func trainNode61(t *task, lo, hi int) {
 	out0, out1, out2, x0, x1, x2, x3, x4, x5 := t.out[0], t.out[1], t.out[2], t.in[0], t.in[1], t.in[2], t.in[3], t.in[4], t.in[5]
-	c0 := float32(0.9)
-	c2 := float32(0.1)
-	c5 := float32(0.999)
-	c8 := float32(0.001)
-	s3 := x3[0]
-	s4 := x4[0]
-	var vb0 [150]float32
-	var vb1 [150]float32
-	var vb2 [150]float32
-	for c := lo; c < hi; c += 150 {
-		w := min(150, hi-c)
-		a0 := x0[c : c+w]
-		a1 := x1[c : c+w]
-		a2 := x2[c : c+w]
-		a5 := x5[c : c+w]
-		v1 := vb0[:w]
-		runtime.VecMulS(v1, a0, c0)
-		v3 := vb1[:w]
-		runtime.VecMulS(v3, a1, c2)
-		v4 := vb1[:w]
-		runtime.VecAdd(v4, v1, v3)
-		v6 := vb0[:w]
-		runtime.VecMulS(v6, a2, c5)
-		v7 := vb2[:w]
-		runtime.VecMul(v7, a1, a1)
-		v9 := vb2[:w]
-		runtime.VecMulS(v9, v7, c8)
-		v10 := vb2[:w]
-		runtime.VecAdd(v10, v6, v9)
-		v11 := vb0[:w]
-		runtime.VecSqrt(v11, v10)
-		v12 := vb0[:w]
-		runtime.VecAddS(v12, v11, s3)
-		v13 := vb0[:w]
-		runtime.VecDiv(v13, v4, v12)
-		v14 := vb0[:w]
-		runtime.VecMulS(v14, v13, s4)
-		v15 := out2[c : c+w]
-		runtime.VecSub(v15, a5, v14)
-		copy(out0[c:c+w], v4)
-		copy(out1[c:c+w], v10)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode61Asm(w, &out0[c : c+w][0], &out1[c : c+w][0], &out2[c : c+w][0], &x0[c : c+w][0], &x1[c : c+w][0], &x2[c : c+w][0], &x5[c : c+w][0], &x3[0], &x4[0])
+		}
+	} else {
+		c0 := float32(0.9)
+		c2 := float32(0.1)
+		c5 := float32(0.999)
+		c8 := float32(0.001)
+		s3 := x3[0]
+		s4 := x4[0]
+		var vb0 [150]float32
+		var vb1 [150]float32
+		var vb2 [150]float32
+		for c := lo; c < hi; c += 150 {
+			w := min(150, hi-c)
+			a0 := x0[c : c+w]
+			a1 := x1[c : c+w]
+			a2 := x2[c : c+w]
+			a5 := x5[c : c+w]
+			v1 := vb0[:w]
+			runtime.VecMulS(v1, a0, c0)
+			v3 := vb1[:w]
+			runtime.VecMulS(v3, a1, c2)
+			v4 := vb1[:w]
+			runtime.VecAdd(v4, v1, v3)
+			v6 := vb0[:w]
+			runtime.VecMulS(v6, a2, c5)
+			v7 := vb2[:w]
+			runtime.VecMul(v7, a1, a1)
+			v9 := vb2[:w]
+			runtime.VecMulS(v9, v7, c8)
+			v10 := vb2[:w]
+			runtime.VecAdd(v10, v6, v9)
+			v11 := vb0[:w]
+			runtime.VecSqrt(v11, v10)
+			v12 := vb0[:w]
+			runtime.VecAddS(v12, v11, s3)
+			v13 := vb0[:w]
+			runtime.VecDiv(v13, v4, v12)
+			v14 := vb0[:w]
+			runtime.VecMulS(v14, v13, s4)
+			v15 := out2[c : c+w]
+			runtime.VecSub(v15, a5, v14)
+			copy(out0[c:c+w], v4)
+			copy(out1[c:c+w], v10)
+		}
 	}
 }
 
@@ -2224,47 +2338,54 @@ func trainNode74(t *task, lo, hi int) {
 // trainNode76 computes %76 = fused %73, %74, %75, %43, %42, %9 {kind="elementwise", region="train_step_fused22"} : (f32[16,6,5,5], f32[16,6,5,5], f32[16,6,5,5]).
 func trainNode76(t *task, lo, hi int) {
 	out0, out1, out2, x0, x1, x2, x3, x4, x5 := t.out[0], t.out[1], t.out[2], t.in[0], t.in[1], t.in[2], t.in[3], t.in[4], t.in[5]
-	c0 := float32(0.9)
-	c2 := float32(0.1)
-	c5 := float32(0.999)
-	c8 := float32(0.001)
-	s3 := x3[0]
-	s4 := x4[0]
-	var vb0 [512]float32
-	var vb1 [512]float32
-	var vb2 [512]float32
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		a0 := x0[c : c+w]
-		a1 := x1[c : c+w]
-		a2 := x2[c : c+w]
-		a5 := x5[c : c+w]
-		v1 := vb0[:w]
-		runtime.VecMulS(v1, a0, c0)
-		v3 := vb1[:w]
-		runtime.VecMulS(v3, a1, c2)
-		v4 := vb1[:w]
-		runtime.VecAdd(v4, v1, v3)
-		v6 := vb0[:w]
-		runtime.VecMulS(v6, a2, c5)
-		v7 := vb2[:w]
-		runtime.VecMul(v7, a1, a1)
-		v9 := vb2[:w]
-		runtime.VecMulS(v9, v7, c8)
-		v10 := vb2[:w]
-		runtime.VecAdd(v10, v6, v9)
-		v11 := vb0[:w]
-		runtime.VecSqrt(v11, v10)
-		v12 := vb0[:w]
-		runtime.VecAddS(v12, v11, s3)
-		v13 := vb0[:w]
-		runtime.VecDiv(v13, v4, v12)
-		v14 := vb0[:w]
-		runtime.VecMulS(v14, v13, s4)
-		v15 := out2[c : c+w]
-		runtime.VecSub(v15, a5, v14)
-		copy(out0[c:c+w], v4)
-		copy(out1[c:c+w], v10)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode76Asm(w, &out0[c : c+w][0], &out1[c : c+w][0], &out2[c : c+w][0], &x0[c : c+w][0], &x1[c : c+w][0], &x2[c : c+w][0], &x5[c : c+w][0], &x3[0], &x4[0])
+		}
+	} else {
+		c0 := float32(0.9)
+		c2 := float32(0.1)
+		c5 := float32(0.999)
+		c8 := float32(0.001)
+		s3 := x3[0]
+		s4 := x4[0]
+		var vb0 [512]float32
+		var vb1 [512]float32
+		var vb2 [512]float32
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			a0 := x0[c : c+w]
+			a1 := x1[c : c+w]
+			a2 := x2[c : c+w]
+			a5 := x5[c : c+w]
+			v1 := vb0[:w]
+			runtime.VecMulS(v1, a0, c0)
+			v3 := vb1[:w]
+			runtime.VecMulS(v3, a1, c2)
+			v4 := vb1[:w]
+			runtime.VecAdd(v4, v1, v3)
+			v6 := vb0[:w]
+			runtime.VecMulS(v6, a2, c5)
+			v7 := vb2[:w]
+			runtime.VecMul(v7, a1, a1)
+			v9 := vb2[:w]
+			runtime.VecMulS(v9, v7, c8)
+			v10 := vb2[:w]
+			runtime.VecAdd(v10, v6, v9)
+			v11 := vb0[:w]
+			runtime.VecSqrt(v11, v10)
+			v12 := vb0[:w]
+			runtime.VecAddS(v12, v11, s3)
+			v13 := vb0[:w]
+			runtime.VecDiv(v13, v4, v12)
+			v14 := vb0[:w]
+			runtime.VecMulS(v14, v13, s4)
+			v15 := out2[c : c+w]
+			runtime.VecSub(v15, a5, v14)
+			copy(out0[c:c+w], v4)
+			copy(out1[c:c+w], v10)
+		}
 	}
 }
 
@@ -2324,47 +2445,54 @@ func trainNode90MatMul(t *task, lo, hi int) {
 // trainNode90 computes the epilogue of %90 = fused %18, %50, %88, %89, %43, %42, %19 {kind="matmul", region="train_step_fused30"} : (f32[400,120], f32[400,120], f32[400,120]).
 func trainNode90(t *task, lo, hi int) {
 	out0, out1, out2, x2, x3, x4, x5, x6, x7 := t.out[0], t.out[1], t.out[2], t.in[2], t.in[3], t.in[4], t.in[5], t.in[6], t.in[7]
-	c1 := float32(0.9)
-	c3 := float32(0.1)
-	c6 := float32(0.999)
-	c9 := float32(0.001)
-	s2 := x4[0]
-	s3 := x5[0]
-	var vb0 [512]float32
-	var vb1 [512]float32
-	var vb2 [512]float32
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		a0 := x2[c : c+w]
-		a1 := x3[c : c+w]
-		a4 := x6[c : c+w]
-		a5 := x7[c : c+w]
-		v2 := vb0[:w]
-		runtime.VecMulS(v2, a0, c1)
-		v4 := vb1[:w]
-		runtime.VecMulS(v4, a5, c3)
-		v5 := vb1[:w]
-		runtime.VecAdd(v5, v2, v4)
-		v7 := vb0[:w]
-		runtime.VecMulS(v7, a1, c6)
-		v8 := vb2[:w]
-		runtime.VecMul(v8, a5, a5)
-		v10 := vb2[:w]
-		runtime.VecMulS(v10, v8, c9)
-		v11 := vb2[:w]
-		runtime.VecAdd(v11, v7, v10)
-		v12 := vb0[:w]
-		runtime.VecSqrt(v12, v11)
-		v13 := vb0[:w]
-		runtime.VecAddS(v13, v12, s2)
-		v14 := vb0[:w]
-		runtime.VecDiv(v14, v5, v13)
-		v15 := vb0[:w]
-		runtime.VecMulS(v15, v14, s3)
-		v16 := out2[c : c+w]
-		runtime.VecSub(v16, a4, v15)
-		copy(out0[c:c+w], v5)
-		copy(out1[c:c+w], v11)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode90Asm(w, &out0[c : c+w][0], &out1[c : c+w][0], &out2[c : c+w][0], &x2[c : c+w][0], &x3[c : c+w][0], &x6[c : c+w][0], &x7[c : c+w][0], &x4[0], &x5[0])
+		}
+	} else {
+		c1 := float32(0.9)
+		c3 := float32(0.1)
+		c6 := float32(0.999)
+		c9 := float32(0.001)
+		s2 := x4[0]
+		s3 := x5[0]
+		var vb0 [512]float32
+		var vb1 [512]float32
+		var vb2 [512]float32
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			a0 := x2[c : c+w]
+			a1 := x3[c : c+w]
+			a4 := x6[c : c+w]
+			a5 := x7[c : c+w]
+			v2 := vb0[:w]
+			runtime.VecMulS(v2, a0, c1)
+			v4 := vb1[:w]
+			runtime.VecMulS(v4, a5, c3)
+			v5 := vb1[:w]
+			runtime.VecAdd(v5, v2, v4)
+			v7 := vb0[:w]
+			runtime.VecMulS(v7, a1, c6)
+			v8 := vb2[:w]
+			runtime.VecMul(v8, a5, a5)
+			v10 := vb2[:w]
+			runtime.VecMulS(v10, v8, c9)
+			v11 := vb2[:w]
+			runtime.VecAdd(v11, v7, v10)
+			v12 := vb0[:w]
+			runtime.VecSqrt(v12, v11)
+			v13 := vb0[:w]
+			runtime.VecAddS(v13, v12, s2)
+			v14 := vb0[:w]
+			runtime.VecDiv(v14, v5, v13)
+			v15 := vb0[:w]
+			runtime.VecMulS(v15, v14, s3)
+			v16 := out2[c : c+w]
+			runtime.VecSub(v16, a4, v15)
+			copy(out0[c:c+w], v5)
+			copy(out1[c:c+w], v11)
+		}
 	}
 }
 
@@ -2383,47 +2511,54 @@ func trainNode95(t *task, lo, hi int) {
 // trainNode98 computes %98 = fused %94, %96, %97, %43, %42, %20 {kind="elementwise", region="train_step_fused34"} : (f32[120], f32[120], f32[120]).
 func trainNode98(t *task, lo, hi int) {
 	out0, out1, out2, x0, x1, x2, x3, x4, x5 := t.out[0], t.out[1], t.out[2], t.in[0], t.in[1], t.in[2], t.in[3], t.in[4], t.in[5]
-	c0 := float32(0.9)
-	c2 := float32(0.1)
-	c5 := float32(0.999)
-	c8 := float32(0.001)
-	s3 := x3[0]
-	s4 := x4[0]
-	var vb0 [120]float32
-	var vb1 [120]float32
-	var vb2 [120]float32
-	for c := lo; c < hi; c += 120 {
-		w := min(120, hi-c)
-		a0 := x0[c : c+w]
-		a1 := x1[c : c+w]
-		a2 := x2[c : c+w]
-		a5 := x5[c : c+w]
-		v1 := vb0[:w]
-		runtime.VecMulS(v1, a0, c0)
-		v3 := vb1[:w]
-		runtime.VecMulS(v3, a1, c2)
-		v4 := vb1[:w]
-		runtime.VecAdd(v4, v1, v3)
-		v6 := vb0[:w]
-		runtime.VecMulS(v6, a2, c5)
-		v7 := vb2[:w]
-		runtime.VecMul(v7, a1, a1)
-		v9 := vb2[:w]
-		runtime.VecMulS(v9, v7, c8)
-		v10 := vb2[:w]
-		runtime.VecAdd(v10, v6, v9)
-		v11 := vb0[:w]
-		runtime.VecSqrt(v11, v10)
-		v12 := vb0[:w]
-		runtime.VecAddS(v12, v11, s3)
-		v13 := vb0[:w]
-		runtime.VecDiv(v13, v4, v12)
-		v14 := vb0[:w]
-		runtime.VecMulS(v14, v13, s4)
-		v15 := out2[c : c+w]
-		runtime.VecSub(v15, a5, v14)
-		copy(out0[c:c+w], v4)
-		copy(out1[c:c+w], v10)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode98Asm(w, &out0[c : c+w][0], &out1[c : c+w][0], &out2[c : c+w][0], &x0[c : c+w][0], &x1[c : c+w][0], &x2[c : c+w][0], &x5[c : c+w][0], &x3[0], &x4[0])
+		}
+	} else {
+		c0 := float32(0.9)
+		c2 := float32(0.1)
+		c5 := float32(0.999)
+		c8 := float32(0.001)
+		s3 := x3[0]
+		s4 := x4[0]
+		var vb0 [120]float32
+		var vb1 [120]float32
+		var vb2 [120]float32
+		for c := lo; c < hi; c += 120 {
+			w := min(120, hi-c)
+			a0 := x0[c : c+w]
+			a1 := x1[c : c+w]
+			a2 := x2[c : c+w]
+			a5 := x5[c : c+w]
+			v1 := vb0[:w]
+			runtime.VecMulS(v1, a0, c0)
+			v3 := vb1[:w]
+			runtime.VecMulS(v3, a1, c2)
+			v4 := vb1[:w]
+			runtime.VecAdd(v4, v1, v3)
+			v6 := vb0[:w]
+			runtime.VecMulS(v6, a2, c5)
+			v7 := vb2[:w]
+			runtime.VecMul(v7, a1, a1)
+			v9 := vb2[:w]
+			runtime.VecMulS(v9, v7, c8)
+			v10 := vb2[:w]
+			runtime.VecAdd(v10, v6, v9)
+			v11 := vb0[:w]
+			runtime.VecSqrt(v11, v10)
+			v12 := vb0[:w]
+			runtime.VecAddS(v12, v11, s3)
+			v13 := vb0[:w]
+			runtime.VecDiv(v13, v4, v12)
+			v14 := vb0[:w]
+			runtime.VecMulS(v14, v13, s4)
+			v15 := out2[c : c+w]
+			runtime.VecSub(v15, a5, v14)
+			copy(out0[c:c+w], v4)
+			copy(out1[c:c+w], v10)
+		}
 	}
 }
 
@@ -2437,47 +2572,54 @@ func trainNode104MatMul(t *task, lo, hi int) {
 // trainNode104 computes the epilogue of %104 = fused %22, %49, %102, %103, %43, %42, %24 {kind="matmul", region="train_step_fused38"} : (f32[120,84], f32[120,84], f32[120,84]).
 func trainNode104(t *task, lo, hi int) {
 	out0, out1, out2, x2, x3, x4, x5, x6, x7 := t.out[0], t.out[1], t.out[2], t.in[2], t.in[3], t.in[4], t.in[5], t.in[6], t.in[7]
-	c1 := float32(0.9)
-	c3 := float32(0.1)
-	c6 := float32(0.999)
-	c9 := float32(0.001)
-	s2 := x4[0]
-	s3 := x5[0]
-	var vb0 [512]float32
-	var vb1 [512]float32
-	var vb2 [512]float32
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		a0 := x2[c : c+w]
-		a1 := x3[c : c+w]
-		a4 := x6[c : c+w]
-		a5 := x7[c : c+w]
-		v2 := vb0[:w]
-		runtime.VecMulS(v2, a0, c1)
-		v4 := vb1[:w]
-		runtime.VecMulS(v4, a5, c3)
-		v5 := vb1[:w]
-		runtime.VecAdd(v5, v2, v4)
-		v7 := vb0[:w]
-		runtime.VecMulS(v7, a1, c6)
-		v8 := vb2[:w]
-		runtime.VecMul(v8, a5, a5)
-		v10 := vb2[:w]
-		runtime.VecMulS(v10, v8, c9)
-		v11 := vb2[:w]
-		runtime.VecAdd(v11, v7, v10)
-		v12 := vb0[:w]
-		runtime.VecSqrt(v12, v11)
-		v13 := vb0[:w]
-		runtime.VecAddS(v13, v12, s2)
-		v14 := vb0[:w]
-		runtime.VecDiv(v14, v5, v13)
-		v15 := vb0[:w]
-		runtime.VecMulS(v15, v14, s3)
-		v16 := out2[c : c+w]
-		runtime.VecSub(v16, a4, v15)
-		copy(out0[c:c+w], v5)
-		copy(out1[c:c+w], v11)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode104Asm(w, &out0[c : c+w][0], &out1[c : c+w][0], &out2[c : c+w][0], &x2[c : c+w][0], &x3[c : c+w][0], &x6[c : c+w][0], &x7[c : c+w][0], &x4[0], &x5[0])
+		}
+	} else {
+		c1 := float32(0.9)
+		c3 := float32(0.1)
+		c6 := float32(0.999)
+		c9 := float32(0.001)
+		s2 := x4[0]
+		s3 := x5[0]
+		var vb0 [512]float32
+		var vb1 [512]float32
+		var vb2 [512]float32
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			a0 := x2[c : c+w]
+			a1 := x3[c : c+w]
+			a4 := x6[c : c+w]
+			a5 := x7[c : c+w]
+			v2 := vb0[:w]
+			runtime.VecMulS(v2, a0, c1)
+			v4 := vb1[:w]
+			runtime.VecMulS(v4, a5, c3)
+			v5 := vb1[:w]
+			runtime.VecAdd(v5, v2, v4)
+			v7 := vb0[:w]
+			runtime.VecMulS(v7, a1, c6)
+			v8 := vb2[:w]
+			runtime.VecMul(v8, a5, a5)
+			v10 := vb2[:w]
+			runtime.VecMulS(v10, v8, c9)
+			v11 := vb2[:w]
+			runtime.VecAdd(v11, v7, v10)
+			v12 := vb0[:w]
+			runtime.VecSqrt(v12, v11)
+			v13 := vb0[:w]
+			runtime.VecAddS(v13, v12, s2)
+			v14 := vb0[:w]
+			runtime.VecDiv(v14, v5, v13)
+			v15 := vb0[:w]
+			runtime.VecMulS(v15, v14, s3)
+			v16 := out2[c : c+w]
+			runtime.VecSub(v16, a4, v15)
+			copy(out0[c:c+w], v5)
+			copy(out1[c:c+w], v11)
+		}
 	}
 }
 
@@ -2496,47 +2638,54 @@ func trainNode109(t *task, lo, hi int) {
 // trainNode112 computes %112 = fused %108, %110, %111, %43, %42, %25 {kind="elementwise", region="train_step_fused42"} : (f32[84], f32[84], f32[84]).
 func trainNode112(t *task, lo, hi int) {
 	out0, out1, out2, x0, x1, x2, x3, x4, x5 := t.out[0], t.out[1], t.out[2], t.in[0], t.in[1], t.in[2], t.in[3], t.in[4], t.in[5]
-	c0 := float32(0.9)
-	c2 := float32(0.1)
-	c5 := float32(0.999)
-	c8 := float32(0.001)
-	s3 := x3[0]
-	s4 := x4[0]
-	var vb0 [84]float32
-	var vb1 [84]float32
-	var vb2 [84]float32
-	for c := lo; c < hi; c += 84 {
-		w := min(84, hi-c)
-		a0 := x0[c : c+w]
-		a1 := x1[c : c+w]
-		a2 := x2[c : c+w]
-		a5 := x5[c : c+w]
-		v1 := vb0[:w]
-		runtime.VecMulS(v1, a0, c0)
-		v3 := vb1[:w]
-		runtime.VecMulS(v3, a1, c2)
-		v4 := vb1[:w]
-		runtime.VecAdd(v4, v1, v3)
-		v6 := vb0[:w]
-		runtime.VecMulS(v6, a2, c5)
-		v7 := vb2[:w]
-		runtime.VecMul(v7, a1, a1)
-		v9 := vb2[:w]
-		runtime.VecMulS(v9, v7, c8)
-		v10 := vb2[:w]
-		runtime.VecAdd(v10, v6, v9)
-		v11 := vb0[:w]
-		runtime.VecSqrt(v11, v10)
-		v12 := vb0[:w]
-		runtime.VecAddS(v12, v11, s3)
-		v13 := vb0[:w]
-		runtime.VecDiv(v13, v4, v12)
-		v14 := vb0[:w]
-		runtime.VecMulS(v14, v13, s4)
-		v15 := out2[c : c+w]
-		runtime.VecSub(v15, a5, v14)
-		copy(out0[c:c+w], v4)
-		copy(out1[c:c+w], v10)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode112Asm(w, &out0[c : c+w][0], &out1[c : c+w][0], &out2[c : c+w][0], &x0[c : c+w][0], &x1[c : c+w][0], &x2[c : c+w][0], &x5[c : c+w][0], &x3[0], &x4[0])
+		}
+	} else {
+		c0 := float32(0.9)
+		c2 := float32(0.1)
+		c5 := float32(0.999)
+		c8 := float32(0.001)
+		s3 := x3[0]
+		s4 := x4[0]
+		var vb0 [84]float32
+		var vb1 [84]float32
+		var vb2 [84]float32
+		for c := lo; c < hi; c += 84 {
+			w := min(84, hi-c)
+			a0 := x0[c : c+w]
+			a1 := x1[c : c+w]
+			a2 := x2[c : c+w]
+			a5 := x5[c : c+w]
+			v1 := vb0[:w]
+			runtime.VecMulS(v1, a0, c0)
+			v3 := vb1[:w]
+			runtime.VecMulS(v3, a1, c2)
+			v4 := vb1[:w]
+			runtime.VecAdd(v4, v1, v3)
+			v6 := vb0[:w]
+			runtime.VecMulS(v6, a2, c5)
+			v7 := vb2[:w]
+			runtime.VecMul(v7, a1, a1)
+			v9 := vb2[:w]
+			runtime.VecMulS(v9, v7, c8)
+			v10 := vb2[:w]
+			runtime.VecAdd(v10, v6, v9)
+			v11 := vb0[:w]
+			runtime.VecSqrt(v11, v10)
+			v12 := vb0[:w]
+			runtime.VecAddS(v12, v11, s3)
+			v13 := vb0[:w]
+			runtime.VecDiv(v13, v4, v12)
+			v14 := vb0[:w]
+			runtime.VecMulS(v14, v13, s4)
+			v15 := out2[c : c+w]
+			runtime.VecSub(v15, a5, v14)
+			copy(out0[c:c+w], v4)
+			copy(out1[c:c+w], v10)
+		}
 	}
 }
 
@@ -2550,47 +2699,54 @@ func trainNode118MatMul(t *task, lo, hi int) {
 // trainNode118 computes the epilogue of %118 = fused %27, %48, %116, %117, %43, %42, %29 {kind="matmul", region="train_step_fused46"} : (f32[84,10], f32[84,10], f32[84,10]).
 func trainNode118(t *task, lo, hi int) {
 	out0, out1, out2, x2, x3, x4, x5, x6, x7 := t.out[0], t.out[1], t.out[2], t.in[2], t.in[3], t.in[4], t.in[5], t.in[6], t.in[7]
-	c1 := float32(0.9)
-	c3 := float32(0.1)
-	c6 := float32(0.999)
-	c9 := float32(0.001)
-	s2 := x4[0]
-	s3 := x5[0]
-	var vb0 [512]float32
-	var vb1 [512]float32
-	var vb2 [512]float32
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		a0 := x2[c : c+w]
-		a1 := x3[c : c+w]
-		a4 := x6[c : c+w]
-		a5 := x7[c : c+w]
-		v2 := vb0[:w]
-		runtime.VecMulS(v2, a0, c1)
-		v4 := vb1[:w]
-		runtime.VecMulS(v4, a5, c3)
-		v5 := vb1[:w]
-		runtime.VecAdd(v5, v2, v4)
-		v7 := vb0[:w]
-		runtime.VecMulS(v7, a1, c6)
-		v8 := vb2[:w]
-		runtime.VecMul(v8, a5, a5)
-		v10 := vb2[:w]
-		runtime.VecMulS(v10, v8, c9)
-		v11 := vb2[:w]
-		runtime.VecAdd(v11, v7, v10)
-		v12 := vb0[:w]
-		runtime.VecSqrt(v12, v11)
-		v13 := vb0[:w]
-		runtime.VecAddS(v13, v12, s2)
-		v14 := vb0[:w]
-		runtime.VecDiv(v14, v5, v13)
-		v15 := vb0[:w]
-		runtime.VecMulS(v15, v14, s3)
-		v16 := out2[c : c+w]
-		runtime.VecSub(v16, a4, v15)
-		copy(out0[c:c+w], v5)
-		copy(out1[c:c+w], v11)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode118Asm(w, &out0[c : c+w][0], &out1[c : c+w][0], &out2[c : c+w][0], &x2[c : c+w][0], &x3[c : c+w][0], &x6[c : c+w][0], &x7[c : c+w][0], &x4[0], &x5[0])
+		}
+	} else {
+		c1 := float32(0.9)
+		c3 := float32(0.1)
+		c6 := float32(0.999)
+		c9 := float32(0.001)
+		s2 := x4[0]
+		s3 := x5[0]
+		var vb0 [512]float32
+		var vb1 [512]float32
+		var vb2 [512]float32
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			a0 := x2[c : c+w]
+			a1 := x3[c : c+w]
+			a4 := x6[c : c+w]
+			a5 := x7[c : c+w]
+			v2 := vb0[:w]
+			runtime.VecMulS(v2, a0, c1)
+			v4 := vb1[:w]
+			runtime.VecMulS(v4, a5, c3)
+			v5 := vb1[:w]
+			runtime.VecAdd(v5, v2, v4)
+			v7 := vb0[:w]
+			runtime.VecMulS(v7, a1, c6)
+			v8 := vb2[:w]
+			runtime.VecMul(v8, a5, a5)
+			v10 := vb2[:w]
+			runtime.VecMulS(v10, v8, c9)
+			v11 := vb2[:w]
+			runtime.VecAdd(v11, v7, v10)
+			v12 := vb0[:w]
+			runtime.VecSqrt(v12, v11)
+			v13 := vb0[:w]
+			runtime.VecAddS(v13, v12, s2)
+			v14 := vb0[:w]
+			runtime.VecDiv(v14, v5, v13)
+			v15 := vb0[:w]
+			runtime.VecMulS(v15, v14, s3)
+			v16 := out2[c : c+w]
+			runtime.VecSub(v16, a4, v15)
+			copy(out0[c:c+w], v5)
+			copy(out1[c:c+w], v11)
+		}
 	}
 }
 

@@ -824,16 +824,24 @@ func predictNode2MatMul(t *task, lo, hi int) {
 // predictNode2 computes the epilogue of %2 = fused %arg0, %0, %1 {kind="matmul", region="predict_fused0"} : f32[N,64].
 func predictNode2(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
-	var vb0 [64]float32
-	for i0 := lo; i0 < hi; i0++ {
-		for c := 0; c < 64; c += 64 {
-			w := min(64, 64-c)
-			a0 := x2[c : c+w]
-			a1 := x3[i0*64+c : i0*64+c+w]
-			v1 := vb0[:w]
-			runtime.VecAdd(v1, a1, a0)
-			v2 := out[i0*64+c : i0*64+c+w]
-			runtime.VecRelu(v2, v1)
+	if fusedAsm && runtime.FusedAsm() {
+		for i0 := lo; i0 < hi; i0++ {
+			if c, w := 0, 64; w > 0 {
+				predictNode2Asm(w, &out[i0*64+c : i0*64+c+w][0], &x2[c : c+w][0], &x3[i0*64+c : i0*64+c+w][0])
+			}
+		}
+	} else {
+		var vb0 [64]float32
+		for i0 := lo; i0 < hi; i0++ {
+			for c := 0; c < 64; c += 64 {
+				w := min(64, 64-c)
+				a0 := x2[c : c+w]
+				a1 := x3[i0*64+c : i0*64+c+w]
+				v1 := vb0[:w]
+				runtime.VecAdd(v1, a1, a0)
+				v2 := out[i0*64+c : i0*64+c+w]
+				runtime.VecRelu(v2, v1)
+			}
 		}
 	}
 }
@@ -848,16 +856,24 @@ func predictNode5MatMul(t *task, lo, hi int) {
 // predictNode5 computes the epilogue of %5 = fused %2, %3, %4 {kind="matmul", region="predict_fused1"} : f32[N,64].
 func predictNode5(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
-	var vb0 [64]float32
-	for i0 := lo; i0 < hi; i0++ {
-		for c := 0; c < 64; c += 64 {
-			w := min(64, 64-c)
-			a0 := x2[c : c+w]
-			a1 := x3[i0*64+c : i0*64+c+w]
-			v1 := vb0[:w]
-			runtime.VecAdd(v1, a1, a0)
-			v2 := out[i0*64+c : i0*64+c+w]
-			runtime.VecRelu(v2, v1)
+	if fusedAsm && runtime.FusedAsm() {
+		for i0 := lo; i0 < hi; i0++ {
+			if c, w := 0, 64; w > 0 {
+				predictNode5Asm(w, &out[i0*64+c : i0*64+c+w][0], &x2[c : c+w][0], &x3[i0*64+c : i0*64+c+w][0])
+			}
+		}
+	} else {
+		var vb0 [64]float32
+		for i0 := lo; i0 < hi; i0++ {
+			for c := 0; c < 64; c += 64 {
+				w := min(64, 64-c)
+				a0 := x2[c : c+w]
+				a1 := x3[i0*64+c : i0*64+c+w]
+				v1 := vb0[:w]
+				runtime.VecAdd(v1, a1, a0)
+				v2 := out[i0*64+c : i0*64+c+w]
+				runtime.VecRelu(v2, v1)
+			}
 		}
 	}
 }
@@ -910,21 +926,29 @@ func trainNode2MatMul(t *task, lo, hi int) {
 // trainNode2 computes the epilogue of %2 = fused %arg0, %0, %1 {kind="matmul", region="train_step_fused0"} : (f32[N,64], bool[N,64]).
 func trainNode2(t *task, lo, hi int) {
 	out0, out1, x2, x3 := t.out[0], t.out[1], t.in[2], t.in[3]
-	c3 := float32(0)
-	var vb0 [64]float32
-	var vb1 [64]float32
-	for i0 := lo; i0 < hi; i0++ {
-		for c := 0; c < 64; c += 64 {
-			w := min(64, 64-c)
-			a0 := x2[c : c+w]
-			a1 := x3[i0*64+c : i0*64+c+w]
-			v1 := vb0[:w]
-			runtime.VecAdd(v1, a1, a0)
-			v2 := vb1[:w]
-			runtime.VecRelu(v2, v1)
-			v4 := out1[i0*64+c : i0*64+c+w]
-			runtime.VecGTS(v4, v1, c3)
-			copy(out0[i0*64+c:i0*64+c+w], v2)
+	if fusedAsm && runtime.FusedAsm() {
+		for i0 := lo; i0 < hi; i0++ {
+			if c, w := 0, 64; w > 0 {
+				trainNode2Asm(w, &out0[i0*64+c : i0*64+c+w][0], &out1[i0*64+c : i0*64+c+w][0], &x2[c : c+w][0], &x3[i0*64+c : i0*64+c+w][0])
+			}
+		}
+	} else {
+		c3 := float32(0)
+		var vb0 [64]float32
+		var vb1 [64]float32
+		for i0 := lo; i0 < hi; i0++ {
+			for c := 0; c < 64; c += 64 {
+				w := min(64, 64-c)
+				a0 := x2[c : c+w]
+				a1 := x3[i0*64+c : i0*64+c+w]
+				v1 := vb0[:w]
+				runtime.VecAdd(v1, a1, a0)
+				v2 := vb1[:w]
+				runtime.VecRelu(v2, v1)
+				v4 := out1[i0*64+c : i0*64+c+w]
+				runtime.VecGTS(v4, v1, c3)
+				copy(out0[i0*64+c:i0*64+c+w], v2)
+			}
 		}
 	}
 }
@@ -939,21 +963,29 @@ func trainNode7MatMul(t *task, lo, hi int) {
 // trainNode7 computes the epilogue of %7 = fused %3, %5, %6 {kind="matmul", region="train_step_fused1"} : (f32[N,64], bool[N,64]).
 func trainNode7(t *task, lo, hi int) {
 	out0, out1, x2, x3 := t.out[0], t.out[1], t.in[2], t.in[3]
-	c3 := float32(0)
-	var vb0 [64]float32
-	var vb1 [64]float32
-	for i0 := lo; i0 < hi; i0++ {
-		for c := 0; c < 64; c += 64 {
-			w := min(64, 64-c)
-			a0 := x2[c : c+w]
-			a1 := x3[i0*64+c : i0*64+c+w]
-			v1 := vb0[:w]
-			runtime.VecAdd(v1, a1, a0)
-			v2 := vb1[:w]
-			runtime.VecRelu(v2, v1)
-			v4 := out1[i0*64+c : i0*64+c+w]
-			runtime.VecGTS(v4, v1, c3)
-			copy(out0[i0*64+c:i0*64+c+w], v2)
+	if fusedAsm && runtime.FusedAsm() {
+		for i0 := lo; i0 < hi; i0++ {
+			if c, w := 0, 64; w > 0 {
+				trainNode7Asm(w, &out0[i0*64+c : i0*64+c+w][0], &out1[i0*64+c : i0*64+c+w][0], &x2[c : c+w][0], &x3[i0*64+c : i0*64+c+w][0])
+			}
+		}
+	} else {
+		c3 := float32(0)
+		var vb0 [64]float32
+		var vb1 [64]float32
+		for i0 := lo; i0 < hi; i0++ {
+			for c := 0; c < 64; c += 64 {
+				w := min(64, 64-c)
+				a0 := x2[c : c+w]
+				a1 := x3[i0*64+c : i0*64+c+w]
+				v1 := vb0[:w]
+				runtime.VecAdd(v1, a1, a0)
+				v2 := vb1[:w]
+				runtime.VecRelu(v2, v1)
+				v4 := out1[i0*64+c : i0*64+c+w]
+				runtime.VecGTS(v4, v1, c3)
+				copy(out0[i0*64+c:i0*64+c+w], v2)
+			}
 		}
 	}
 }
@@ -1062,15 +1094,22 @@ func trainNode25(t *task, lo, hi int) {
 // trainNode26 computes %26 = fused %25 {kind="elementwise", region="train_step_fused4"} : f32[N].
 func trainNode26(t *task, lo, hi int) {
 	out, x0 := t.out[0], t.in[0]
-	c0 := float32(-1)
-	s0 := x0[0]
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		v2 := float32(c0 / s0)
-		{
-			dst := out[c : c+w]
-			for j := range dst {
-				dst[j] = v2
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode26Asm(w, &out[c : c+w][0], &x0[0])
+		}
+	} else {
+		c0 := float32(-1)
+		s0 := x0[0]
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			v2 := float32(c0 / s0)
+			{
+				dst := out[c : c+w]
+				for j := range dst {
+					dst[j] = v2
+				}
 			}
 		}
 	}
@@ -1110,13 +1149,20 @@ func trainNode29MatMul(t *task, lo, hi int) {
 // trainNode29 computes the epilogue of %29 = fused %28, %10, %9 {kind="matmul", region="train_step_fused6"} : f32[N,64].
 func trainNode29(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
-	c1 := float32(0)
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		a0 := x2[c : c+w]
-		a1 := x3[c : c+w]
-		v2 := out[c : c+w]
-		runtime.VecSelectVS(v2, a0, a1, c1)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode29Asm(w, &out[c : c+w][0], &x2[c : c+w][0], &x3[c : c+w][0])
+		}
+	} else {
+		c1 := float32(0)
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			a0 := x2[c : c+w]
+			a1 := x3[c : c+w]
+			v2 := out[c : c+w]
+			runtime.VecSelectVS(v2, a0, a1, c1)
+		}
 	}
 }
 
@@ -1130,13 +1176,20 @@ func trainNode30MatMul(t *task, lo, hi int) {
 // trainNode30 computes the epilogue of %30 = fused %29, %5, %4 {kind="matmul", region="train_step_fused7"} : f32[N,64].
 func trainNode30(t *task, lo, hi int) {
 	out, x2, x3 := t.out[0], t.in[2], t.in[3]
-	c1 := float32(0)
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		a0 := x2[c : c+w]
-		a1 := x3[c : c+w]
-		v2 := out[c : c+w]
-		runtime.VecSelectVS(v2, a0, a1, c1)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode30Asm(w, &out[c : c+w][0], &x2[c : c+w][0], &x3[c : c+w][0])
+		}
+	} else {
+		c1 := float32(0)
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			a0 := x2[c : c+w]
+			a1 := x3[c : c+w]
+			v2 := out[c : c+w]
+			runtime.VecSelectVS(v2, a0, a1, c1)
+		}
 	}
 }
 
@@ -1150,47 +1203,54 @@ func trainNode33MatMul(t *task, lo, hi int) {
 // trainNode33 computes the epilogue of %33 = fused %arg0, %30, %31, %32, %24, %23, %0 {kind="matmul", region="train_step_fused10"} : (f32[784,64], f32[784,64], f32[784,64]).
 func trainNode33(t *task, lo, hi int) {
 	out0, out1, out2, x2, x3, x4, x5, x6, x7 := t.out[0], t.out[1], t.out[2], t.in[2], t.in[3], t.in[4], t.in[5], t.in[6], t.in[7]
-	c1 := float32(0.9)
-	c3 := float32(0.1)
-	c6 := float32(0.999)
-	c9 := float32(0.001)
-	s2 := x4[0]
-	s3 := x5[0]
-	var vb0 [512]float32
-	var vb1 [512]float32
-	var vb2 [512]float32
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		a0 := x2[c : c+w]
-		a1 := x3[c : c+w]
-		a4 := x6[c : c+w]
-		a5 := x7[c : c+w]
-		v2 := vb0[:w]
-		runtime.VecMulS(v2, a0, c1)
-		v4 := vb1[:w]
-		runtime.VecMulS(v4, a5, c3)
-		v5 := vb1[:w]
-		runtime.VecAdd(v5, v2, v4)
-		v7 := vb0[:w]
-		runtime.VecMulS(v7, a1, c6)
-		v8 := vb2[:w]
-		runtime.VecMul(v8, a5, a5)
-		v10 := vb2[:w]
-		runtime.VecMulS(v10, v8, c9)
-		v11 := vb2[:w]
-		runtime.VecAdd(v11, v7, v10)
-		v12 := vb0[:w]
-		runtime.VecSqrt(v12, v11)
-		v13 := vb0[:w]
-		runtime.VecAddS(v13, v12, s2)
-		v14 := vb0[:w]
-		runtime.VecDiv(v14, v5, v13)
-		v15 := vb0[:w]
-		runtime.VecMulS(v15, v14, s3)
-		v16 := out2[c : c+w]
-		runtime.VecSub(v16, a4, v15)
-		copy(out0[c:c+w], v5)
-		copy(out1[c:c+w], v11)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode33Asm(w, &out0[c : c+w][0], &out1[c : c+w][0], &out2[c : c+w][0], &x2[c : c+w][0], &x3[c : c+w][0], &x6[c : c+w][0], &x7[c : c+w][0], &x4[0], &x5[0])
+		}
+	} else {
+		c1 := float32(0.9)
+		c3 := float32(0.1)
+		c6 := float32(0.999)
+		c9 := float32(0.001)
+		s2 := x4[0]
+		s3 := x5[0]
+		var vb0 [512]float32
+		var vb1 [512]float32
+		var vb2 [512]float32
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			a0 := x2[c : c+w]
+			a1 := x3[c : c+w]
+			a4 := x6[c : c+w]
+			a5 := x7[c : c+w]
+			v2 := vb0[:w]
+			runtime.VecMulS(v2, a0, c1)
+			v4 := vb1[:w]
+			runtime.VecMulS(v4, a5, c3)
+			v5 := vb1[:w]
+			runtime.VecAdd(v5, v2, v4)
+			v7 := vb0[:w]
+			runtime.VecMulS(v7, a1, c6)
+			v8 := vb2[:w]
+			runtime.VecMul(v8, a5, a5)
+			v10 := vb2[:w]
+			runtime.VecMulS(v10, v8, c9)
+			v11 := vb2[:w]
+			runtime.VecAdd(v11, v7, v10)
+			v12 := vb0[:w]
+			runtime.VecSqrt(v12, v11)
+			v13 := vb0[:w]
+			runtime.VecAddS(v13, v12, s2)
+			v14 := vb0[:w]
+			runtime.VecDiv(v14, v5, v13)
+			v15 := vb0[:w]
+			runtime.VecMulS(v15, v14, s3)
+			v16 := out2[c : c+w]
+			runtime.VecSub(v16, a4, v15)
+			copy(out0[c:c+w], v5)
+			copy(out1[c:c+w], v11)
+		}
 	}
 }
 
@@ -1209,47 +1269,54 @@ func trainNode38(t *task, lo, hi int) {
 // trainNode41 computes %41 = fused %37, %39, %40, %24, %23, %1 {kind="elementwise", region="train_step_fused14"} : (f32[64], f32[64], f32[64]).
 func trainNode41(t *task, lo, hi int) {
 	out0, out1, out2, x0, x1, x2, x3, x4, x5 := t.out[0], t.out[1], t.out[2], t.in[0], t.in[1], t.in[2], t.in[3], t.in[4], t.in[5]
-	c0 := float32(0.9)
-	c2 := float32(0.1)
-	c5 := float32(0.999)
-	c8 := float32(0.001)
-	s3 := x3[0]
-	s4 := x4[0]
-	var vb0 [64]float32
-	var vb1 [64]float32
-	var vb2 [64]float32
-	for c := lo; c < hi; c += 64 {
-		w := min(64, hi-c)
-		a0 := x0[c : c+w]
-		a1 := x1[c : c+w]
-		a2 := x2[c : c+w]
-		a5 := x5[c : c+w]
-		v1 := vb0[:w]
-		runtime.VecMulS(v1, a0, c0)
-		v3 := vb1[:w]
-		runtime.VecMulS(v3, a1, c2)
-		v4 := vb1[:w]
-		runtime.VecAdd(v4, v1, v3)
-		v6 := vb0[:w]
-		runtime.VecMulS(v6, a2, c5)
-		v7 := vb2[:w]
-		runtime.VecMul(v7, a1, a1)
-		v9 := vb2[:w]
-		runtime.VecMulS(v9, v7, c8)
-		v10 := vb2[:w]
-		runtime.VecAdd(v10, v6, v9)
-		v11 := vb0[:w]
-		runtime.VecSqrt(v11, v10)
-		v12 := vb0[:w]
-		runtime.VecAddS(v12, v11, s3)
-		v13 := vb0[:w]
-		runtime.VecDiv(v13, v4, v12)
-		v14 := vb0[:w]
-		runtime.VecMulS(v14, v13, s4)
-		v15 := out2[c : c+w]
-		runtime.VecSub(v15, a5, v14)
-		copy(out0[c:c+w], v4)
-		copy(out1[c:c+w], v10)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode41Asm(w, &out0[c : c+w][0], &out1[c : c+w][0], &out2[c : c+w][0], &x0[c : c+w][0], &x1[c : c+w][0], &x2[c : c+w][0], &x5[c : c+w][0], &x3[0], &x4[0])
+		}
+	} else {
+		c0 := float32(0.9)
+		c2 := float32(0.1)
+		c5 := float32(0.999)
+		c8 := float32(0.001)
+		s3 := x3[0]
+		s4 := x4[0]
+		var vb0 [64]float32
+		var vb1 [64]float32
+		var vb2 [64]float32
+		for c := lo; c < hi; c += 64 {
+			w := min(64, hi-c)
+			a0 := x0[c : c+w]
+			a1 := x1[c : c+w]
+			a2 := x2[c : c+w]
+			a5 := x5[c : c+w]
+			v1 := vb0[:w]
+			runtime.VecMulS(v1, a0, c0)
+			v3 := vb1[:w]
+			runtime.VecMulS(v3, a1, c2)
+			v4 := vb1[:w]
+			runtime.VecAdd(v4, v1, v3)
+			v6 := vb0[:w]
+			runtime.VecMulS(v6, a2, c5)
+			v7 := vb2[:w]
+			runtime.VecMul(v7, a1, a1)
+			v9 := vb2[:w]
+			runtime.VecMulS(v9, v7, c8)
+			v10 := vb2[:w]
+			runtime.VecAdd(v10, v6, v9)
+			v11 := vb0[:w]
+			runtime.VecSqrt(v11, v10)
+			v12 := vb0[:w]
+			runtime.VecAddS(v12, v11, s3)
+			v13 := vb0[:w]
+			runtime.VecDiv(v13, v4, v12)
+			v14 := vb0[:w]
+			runtime.VecMulS(v14, v13, s4)
+			v15 := out2[c : c+w]
+			runtime.VecSub(v15, a5, v14)
+			copy(out0[c:c+w], v4)
+			copy(out1[c:c+w], v10)
+		}
 	}
 }
 
@@ -1263,47 +1330,54 @@ func trainNode47MatMul(t *task, lo, hi int) {
 // trainNode47 computes the epilogue of %47 = fused %3, %29, %45, %46, %24, %23, %5 {kind="matmul", region="train_step_fused18"} : (f32[64,64], f32[64,64], f32[64,64]).
 func trainNode47(t *task, lo, hi int) {
 	out0, out1, out2, x2, x3, x4, x5, x6, x7 := t.out[0], t.out[1], t.out[2], t.in[2], t.in[3], t.in[4], t.in[5], t.in[6], t.in[7]
-	c1 := float32(0.9)
-	c3 := float32(0.1)
-	c6 := float32(0.999)
-	c9 := float32(0.001)
-	s2 := x4[0]
-	s3 := x5[0]
-	var vb0 [512]float32
-	var vb1 [512]float32
-	var vb2 [512]float32
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		a0 := x2[c : c+w]
-		a1 := x3[c : c+w]
-		a4 := x6[c : c+w]
-		a5 := x7[c : c+w]
-		v2 := vb0[:w]
-		runtime.VecMulS(v2, a0, c1)
-		v4 := vb1[:w]
-		runtime.VecMulS(v4, a5, c3)
-		v5 := vb1[:w]
-		runtime.VecAdd(v5, v2, v4)
-		v7 := vb0[:w]
-		runtime.VecMulS(v7, a1, c6)
-		v8 := vb2[:w]
-		runtime.VecMul(v8, a5, a5)
-		v10 := vb2[:w]
-		runtime.VecMulS(v10, v8, c9)
-		v11 := vb2[:w]
-		runtime.VecAdd(v11, v7, v10)
-		v12 := vb0[:w]
-		runtime.VecSqrt(v12, v11)
-		v13 := vb0[:w]
-		runtime.VecAddS(v13, v12, s2)
-		v14 := vb0[:w]
-		runtime.VecDiv(v14, v5, v13)
-		v15 := vb0[:w]
-		runtime.VecMulS(v15, v14, s3)
-		v16 := out2[c : c+w]
-		runtime.VecSub(v16, a4, v15)
-		copy(out0[c:c+w], v5)
-		copy(out1[c:c+w], v11)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode47Asm(w, &out0[c : c+w][0], &out1[c : c+w][0], &out2[c : c+w][0], &x2[c : c+w][0], &x3[c : c+w][0], &x6[c : c+w][0], &x7[c : c+w][0], &x4[0], &x5[0])
+		}
+	} else {
+		c1 := float32(0.9)
+		c3 := float32(0.1)
+		c6 := float32(0.999)
+		c9 := float32(0.001)
+		s2 := x4[0]
+		s3 := x5[0]
+		var vb0 [512]float32
+		var vb1 [512]float32
+		var vb2 [512]float32
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			a0 := x2[c : c+w]
+			a1 := x3[c : c+w]
+			a4 := x6[c : c+w]
+			a5 := x7[c : c+w]
+			v2 := vb0[:w]
+			runtime.VecMulS(v2, a0, c1)
+			v4 := vb1[:w]
+			runtime.VecMulS(v4, a5, c3)
+			v5 := vb1[:w]
+			runtime.VecAdd(v5, v2, v4)
+			v7 := vb0[:w]
+			runtime.VecMulS(v7, a1, c6)
+			v8 := vb2[:w]
+			runtime.VecMul(v8, a5, a5)
+			v10 := vb2[:w]
+			runtime.VecMulS(v10, v8, c9)
+			v11 := vb2[:w]
+			runtime.VecAdd(v11, v7, v10)
+			v12 := vb0[:w]
+			runtime.VecSqrt(v12, v11)
+			v13 := vb0[:w]
+			runtime.VecAddS(v13, v12, s2)
+			v14 := vb0[:w]
+			runtime.VecDiv(v14, v5, v13)
+			v15 := vb0[:w]
+			runtime.VecMulS(v15, v14, s3)
+			v16 := out2[c : c+w]
+			runtime.VecSub(v16, a4, v15)
+			copy(out0[c:c+w], v5)
+			copy(out1[c:c+w], v11)
+		}
 	}
 }
 
@@ -1322,47 +1396,54 @@ func trainNode52(t *task, lo, hi int) {
 // trainNode55 computes %55 = fused %51, %53, %54, %24, %23, %6 {kind="elementwise", region="train_step_fused22"} : (f32[64], f32[64], f32[64]).
 func trainNode55(t *task, lo, hi int) {
 	out0, out1, out2, x0, x1, x2, x3, x4, x5 := t.out[0], t.out[1], t.out[2], t.in[0], t.in[1], t.in[2], t.in[3], t.in[4], t.in[5]
-	c0 := float32(0.9)
-	c2 := float32(0.1)
-	c5 := float32(0.999)
-	c8 := float32(0.001)
-	s3 := x3[0]
-	s4 := x4[0]
-	var vb0 [64]float32
-	var vb1 [64]float32
-	var vb2 [64]float32
-	for c := lo; c < hi; c += 64 {
-		w := min(64, hi-c)
-		a0 := x0[c : c+w]
-		a1 := x1[c : c+w]
-		a2 := x2[c : c+w]
-		a5 := x5[c : c+w]
-		v1 := vb0[:w]
-		runtime.VecMulS(v1, a0, c0)
-		v3 := vb1[:w]
-		runtime.VecMulS(v3, a1, c2)
-		v4 := vb1[:w]
-		runtime.VecAdd(v4, v1, v3)
-		v6 := vb0[:w]
-		runtime.VecMulS(v6, a2, c5)
-		v7 := vb2[:w]
-		runtime.VecMul(v7, a1, a1)
-		v9 := vb2[:w]
-		runtime.VecMulS(v9, v7, c8)
-		v10 := vb2[:w]
-		runtime.VecAdd(v10, v6, v9)
-		v11 := vb0[:w]
-		runtime.VecSqrt(v11, v10)
-		v12 := vb0[:w]
-		runtime.VecAddS(v12, v11, s3)
-		v13 := vb0[:w]
-		runtime.VecDiv(v13, v4, v12)
-		v14 := vb0[:w]
-		runtime.VecMulS(v14, v13, s4)
-		v15 := out2[c : c+w]
-		runtime.VecSub(v15, a5, v14)
-		copy(out0[c:c+w], v4)
-		copy(out1[c:c+w], v10)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode55Asm(w, &out0[c : c+w][0], &out1[c : c+w][0], &out2[c : c+w][0], &x0[c : c+w][0], &x1[c : c+w][0], &x2[c : c+w][0], &x5[c : c+w][0], &x3[0], &x4[0])
+		}
+	} else {
+		c0 := float32(0.9)
+		c2 := float32(0.1)
+		c5 := float32(0.999)
+		c8 := float32(0.001)
+		s3 := x3[0]
+		s4 := x4[0]
+		var vb0 [64]float32
+		var vb1 [64]float32
+		var vb2 [64]float32
+		for c := lo; c < hi; c += 64 {
+			w := min(64, hi-c)
+			a0 := x0[c : c+w]
+			a1 := x1[c : c+w]
+			a2 := x2[c : c+w]
+			a5 := x5[c : c+w]
+			v1 := vb0[:w]
+			runtime.VecMulS(v1, a0, c0)
+			v3 := vb1[:w]
+			runtime.VecMulS(v3, a1, c2)
+			v4 := vb1[:w]
+			runtime.VecAdd(v4, v1, v3)
+			v6 := vb0[:w]
+			runtime.VecMulS(v6, a2, c5)
+			v7 := vb2[:w]
+			runtime.VecMul(v7, a1, a1)
+			v9 := vb2[:w]
+			runtime.VecMulS(v9, v7, c8)
+			v10 := vb2[:w]
+			runtime.VecAdd(v10, v6, v9)
+			v11 := vb0[:w]
+			runtime.VecSqrt(v11, v10)
+			v12 := vb0[:w]
+			runtime.VecAddS(v12, v11, s3)
+			v13 := vb0[:w]
+			runtime.VecDiv(v13, v4, v12)
+			v14 := vb0[:w]
+			runtime.VecMulS(v14, v13, s4)
+			v15 := out2[c : c+w]
+			runtime.VecSub(v15, a5, v14)
+			copy(out0[c:c+w], v4)
+			copy(out1[c:c+w], v10)
+		}
 	}
 }
 
@@ -1376,47 +1457,54 @@ func trainNode61MatMul(t *task, lo, hi int) {
 // trainNode61 computes the epilogue of %61 = fused %8, %28, %59, %60, %24, %23, %10 {kind="matmul", region="train_step_fused26"} : (f32[64,10], f32[64,10], f32[64,10]).
 func trainNode61(t *task, lo, hi int) {
 	out0, out1, out2, x2, x3, x4, x5, x6, x7 := t.out[0], t.out[1], t.out[2], t.in[2], t.in[3], t.in[4], t.in[5], t.in[6], t.in[7]
-	c1 := float32(0.9)
-	c3 := float32(0.1)
-	c6 := float32(0.999)
-	c9 := float32(0.001)
-	s2 := x4[0]
-	s3 := x5[0]
-	var vb0 [512]float32
-	var vb1 [512]float32
-	var vb2 [512]float32
-	for c := lo; c < hi; c += 512 {
-		w := min(512, hi-c)
-		a0 := x2[c : c+w]
-		a1 := x3[c : c+w]
-		a4 := x6[c : c+w]
-		a5 := x7[c : c+w]
-		v2 := vb0[:w]
-		runtime.VecMulS(v2, a0, c1)
-		v4 := vb1[:w]
-		runtime.VecMulS(v4, a5, c3)
-		v5 := vb1[:w]
-		runtime.VecAdd(v5, v2, v4)
-		v7 := vb0[:w]
-		runtime.VecMulS(v7, a1, c6)
-		v8 := vb2[:w]
-		runtime.VecMul(v8, a5, a5)
-		v10 := vb2[:w]
-		runtime.VecMulS(v10, v8, c9)
-		v11 := vb2[:w]
-		runtime.VecAdd(v11, v7, v10)
-		v12 := vb0[:w]
-		runtime.VecSqrt(v12, v11)
-		v13 := vb0[:w]
-		runtime.VecAddS(v13, v12, s2)
-		v14 := vb0[:w]
-		runtime.VecDiv(v14, v5, v13)
-		v15 := vb0[:w]
-		runtime.VecMulS(v15, v14, s3)
-		v16 := out2[c : c+w]
-		runtime.VecSub(v16, a4, v15)
-		copy(out0[c:c+w], v5)
-		copy(out1[c:c+w], v11)
+	if fusedAsm && runtime.FusedAsm() {
+		if w := hi - lo; w > 0 {
+			c := lo
+			trainNode61Asm(w, &out0[c : c+w][0], &out1[c : c+w][0], &out2[c : c+w][0], &x2[c : c+w][0], &x3[c : c+w][0], &x6[c : c+w][0], &x7[c : c+w][0], &x4[0], &x5[0])
+		}
+	} else {
+		c1 := float32(0.9)
+		c3 := float32(0.1)
+		c6 := float32(0.999)
+		c9 := float32(0.001)
+		s2 := x4[0]
+		s3 := x5[0]
+		var vb0 [512]float32
+		var vb1 [512]float32
+		var vb2 [512]float32
+		for c := lo; c < hi; c += 512 {
+			w := min(512, hi-c)
+			a0 := x2[c : c+w]
+			a1 := x3[c : c+w]
+			a4 := x6[c : c+w]
+			a5 := x7[c : c+w]
+			v2 := vb0[:w]
+			runtime.VecMulS(v2, a0, c1)
+			v4 := vb1[:w]
+			runtime.VecMulS(v4, a5, c3)
+			v5 := vb1[:w]
+			runtime.VecAdd(v5, v2, v4)
+			v7 := vb0[:w]
+			runtime.VecMulS(v7, a1, c6)
+			v8 := vb2[:w]
+			runtime.VecMul(v8, a5, a5)
+			v10 := vb2[:w]
+			runtime.VecMulS(v10, v8, c9)
+			v11 := vb2[:w]
+			runtime.VecAdd(v11, v7, v10)
+			v12 := vb0[:w]
+			runtime.VecSqrt(v12, v11)
+			v13 := vb0[:w]
+			runtime.VecAddS(v13, v12, s2)
+			v14 := vb0[:w]
+			runtime.VecDiv(v14, v5, v13)
+			v15 := vb0[:w]
+			runtime.VecMulS(v15, v14, s3)
+			v16 := out2[c : c+w]
+			runtime.VecSub(v16, a4, v15)
+			copy(out0[c:c+w], v5)
+			copy(out1[c:c+w], v11)
+		}
 	}
 }
 

@@ -251,7 +251,7 @@ func main() {
 	s.P("// iteration (two for ops with temporaries), then single vectors, then one masked vector (mask has the")
 	s.P("// low n%%16 bits set) for the tail. Z24 holds 0, Z25 1.0, Z26 the sign bit.\n")
 	s.P("#include \"textflag.h\"\n")
-	avx512.WriteConstData(&s)
+	avx512.WriteConstData(&s, true)
 	for _, o := range all {
 		asmFunc(&s, o)
 	}
