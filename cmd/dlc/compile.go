@@ -34,7 +34,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("o", "", "output directory of the generated package (required)")
 	pkg := fs.String("pkg", "", "Go package name (default: the output directory's name)")
 	noFuse := fs.Bool("no-fuse", false, "emit one kernel per IR op (the unfused baseline)")
-	noVector := fs.Bool("no-vector", false, "keep elementwise loops scalar instead of calling the runtime's vector loops (same results; for measuring)")
+	noVector := fs.Bool("no-vector", false, "keep elementwise loops scalar instead of vector-wide (the runtime's vector loops or generated assembly; same results; for measuring)")
 	noShard := fs.Bool("no-shard", false, "split Predict kernel by kernel over the workers instead of the batch into one range per worker (same results; for measuring)")
 	path, err := parseModelArgs(fs, args, stderr)
 	if err != nil {

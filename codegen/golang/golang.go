@@ -45,8 +45,9 @@ type Options struct {
 	// space of dead values.
 	NoFuse bool
 	// NoVector keeps every fused elementwise loop scalar (one element per
-	// iteration) instead of chunked over runtime.Vec* calls; for measuring
-	// what the vector loops bring. The results are the same bits.
+	// iteration) instead of vector-wide (generated assembly, or chunked
+	// over runtime.Vec* calls); for measuring what the vector loops bring.
+	// The results are the same bits.
 	NoVector bool
 	// ShardMin is the smallest batch at which Predict, when every node of
 	// predict is row-local along the batch, splits the batch into one
@@ -79,8 +80,10 @@ const (
 // The file Generate returns.
 const fileName = "model.go"
 
-// Generate prints module m as the files of one Go package (today a single
-// "model.go"), gofmt-formatted and byte-for-byte deterministic.
+// Generate prints module m as the files of one Go package, byte-for-byte
+// deterministic: "model.go" (gofmt-formatted), and when some fused loop
+// compiles to assembly (asmloop.go) "model_amd64.s" with its declarations
+// in "model_amd64.go" and stand-ins for other builds in "model_noasm.go".
 //
 // The module must have a function "predict" taking one parameter
 // f32[N, ...] and returning one result f32[N, ...], and may have a function
