@@ -539,7 +539,6 @@ func reduction(op string) emitFunc {
 		for _, ax := range axes {
 			isAxis[ax] = true
 		}
-		type rdim struct{ size, stride mono }
 		var kept, red []rdim
 		dims := shapeMonos(in)
 		st := contiguous(dims)
@@ -571,6 +570,9 @@ func reduction(op string) emitFunc {
 			red = []rdim{{one, mono{}}}
 		}
 		k.rows, k.work = kept[0].size, product(dims)
+		if colSum(k, op, kept, red, count) { // see kernels_colsum.go
+			return nil
+		}
 
 		keptVars, keptSizes, keptSt := make([]string, len(kept)), make([]mono, len(kept)), make([]mono, len(kept))
 		for d, kd := range kept {
