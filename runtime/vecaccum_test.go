@@ -87,30 +87,53 @@ func TestVecAccum64ColumnSum(t *testing.T) {
 	}
 }
 
-// BenchmarkColSum times a [rows, cols] f32 column sum as generated kernels
-// emit it: "strided" is the scalar loop walking each column down the
-// batch (what reduce_sum {axes=[0]} compiled to before), "rowcalls" one
-// VecAccum64 per row into a stack accumulator, "vec" one VecAccumRows64
-// (what it compiles to now), each then converting to float32.
+// stridedColSum64 and stridedColSum10 are the scalar loops generated
+// kernels had for reduce_sum {axes=[0]} over [n, 64] and [n, 10] (the
+// MLP's bias gradients): each column walked down the batch, constant
+// strides.
+func stridedColSum64(out, x []float32, n int) {
+	for i0 := 0; i0 < 64; i0++ {
+		acc := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			acc += float64(x[i0+r0*64])
+		}
+		out[i0] = float32(acc)
+	}
+}
+
+func stridedColSum10(out, x []float32, n int) {
+	for i0 := 0; i0 < 10; i0++ {
+		acc := 0.0
+		for r0 := 0; r0 < n; r0++ {
+			acc += float64(x[i0+r0*10])
+		}
+		out[i0] = float32(acc)
+	}
+}
+
+// BenchmarkColSum times a [128, cols] f32 column sum as generated kernels
+// emit it: "strided" is the scalar loop of before (and of NoVector
+// builds), "rowcalls" one VecAccum64 per row into a stack accumulator,
+// "vec" one VecAccumRows64 (what kernels call now), each then converting
+// to float32.
 func BenchmarkColSum(b *testing.B) {
-	for _, sh := range [][2]int{{128, 64}, {128, 10}, {128, 784}} {
-		rows, cols := sh[0], sh[1]
+	for _, c := range []struct {
+		cols    int
+		strided func(out, x []float32, n int)
+	}{{64, stridedColSum64}, {10, stridedColSum10}, {784, nil}} {
+		rows, cols := 128, c.cols
 		x := make([]float32, rows*cols)
 		for i := range x {
 			x[i] = float32(i%17) - 8
 		}
 		out := make([]float32, cols)
-		b.Run(fmt.Sprintf("strided/%dx%d", rows, cols), func(b *testing.B) {
-			for b.Loop() {
-				for i0 := 0; i0 < cols; i0++ {
-					acc := 0.0
-					for r0 := 0; r0 < rows; r0++ {
-						acc += float64(x[i0+r0*cols])
-					}
-					out[i0] = float32(acc)
+		if c.strided != nil {
+			b.Run(fmt.Sprintf("strided/%dx%d", rows, cols), func(b *testing.B) {
+				for b.Loop() {
+					c.strided(out, x, rows)
 				}
-			}
-		})
+			})
+		}
 		b.Run(fmt.Sprintf("rowcalls/%dx%d", rows, cols), func(b *testing.B) {
 			for b.Loop() {
 				var acc [256]float64

@@ -2499,12 +2499,11 @@ func trainNode90(t *task, lo, hi int) {
 // trainNode95 computes %95 = reduce_sum %50 {axes=[0], keepdims=true} : f32[1,120].
 func trainNode95(t *task, lo, hi int) {
 	n, out, x0 := t.n, t.out[0], t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		acc := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			acc += float64(x0[i0+r0*120])
-		}
-		out[i0] = float32(acc)
+	var acc [120]float64
+	a := acc[:hi-lo]
+	runtime.VecAccumRows64(a, x0[lo:], n, 120)
+	for j, s := range a {
+		out[lo+j] = float32(s)
 	}
 }
 
@@ -2626,12 +2625,11 @@ func trainNode104(t *task, lo, hi int) {
 // trainNode109 computes %109 = reduce_sum %49 {axes=[0], keepdims=true} : f32[1,84].
 func trainNode109(t *task, lo, hi int) {
 	n, out, x0 := t.n, t.out[0], t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		acc := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			acc += float64(x0[i0+r0*84])
-		}
-		out[i0] = float32(acc)
+	var acc [84]float64
+	a := acc[:hi-lo]
+	runtime.VecAccumRows64(a, x0[lo:], n, 84)
+	for j, s := range a {
+		out[lo+j] = float32(s)
 	}
 }
 
@@ -2753,12 +2751,11 @@ func trainNode118(t *task, lo, hi int) {
 // trainNode123 computes %123 = reduce_sum %48 {axes=[0], keepdims=true} : f32[1,10].
 func trainNode123(t *task, lo, hi int) {
 	n, out, x0 := t.n, t.out[0], t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		acc := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			acc += float64(x0[i0+r0*10])
-		}
-		out[i0] = float32(acc)
+	var acc [10]float64
+	a := acc[:hi-lo]
+	runtime.VecAccumRows64(a, x0[lo:], n, 10)
+	for j, s := range a {
+		out[lo+j] = float32(s)
 	}
 }
 

@@ -1257,12 +1257,11 @@ func trainNode33(t *task, lo, hi int) {
 // trainNode38 computes %38 = reduce_sum %30 {axes=[0], keepdims=true} : f32[1,64].
 func trainNode38(t *task, lo, hi int) {
 	n, out, x0 := t.n, t.out[0], t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		acc := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			acc += float64(x0[i0+r0*64])
-		}
-		out[i0] = float32(acc)
+	var acc [64]float64
+	a := acc[:hi-lo]
+	runtime.VecAccumRows64(a, x0[lo:], n, 64)
+	for j, s := range a {
+		out[lo+j] = float32(s)
 	}
 }
 
@@ -1384,12 +1383,11 @@ func trainNode47(t *task, lo, hi int) {
 // trainNode52 computes %52 = reduce_sum %29 {axes=[0], keepdims=true} : f32[1,64].
 func trainNode52(t *task, lo, hi int) {
 	n, out, x0 := t.n, t.out[0], t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		acc := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			acc += float64(x0[i0+r0*64])
-		}
-		out[i0] = float32(acc)
+	var acc [64]float64
+	a := acc[:hi-lo]
+	runtime.VecAccumRows64(a, x0[lo:], n, 64)
+	for j, s := range a {
+		out[lo+j] = float32(s)
 	}
 }
 
@@ -1511,12 +1509,11 @@ func trainNode61(t *task, lo, hi int) {
 // trainNode66 computes %66 = reduce_sum %28 {axes=[0], keepdims=true} : f32[1,10].
 func trainNode66(t *task, lo, hi int) {
 	n, out, x0 := t.n, t.out[0], t.in[0]
-	for i0 := lo; i0 < hi; i0++ {
-		acc := 0.0
-		for r0 := 0; r0 < n; r0++ {
-			acc += float64(x0[i0+r0*10])
-		}
-		out[i0] = float32(acc)
+	var acc [10]float64
+	a := acc[:hi-lo]
+	runtime.VecAccumRows64(a, x0[lo:], n, 10)
+	for j, s := range a {
+		out[lo+j] = float32(s)
 	}
 }
 
