@@ -1,6 +1,7 @@
 package golang
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/dave/jennifer/jen"
@@ -33,10 +34,10 @@ const colSumChunk = 256
 // reduced dims, outermost first, without unit dims; count is the number of
 // elements reduced into each result (the divisor of a mean). A reduction
 // over unit dims only (red holds the caller's placeholder of stride 0)
-// is left to the scalar loop. The pool
-// splits kept[0] (k.rows, set by the caller): the run itself when it is
-// the only kept dim, so each worker sums whole columns of its [lo, hi)
-// and the result does not depend on the number of workers.
+// is left to the scalar loop. The pool splits kept[0] (k.rows, set by the
+// caller): the run itself when it is the only kept dim, so each worker
+// sums whole columns of its [lo, hi) and the result does not depend on
+// the number of workers.
 func colSum(k *kernel, op string, kept, red []rdim, count mono) bool {
 	if k.g.noVector || k.v.Type.DType != ir.F32 || (op != ir.OpReduceSum && op != ir.OpReduceMean) ||
 		len(kept) == 0 || len(red) == 0 || red[0].stride.isZero() || !kept[len(kept)-1].stride.isOne() {
@@ -79,7 +80,7 @@ func colSum(k *kernel, op string, kept, red []rdim, count mono) bool {
 	for d := range redVars {
 		redVars[d], redSt[d] = "r"+strconv.Itoa(d), red[d].stride
 	}
-	at := k.index(append(append(keptVars, col...), redVars...), append(append(keptSt, ones(len(col))...), redSt...))
+	at := k.index(slices.Concat(keptVars, col, redVars), slices.Concat(keptSt, ones(len(col)), redSt))
 	var accum jen.Code = jen.Qual(runtimePath, "VecAccumRows64").Call(
 		jen.Id("a"), k.x(0).Index(at.Op(":")), k.n(inner.size), k.n(inner.stride))
 	for d := len(redVars) - 1; d >= 0; d-- {
@@ -89,45 +90,34 @@ func colSum(k *kernel, op string, kept, red []rdim, count mono) bool {
 	if op == ir.OpReduceMean {
 		result = result.Op("/").Float64().Call(k.n(count))
 	}
-	outAt := k.index(append(append(keptVars, col...), "j"), append(append(outSt[:last], ones(len(col))...), one))
-	body := []jen.Code{
-		jen.Id("a").Op(":=").Id("acc").Index(jen.Op(":").Add(width)),
-		// The accumulator is reused (a chunk or outer kept element
-		// before) unless the run is summed once.
-		jen.Clear(jen.Id("a")),
-		accum,
+	outAt := k.index(slices.Concat(keptVars, col, []string{"j"}), slices.Concat(outSt[:last], ones(len(col)+1)))
+	body := []jen.Code{jen.Id("a").Op(":=").Id("acc").Index(jen.Op(":").Add(width))}
+	if chunked || last > 0 {
+		// The accumulator holds the previous chunk's or kept element's
+		// sums; summed once, it is still the zero it was declared as.
+		body = append(body, jen.Clear(jen.Id("a")))
+	}
+	body = append(body, accum,
 		jen.For(jen.List(jen.Id("j"), jen.Id("s")).Op(":=").Range().Id("a")).Block(
-			k.o().Index(outAt).Op("=").Add(roundTo(ir.F32, result))),
-	}
-	if !chunked && last == 0 {
-		body = append(body[:1], body[2:]...)
-	}
-	var s jen.Code = jen.Block(body...)
+			k.o().Index(outAt).Op("=").Add(roundTo(ir.F32, result))))
 	if chunked {
 		var from, to jen.Code = jen.Id("lo"), jen.Id("hi")
 		if last > 0 {
 			from, to = jen.Lit(0), k.n(run)
 		}
-		s = jen.For(jen.Id("c").Op(":=").Add(from), jen.Id("c").Op("<").Add(to), jen.Id("c").Op("+=").Lit(int(accLen))).Block(
-			append([]jen.Code{jen.Id("w").Op(":=").Min(jen.Lit(int(accLen)), jen.Add(to).Op("-").Id("c"))}, body...)...)
+		w := jen.Id("w").Op(":=").Min(jen.Lit(int(accLen)), jen.Add(to).Op("-").Id("c"))
+		body = []jen.Code{jen.For(jen.Id("c").Op(":=").Add(from), jen.Id("c").Op("<").Add(to), jen.Id("c").Op("+=").Lit(int(accLen))).Block(
+			append([]jen.Code{w}, body...)...)}
 	}
 	for d := last - 1; d >= 0; d-- {
 		var lo, hi jen.Code = jen.Id("lo"), jen.Id("hi")
 		if d > 0 {
 			lo, hi = jen.Lit(0), k.n(kept[d].size)
 		}
-		if d == last-1 && !chunked {
-			s = loop(keptVars[d], lo, hi, body...)
-		} else {
-			s = loop(keptVars[d], lo, hi, s)
-		}
+		body = []jen.Code{loop(keptVars[d], lo, hi, body...)}
 	}
-	if last == 0 && !chunked {
-		k.body = append(k.body, jen.Var().Id("acc").Index(jen.Lit(int(accLen))).Float64())
-		k.body = append(k.body, body...)
-		return true
-	}
-	k.body = append(k.body, jen.Var().Id("acc").Index(jen.Lit(int(accLen))).Float64(), s)
+	k.body = append(k.body, jen.Var().Id("acc").Index(jen.Lit(int(accLen))).Float64())
+	k.body = append(k.body, body...)
 	return true
 }
 
