@@ -166,6 +166,9 @@ type rowsEmitter struct {
 	// log_softmax of the same operand reuses them (same values, same
 	// order, so the same bits) instead of a second pass of exp.
 	softmaxStats map[*ir.Value][2]string
+	// blk is the state of the block form (rows_block.go), nil in the
+	// per-row form.
+	blk *blockState
 }
 
 // emitRows emits the kernel of a rows region.
@@ -262,6 +265,9 @@ func (k *kernel) emitRows(fn *fusedNode) {
 	// operands, row vectors read in another stage, and every row vector
 	// of a stage that runs vector-wide (rows_vec.go).
 	e.consts = constNames(fn, members)
+	if e.emitRowsBlock(stages, members) {
+		return
+	}
 	markRows := func(vec map[*rowStage]bool) int64 {
 		e.mat = map[*ir.Value]bool{}
 		for _, m := range members {
@@ -373,6 +379,9 @@ func (e *rowsEmitter) elem(m *ir.Value) *jen.Statement {
 	if e.stack[m] {
 		return jen.Id(e.name("buf", m)).Index(jen.Id("j"))
 	}
+	if e.blk != nil {
+		e.blk.used[m] = true
+	}
 	return jen.Id(e.name("row", m)).Index(jen.Id("j"))
 }
 
@@ -433,6 +442,9 @@ func (e *rowsEmitter) operand(a, m *ir.Value, s *rowStage, loads map[int]bool) *
 			return jen.Id("a" + strconv.Itoa(j))
 		}
 		return e.param(a, m.Type.Shape, false)
+	}
+	if e.blk != nil && e.fn.ctx[a] == ctxRow && e.stageOf[a] != e.blk.cur {
+		e.blk.loads[a] = true // computed in another step of the block
 	}
 	if e.fn.ctx[a] == ctxRow || (e.stageOf[a] == s && !isRowwise(a)) {
 		return jen.Id(e.name("v", a))

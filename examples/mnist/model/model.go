@@ -887,31 +887,40 @@ func predictNode7(t *task, lo, hi int) {
 // predictNode9 computes %9 = fused %7, %8 {kind="rows", region="predict_fused2"} : f32[N,10].
 func predictNode9(t *task, lo, hi int) {
 	out, x0, x1 := t.out[0], t.in[0], t.in[1]
-	var buf0 [10]float32
-	for i0 := lo; i0 < hi; i0++ {
-		row1 := out[i0*10 : i0*10+10]
-		for j := 0; j < 10; j++ {
-			a0 := x0[i0*10+j]
-			a1 := x1[j]
-			v0 := float32(a0 + a1)
-			buf0[j] = v0
+	var buf0 [1280]float32
+	var mx1s [128]float32
+	var sum1s [128]float64
+	for blo := lo; blo < hi; blo += 128 {
+		bhi := min(blo+128, hi)
+		for i0 := blo; i0 < bhi; i0++ {
+			rb := i0 - blo
+			row0 := (*[10]float32)(buf0[rb*10:])
+			for j := 0; j < 10; j++ {
+				a0 := x0[i0*10+j]
+				a1 := x1[j]
+				v0 := float32(a0 + a1)
+				row0[j] = v0
+			}
 		}
-		mx1 := float32(math.Inf(-1))
-		for j := 0; j < 10; j++ {
-			mx1 = max(mx1, buf0[j])
+		runtime.RowsMax(mx1s[:bhi-blo], buf0[:(bhi-blo)*10], 10)
+		for i0 := blo; i0 < bhi; i0++ {
+			rb := i0 - blo
+			row0 := (*[10]float32)(buf0[rb*10:])
+			row1 := (*[10]float32)(out[i0*10:])
+			mx1 := mx1s[rb]
+			for j := 0; j < 10; j++ {
+				row1[j] = row0[j] - mx1
+			}
 		}
-		for j := 0; j < 10; j++ {
-			row1[j] = buf0[j] - mx1
-		}
-		runtime.VecExp(row1, row1)
-		var sum1l [8]float64
-		for j := 0; j < 10; j++ {
-			sum1l[j&7] += float64(row1[j])
-		}
-		sum1 := runtime.SumLanes64(&sum1l)
-		inv1 := 1 / sum1
-		for j := 0; j < 10; j++ {
-			row1[j] = float32(float64(row1[j]) * inv1)
+		runtime.VecExp(out[blo*10:bhi*10], out[blo*10:bhi*10])
+		runtime.RowsSum64(sum1s[:bhi-blo], out[blo*10:bhi*10], 10)
+		for i0 := blo; i0 < bhi; i0++ {
+			rb := i0 - blo
+			row1 := (*[10]float32)(out[i0*10:])
+			inv1 := 1 / sum1s[rb]
+			for j := 0; j < 10; j++ {
+				row1[j] = float32(float64(row1[j]) * inv1)
+			}
 		}
 	}
 }
@@ -999,48 +1008,56 @@ func trainNode11(t *task, lo, hi int) {
 // trainNode13 computes %13 = fused %11, %12, %arg1 {kind="rows", region="train_step_fused2"} : (f32[N,10], f32[N], f32[N,10]).
 func trainNode13(t *task, lo, hi int) {
 	out0, out1, out2, x0, x1, x2 := t.out[0], t.out[1], t.out[2], t.in[0], t.in[1], t.in[2]
-	var buf0 [10]float32
-	var buf2 [10]float32
-	for i0 := lo; i0 < hi; i0++ {
-		row1 := out0[i0*10 : i0*10+10]
-		row5 := out2[i0*10 : i0*10+10]
-		for j := 0; j < 10; j++ {
-			a0 := x0[i0*10+j]
-			a1 := x1[j]
-			v0 := float32(a0 + a1)
-			buf0[j] = v0
+	var buf0 [1280]float32
+	var buf2 [1280]float32
+	var buf3 [1280]float32
+	var mx1s [128]float32
+	var sum1s [128]float64
+	for blo := lo; blo < hi; blo += 128 {
+		bhi := min(blo+128, hi)
+		for i0 := blo; i0 < bhi; i0++ {
+			rb := i0 - blo
+			row0 := (*[10]float32)(buf0[rb*10:])
+			for j := 0; j < 10; j++ {
+				a0 := x0[i0*10+j]
+				a1 := x1[j]
+				v0 := float32(a0 + a1)
+				row0[j] = v0
+			}
 		}
-		mx1 := float32(math.Inf(-1))
-		for j := 0; j < 10; j++ {
-			mx1 = max(mx1, buf0[j])
+		runtime.RowsMax(mx1s[:bhi-blo], buf0[:(bhi-blo)*10], 10)
+		for i0 := blo; i0 < bhi; i0++ {
+			rb := i0 - blo
+			row0 := (*[10]float32)(buf0[rb*10:])
+			row1 := (*[10]float32)(out0[i0*10:])
+			mx1 := mx1s[rb]
+			for j := 0; j < 10; j++ {
+				row1[j] = row0[j] - mx1
+			}
 		}
-		for j := 0; j < 10; j++ {
-			row1[j] = buf0[j] - mx1
+		runtime.VecExp(out0[blo*10:bhi*10], out0[blo*10:bhi*10])
+		runtime.RowsSum64(sum1s[:bhi-blo], out0[blo*10:bhi*10], 10)
+		for i0 := blo; i0 < bhi; i0++ {
+			rb := i0 - blo
+			row1 := (*[10]float32)(out0[i0*10:])
+			inv1 := 1 / sum1s[rb]
+			for j := 0; j < 10; j++ {
+				row1[j] = float32(float64(row1[j]) * inv1)
+			}
 		}
-		runtime.VecExp(row1, row1)
-		var sum1l [8]float64
-		for j := 0; j < 10; j++ {
-			sum1l[j&7] += float64(row1[j])
+		for i0 := blo; i0 < bhi; i0++ {
+			rb := i0 - blo
+			row0 := (*[10]float32)(buf0[rb*10:])
+			row2 := (*[10]float32)(buf2[rb*10:])
+			lse2 := math.Log(sum1s[rb])
+			mx2 := float64(mx1s[rb])
+			for j := 0; j < 10; j++ {
+				row2[j] = float32(float64(row0[j]) - mx2 - lse2)
+			}
 		}
-		sum1 := runtime.SumLanes64(&sum1l)
-		inv1 := 1 / sum1
-		for j := 0; j < 10; j++ {
-			row1[j] = float32(float64(row1[j]) * inv1)
-		}
-		lse2 := math.Log(sum1)
-		for j := 0; j < 10; j++ {
-			buf2[j] = float32(float64(buf0[j]) - float64(mx1) - lse2)
-		}
-		var acc4 [8]float64
-		for j := 0; j < 10; j++ {
-			a2 := x2[i0*10+j]
-			v3 := float32(a2 * buf2[j])
-			acc4[j&7] += float64(v3)
-			v5 := runtime.Exp32(buf2[j])
-			row5[j] = v5
-		}
-		v4 := float32(runtime.SumLanes64(&acc4))
-		out1[i0] = v4
+		runtime.VecMul(buf3[:(bhi-blo)*10], x2[blo*10:bhi*10], buf2[:(bhi-blo)*10])
+		runtime.RowsSum(out1[blo:bhi], buf3[:(bhi-blo)*10], 10)
+		runtime.VecExp(out2[blo*10:bhi*10], buf2[:(bhi-blo)*10])
 	}
 }
 
@@ -1118,24 +1135,33 @@ func trainNode26(t *task, lo, hi int) {
 // trainNode28 computes %28 = fused %27, %arg1, %16 {kind="rows", region="train_step_fused5"} : f32[N,10].
 func trainNode28(t *task, lo, hi int) {
 	out, x0, x1, x2 := t.out[0], t.in[0], t.in[1], t.in[2]
-	var buf0 [10]float32
-	for i0 := lo; i0 < hi; i0++ {
-		row3 := out[i0*10 : i0*10+10]
-		var acc1 [8]float64
-		a0 := x0[i0]
-		for j := 0; j < 10; j++ {
-			a1 := x1[i0*10+j]
-			v0 := float32(a0 * a1)
-			buf0[j] = v0
-			acc1[j&7] += float64(v0)
+	var buf0 [1280]float32
+	var buf2 [1280]float32
+	var rv1 [128]float32
+	for blo := lo; blo < hi; blo += 128 {
+		bhi := min(blo+128, hi)
+		for i0 := blo; i0 < bhi; i0++ {
+			rb := i0 - blo
+			row0 := (*[10]float32)(buf0[rb*10:])
+			a0 := x0[i0]
+			for j := 0; j < 10; j++ {
+				a1 := x1[i0*10+j]
+				v0 := float32(a0 * a1)
+				row0[j] = v0
+			}
 		}
-		v1 := float32(runtime.SumLanes64(&acc1))
-		for j := 0; j < 10; j++ {
-			a2 := x2[i0*10+j]
-			v2 := float32(a2 * v1)
-			v3 := float32(buf0[j] - v2)
-			row3[j] = v3
+		runtime.RowsSum(rv1[:bhi-blo], buf0[:(bhi-blo)*10], 10)
+		for i0 := blo; i0 < bhi; i0++ {
+			rb := i0 - blo
+			v1 := rv1[rb]
+			row2 := (*[10]float32)(buf2[rb*10:])
+			for j := 0; j < 10; j++ {
+				a2 := x2[i0*10+j]
+				v2 := float32(a2 * v1)
+				row2[j] = v2
+			}
 		}
+		runtime.VecSub(out[blo*10:bhi*10], buf0[:(bhi-blo)*10], buf2[:(bhi-blo)*10])
 	}
 }
 
