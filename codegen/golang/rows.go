@@ -418,6 +418,11 @@ func (e *rowsEmitter) rowSlice(a *ir.Value) *jen.Statement {
 // param renders the element of fused-node operand p that a member of
 // shape ctx reads in the current row (at column j when vec).
 func (e *rowsEmitter) param(p *ir.Value, ctx ir.Shape, vec bool) *jen.Statement {
+	if e.blk != nil && vec {
+		if x := e.blockParam(p); x != nil {
+			return x
+		}
+	}
 	st := broadcastStrides(p.Type.Shape, ctx)
 	var vars []string
 	var sts []mono
@@ -443,7 +448,7 @@ func (e *rowsEmitter) operand(a, m *ir.Value, s *rowStage, loads map[int]bool) *
 		}
 		return e.param(a, m.Type.Shape, false)
 	}
-	if e.blk != nil && e.fn.ctx[a] == ctxRow && e.stageOf[a] != e.blk.cur {
+	if e.blk != nil && e.fn.ctx[a] == ctxRow && e.blk.group[a] != e.blk.cur {
 		e.blk.loads[a] = true // computed in another step of the block
 	}
 	if e.fn.ctx[a] == ctxRow || (e.stageOf[a] == s && !isRowwise(a)) {

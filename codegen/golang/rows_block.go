@@ -1,6 +1,8 @@
 package golang
 
 import (
+	"strconv"
+
 	"github.com/dave/jennifer/jen"
 	"github.com/dlc-project/dlc/ir"
 )
@@ -60,11 +62,28 @@ type blockState struct {
 	carry  map[*ir.Value]bool // row scalars read by another step
 	arrays map[string]bool    // per-row arrays declared
 	decls  []jen.Code
+	// group numbers the loops over the rows (consecutive row steps share
+	// one) and the runtime calls; a row scalar read in another group is
+	// carried.
+	group map[*ir.Value]int
 	// the row loop being emitted
-	cur    *rowStage
+	cur    int
 	used   map[*ir.Value]bool // row buffers it reads or writes
 	loads  map[*ir.Value]bool // carried row scalars it reads
+	params map[int]bool       // operands it reads through a row pointer
 	rbUsed bool
+	// operands of one row broadcast over the rows, read through a pointer
+	// set once per block
+	bcast map[int]bool
+}
+
+// blockItem is a part of a step: statements over the block, or the body
+// of a loop over the rows of the block (row), which consecutive items
+// share.
+type blockItem struct {
+	code []jen.Code
+	row  func() []jen.Code
+	st   *rowStage // the row stage a row item computes, if any
 }
 
 // emitRowsBlock emits the kernel of the rows region in block form and
@@ -77,7 +96,8 @@ func (e *rowsEmitter) emitRowsBlock(stages []*rowStage, members []*ir.Value) boo
 	if k.g.noVector || e.cols.p != 0 || e.cols.c < 1 || wideRow(e.cols) {
 		return false
 	}
-	b := &blockState{inner: 1, lift: map[*ir.Value]bool{}, carry: map[*ir.Value]bool{}, arrays: map[string]bool{}}
+	b := &blockState{inner: 1, lift: map[*ir.Value]bool{}, carry: map[*ir.Value]bool{}, arrays: map[string]bool{},
+		group: map[*ir.Value]int{}, bcast: map[int]bool{}}
 	last := len(e.d) - 1
 	for i, d := range e.rowDims {
 		if i > 0 {
@@ -172,6 +192,44 @@ func (e *rowsEmitter) emitRowsBlock(stages []*rowStage, members []*ir.Value) boo
 		}
 	}
 
+	// Groups: a step's row loops join the loop of the step before when
+	// nothing runs between them.
+	open := false
+	g := 0
+	join := func() int {
+		if !open {
+			g++
+			open = true
+		}
+		return g
+	}
+	for _, st := range steps {
+		switch {
+		case st.st != nil:
+			id := join()
+			for _, m := range append(append([]*ir.Value(nil), st.st.pre...), st.st.body...) {
+				b.group[m] = id
+			}
+		case st.call != nil:
+			open = false
+			g++
+			b.group[st.call] = g
+		default:
+			// An f32 softmax starts with a row loop when its max is one
+			// (its operand is not laid out over the block) or when it is
+			// a log_softmax reusing a softmax's max and sum (one loop);
+			// it ends with one.
+			if !e.softStartsWithRow(st.soft, steps) {
+				open = false
+			}
+			b.group[st.soft] = join()
+			if !e.softSingle(st.soft, steps) {
+				open = false
+				join()
+			}
+		}
+	}
+
 	// Block buffers: results over the domain, rowwise results and
 	// operands, lifted row vectors, and row vectors read by another step.
 	e.mat = map[*ir.Value]bool{}
@@ -189,7 +247,7 @@ func (e *rowsEmitter) emitRowsBlock(stages []*rowStage, members []*ir.Value) boo
 			}
 			if e.fn.ctx[a] == ctxVec {
 				e.mat[a] = true
-			} else {
+			} else if b.group[a] != b.group[m] {
 				b.carry[a] = true
 			}
 		}
@@ -227,30 +285,51 @@ func (e *rowsEmitter) emitRowsBlock(stages []*rowStage, members []*ir.Value) boo
 		decls = append(decls, jen.Var().Id(e.name("buf", m)).Index(jen.Lit(int(b.rows*perRow))).Add(goElemType(m.Type.DType)))
 	}
 	decls = append(decls, k.declConsts(e.fn, members)...)
-	var body []jen.Code
-	body = append(body, jen.Id("bhi").Op(":=").Min(jen.Id("blo").Op("+").Lit(int(b.rows)), jen.Id("hi")))
+	var items []blockItem
 	for _, st := range steps {
 		switch {
 		case st.st != nil:
-			body = append(body, e.blockRowLoop(st.st, func() []jen.Code {
-				if len(st.st.body) == 0 {
+			st := st.st
+			items = append(items, blockItem{st: st, row: func() []jen.Code {
+				if len(st.body) == 0 {
 					var out []jen.Code
-					for _, m := range st.st.pre {
+					for _, m := range st.pre {
 						out = append(out, e.scalar(m)...)
 					}
 					return out
 				}
-				if st.st.loop {
-					return e.loopStage(st.st)
+				if st.loop {
+					return e.loopStage(st)
 				}
-				return e.scalar(st.st.body[0])
-			})...)
+				return e.scalar(st.body[0])
+			}})
 		case st.call != nil:
-			body = append(body, e.blockCall(st.call)...)
+			items = append(items, blockItem{code: e.blockCall(st.call)})
 		default:
-			body = append(body, e.blockSoftmax(st.soft)...)
+			items = append(items, e.blockSoftmax(st.soft)...)
 		}
 	}
+	var body []jen.Code
+	for i := 0; i < len(items); {
+		if items[i].row == nil {
+			body = append(body, items[i].code...)
+			i++
+			continue
+		}
+		var group []blockItem
+		for ; i < len(items) && items[i].row != nil; i++ {
+			group = append(group, items[i])
+		}
+		body = append(body, e.blockRowLoop(group)...)
+	}
+	var head []jen.Code
+	head = append(head, jen.Id("bhi").Op(":=").Min(jen.Id("blo").Op("+").Lit(int(b.rows)), jen.Id("hi")))
+	for j, p := range e.fn.region.Params {
+		if b.bcast[j] {
+			head = append(head, jen.Id("xb"+strconv.Itoa(j)).Op(":=").Parens(jen.Op("*").Index(jen.Lit(int(e.cols.c))).Add(goElemType(p.Type.DType))).Call(e.k.x(j)))
+		}
+	}
+	body = append(head, body...)
 	k.body = append(k.body, decls...)
 	k.body = append(k.body, b.decls...)
 	k.body = append(k.body, jen.For(jen.Id("blo").Op(":=").Id("lo"), jen.Id("blo").Op("<").Id("hi"), jen.Id("blo").Op("+=").Lit(int(b.rows))).Block(body...))
@@ -387,19 +466,37 @@ func (e *rowsEmitter) rb() *jen.Statement {
 // blockRowLoop emits a loop over the rows of the block around the per-row
 // code gen renders for step st, with the row buffers and carried row
 // scalars it reads and the carried row scalars it writes.
-func (e *rowsEmitter) blockRowLoop(st *rowStage, gen func() []jen.Code) []jen.Code {
+func (e *rowsEmitter) blockRowLoop(items []blockItem) []jen.Code {
 	b := e.blk
-	b.cur, b.used, b.loads, b.rbUsed = st, map[*ir.Value]bool{}, map[*ir.Value]bool{}, false
+	b.cur = -1
+	for _, it := range items {
+		if it.st != nil {
+			for _, m := range append(append([]*ir.Value(nil), it.st.pre...), it.st.body...) {
+				b.cur = b.group[m]
+			}
+		}
+	}
+	b.used, b.loads, b.params, b.rbUsed = map[*ir.Value]bool{}, map[*ir.Value]bool{}, map[int]bool{}, false
 	e.rUsed, e.rowLoaded = false, map[int]bool{}
-	code := gen()
-	var stores []jen.Code
-	for _, m := range append(append([]*ir.Value(nil), st.pre...), st.body...) {
-		if b.carry[m] {
-			stores = append(stores, jen.Id(e.name("rv", m)).Index(e.rb()).Op("=").Id(e.name("v", m)))
-			e.blockArray(e.name("rv", m), goElemType(m.Type.DType))
+	var code, stores []jen.Code
+	for _, it := range items {
+		code = append(code, it.row()...)
+		if it.st == nil {
+			continue
+		}
+		for _, m := range append(append([]*ir.Value(nil), it.st.pre...), it.st.body...) {
+			if b.carry[m] {
+				stores = append(stores, jen.Id(e.name("rv", m)).Index(e.rb()).Op("=").Id(e.name("v", m)))
+				e.blockArray(e.name("rv", m), goElemType(m.Type.DType))
+			}
 		}
 	}
 	var pre []jen.Code
+	for j, p := range e.fn.region.Params {
+		if b.params[j] {
+			pre = append(pre, jen.Id("xr"+strconv.Itoa(j)).Op(":=").Parens(jen.Op("*").Index(jen.Lit(int(e.cols.c))).Add(goElemType(p.Type.DType))).Call(e.k.x(j).Index(e.rowBase().Op(":"))))
+		}
+	}
 	for _, m := range e.fn.region.Body {
 		switch {
 		case b.used[m]:
@@ -448,7 +545,6 @@ func (e *rowsEmitter) blockRowLoop(st *rowStage, gen func() []jen.Code) []jen.Co
 		stmt = loop(e.rowVars[i], from, to, inner...)
 		inner = []jen.Code{stmt}
 	}
-	b.cur = nil
 	return []jen.Code{stmt}
 }
 
@@ -475,6 +571,30 @@ func (e *rowsEmitter) blockCall(m *ir.Value) []jen.Code {
 	return []jen.Code{jen.Qual(runtimePath, "Vec"+fn).Call(args...)}
 }
 
+// softSingle reports whether softmax step m is one loop over the rows: a
+// log_softmax whose operand's softmax an earlier step computed.
+func (e *rowsEmitter) softSingle(m *ir.Value, steps []blockStep) bool {
+	if m.Op != ir.OpLogSoftmax {
+		return false
+	}
+	for _, st := range steps {
+		if st.soft == m {
+			return false
+		}
+		if st.soft != nil && st.soft.Op == ir.OpSoftmax && st.soft.Args[0] == m.Args[0] {
+			return true
+		}
+	}
+	return false
+}
+
+// softStartsWithRow reports whether softmax step m starts with a loop
+// over the rows (not a runtime call).
+func (e *rowsEmitter) softStartsWithRow(m *ir.Value, steps []blockStep) bool {
+	kind, ok := e.blockKind(m.Args[0])
+	return e.softSingle(m, steps) || !ok || kind != vkVector
+}
+
 // blockSoftmax emits an f32 softmax or log_softmax over the block, as
 // rowwiseStage computes each row: the row's max (RowsMax, or Go's max in
 // a loop where the operand is not laid out over the block), x - max, the
@@ -482,7 +602,7 @@ func (e *rowsEmitter) blockCall(m *ir.Value) []jen.Code {
 // then the scaling by the sum's reciprocal, or x - max - log(sum). A
 // log_softmax of an operand whose softmax came first reuses its max and
 // sum.
-func (e *rowsEmitter) blockSoftmax(m *ir.Value) []jen.Code {
+func (e *rowsEmitter) blockSoftmax(m *ir.Value) []blockItem {
 	x := m.Args[0]
 	c := jen.Lit(int(e.cols.c))
 	xj := func() *jen.Statement {
@@ -493,56 +613,78 @@ func (e *rowsEmitter) blockSoftmax(m *ir.Value) []jen.Code {
 	}
 	oj := func() *jen.Statement { return e.elem(m) }
 	rows := blockCount(e.blk.inner)
-	logSum := func(mxs, sums string) []jen.Code {
+	logSum := func(mxs, sums string) blockItem {
 		lse, mx := e.name("lse", m), e.name("mx", m)
-		return e.blockRowLoop(e.stageOf[m], func() []jen.Code {
+		return blockItem{row: func() []jen.Code {
 			return []jen.Code{
 				jen.Id(lse).Op(":=").Qual(mathPath, "Log").Call(jen.Id(sums).Index(e.rb())),
 				jen.Id(mx).Op(":=").Float64().Call(jen.Id(mxs).Index(e.rb())),
 				loop("j", jen.Lit(0), c, oj().Op("=").Float32().Call(jen.Float64().Call(xj()).Op("-").Id(mx).Op("-").Id(lse))),
 			}
-		})
+		}}
 	}
 	if st, ok := e.softmaxStats[x]; ok && m.Op == ir.OpLogSoftmax {
-		return logSum(st[0], st[1])
+		return []blockItem{logSum(st[0], st[1])}
 	}
 	mxs := e.blockArray(e.name("mx", m)+"s", jen.Float32())
 	sums := e.blockArray(e.name("sum", m)+"s", jen.Float64())
-	var out []jen.Code
+	var out []blockItem
 	mx := e.name("mx", m)
 	kind, ok := e.blockKind(x)
 	if ok && kind == vkVector {
-		out = append(out, jen.Qual(runtimePath, "RowsMax").Call(jen.Id(mxs).Index(jen.Op(":").Add(rows)), e.blockSlice(x), c))
-		out = append(out, e.blockRowLoop(e.stageOf[m], func() []jen.Code {
-			return []jen.Code{
-				jen.Id(mx).Op(":=").Id(mxs).Index(e.rb()),
-				loop("j", jen.Lit(0), c, oj().Op("=").Add(xj()).Op("-").Id(mx)),
-			}
-		})...)
+		out = append(out,
+			blockItem{code: []jen.Code{jen.Qual(runtimePath, "RowsMaxSub").Call(jen.Id(mxs).Index(jen.Op(":").Add(rows)), e.blockSlice(m), e.blockSlice(x), c)}})
 	} else {
-		out = append(out, e.blockRowLoop(e.stageOf[m], func() []jen.Code {
+		out = append(out, blockItem{row: func() []jen.Code {
 			code := rowMaxF32(xj, c, nil, mx)
 			return append(code,
 				jen.Id(mxs).Index(e.rb()).Op("=").Id(mx),
 				loop("j", jen.Lit(0), c, oj().Op("=").Add(xj()).Op("-").Id(mx)))
-		})...)
+		}})
 	}
 	o := e.blockSlice(m)
-	out = append(out,
+	out = append(out, blockItem{code: []jen.Code{
 		jen.Qual(runtimePath, "VecExp").Call(o, o.Clone()),
-		jen.Qual(runtimePath, "RowsSum64").Call(jen.Id(sums).Index(jen.Op(":").Add(rows.Clone())), o.Clone(), c))
+		jen.Qual(runtimePath, "RowsSum64").Call(jen.Id(sums).Index(jen.Op(":").Add(rows.Clone())), o.Clone(), c),
+	}})
 	if m.Op == ir.OpLogSoftmax {
-		return append(out, logSum(mxs, sums)...)
+		return append(out, logSum(mxs, sums))
 	}
 	if e.softmaxStats == nil {
 		e.softmaxStats = map[*ir.Value][2]string{}
 	}
 	e.softmaxStats[x] = [2]string{mxs, sums}
 	inv := e.name("inv", m)
-	return append(out, e.blockRowLoop(e.stageOf[m], func() []jen.Code {
+	return append(out, blockItem{row: func() []jen.Code {
 		return []jen.Code{
 			jen.Id(inv).Op(":=").Lit(1).Op("/").Id(sums).Index(e.rb()),
 			loop("j", jen.Lit(0), c, oj().Op("=").Float32().Call(jen.Float64().Call(oj()).Op("*").Id(inv))),
 		}
-	})...)
+	}})
+}
+
+// blockParam renders element j of fused-node operand p in the current
+// row through a row pointer where p is laid out over the rows (xr, set
+// per row) or is one row broadcast over them (xb, set per block), else
+// returns nil.
+func (e *rowsEmitter) blockParam(p *ir.Value) *jen.Statement {
+	j := e.fn.param[p]
+	if e.cols.isOne() {
+		return nil
+	}
+	if e.paramFull(p) {
+		e.blk.params[j] = true
+		return jen.Id("xr" + strconv.Itoa(j)).Index(jen.Id("j"))
+	}
+	st := broadcastStrides(p.Type.Shape, e.d)
+	for _, d := range e.rowDims {
+		if !st[d].isZero() {
+			return nil
+		}
+	}
+	if st[len(st)-1] != one { // then p has cols elements, row j at j
+		return nil
+	}
+	e.blk.bcast[j] = true
+	return jen.Id("xb" + strconv.Itoa(j)).Index(jen.Id("j"))
 }

@@ -892,26 +892,19 @@ func predictNode9(t *task, lo, hi int) {
 	var sum1s [128]float64
 	for blo := lo; blo < hi; blo += 128 {
 		bhi := min(blo+128, hi)
+		xb1 := (*[10]float32)(x1)
 		for i0 := blo; i0 < bhi; i0++ {
 			rb := i0 - blo
+			xr0 := (*[10]float32)(x0[i0*10:])
 			row0 := (*[10]float32)(buf0[rb*10:])
 			for j := 0; j < 10; j++ {
-				a0 := x0[i0*10+j]
-				a1 := x1[j]
+				a0 := xr0[j]
+				a1 := xb1[j]
 				v0 := float32(a0 + a1)
 				row0[j] = v0
 			}
 		}
-		runtime.RowsMax(mx1s[:bhi-blo], buf0[:(bhi-blo)*10], 10)
-		for i0 := blo; i0 < bhi; i0++ {
-			rb := i0 - blo
-			row0 := (*[10]float32)(buf0[rb*10:])
-			row1 := (*[10]float32)(out[i0*10:])
-			mx1 := mx1s[rb]
-			for j := 0; j < 10; j++ {
-				row1[j] = row0[j] - mx1
-			}
-		}
+		runtime.RowsMaxSub(mx1s[:bhi-blo], out[blo*10:bhi*10], buf0[:(bhi-blo)*10], 10)
 		runtime.VecExp(out[blo*10:bhi*10], out[blo*10:bhi*10])
 		runtime.RowsSum64(sum1s[:bhi-blo], out[blo*10:bhi*10], 10)
 		for i0 := blo; i0 < bhi; i0++ {
@@ -1015,40 +1008,30 @@ func trainNode13(t *task, lo, hi int) {
 	var sum1s [128]float64
 	for blo := lo; blo < hi; blo += 128 {
 		bhi := min(blo+128, hi)
+		xb1 := (*[10]float32)(x1)
 		for i0 := blo; i0 < bhi; i0++ {
 			rb := i0 - blo
+			xr0 := (*[10]float32)(x0[i0*10:])
 			row0 := (*[10]float32)(buf0[rb*10:])
 			for j := 0; j < 10; j++ {
-				a0 := x0[i0*10+j]
-				a1 := x1[j]
+				a0 := xr0[j]
+				a1 := xb1[j]
 				v0 := float32(a0 + a1)
 				row0[j] = v0
 			}
 		}
-		runtime.RowsMax(mx1s[:bhi-blo], buf0[:(bhi-blo)*10], 10)
-		for i0 := blo; i0 < bhi; i0++ {
-			rb := i0 - blo
-			row0 := (*[10]float32)(buf0[rb*10:])
-			row1 := (*[10]float32)(out0[i0*10:])
-			mx1 := mx1s[rb]
-			for j := 0; j < 10; j++ {
-				row1[j] = row0[j] - mx1
-			}
-		}
+		runtime.RowsMaxSub(mx1s[:bhi-blo], out0[blo*10:bhi*10], buf0[:(bhi-blo)*10], 10)
 		runtime.VecExp(out0[blo*10:bhi*10], out0[blo*10:bhi*10])
 		runtime.RowsSum64(sum1s[:bhi-blo], out0[blo*10:bhi*10], 10)
 		for i0 := blo; i0 < bhi; i0++ {
 			rb := i0 - blo
+			row0 := (*[10]float32)(buf0[rb*10:])
 			row1 := (*[10]float32)(out0[i0*10:])
+			row2 := (*[10]float32)(buf2[rb*10:])
 			inv1 := 1 / sum1s[rb]
 			for j := 0; j < 10; j++ {
 				row1[j] = float32(float64(row1[j]) * inv1)
 			}
-		}
-		for i0 := blo; i0 < bhi; i0++ {
-			rb := i0 - blo
-			row0 := (*[10]float32)(buf0[rb*10:])
-			row2 := (*[10]float32)(buf2[rb*10:])
 			lse2 := math.Log(sum1s[rb])
 			mx2 := float64(mx1s[rb])
 			for j := 0; j < 10; j++ {
@@ -1142,10 +1125,11 @@ func trainNode28(t *task, lo, hi int) {
 		bhi := min(blo+128, hi)
 		for i0 := blo; i0 < bhi; i0++ {
 			rb := i0 - blo
+			xr1 := (*[10]float32)(x1[i0*10:])
 			row0 := (*[10]float32)(buf0[rb*10:])
 			a0 := x0[i0]
 			for j := 0; j < 10; j++ {
-				a1 := x1[i0*10+j]
+				a1 := xr1[j]
 				v0 := float32(a0 * a1)
 				row0[j] = v0
 			}
@@ -1153,10 +1137,11 @@ func trainNode28(t *task, lo, hi int) {
 		runtime.RowsSum(rv1[:bhi-blo], buf0[:(bhi-blo)*10], 10)
 		for i0 := blo; i0 < bhi; i0++ {
 			rb := i0 - blo
+			xr2 := (*[10]float32)(x2[i0*10:])
 			v1 := rv1[rb]
 			row2 := (*[10]float32)(buf2[rb*10:])
 			for j := 0; j < 10; j++ {
-				a2 := x2[i0*10+j]
+				a2 := xr2[j]
 				v2 := float32(a2 * v1)
 				row2[j] = v2
 			}
