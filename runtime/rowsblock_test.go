@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// TestRowsBlockMatchesRowLoops checks RowsMax, RowsSum64, RowsSum and
-// RowsMean against the per-row loops generated code runs (Go's max from
+// TestRowsBlockMatchesRowLoops checks RowsMax, RowsMaxSub, RowsSum64,
+// RowsSum and RowsMean against the per-row loops generated code runs (Go's max from
 // -Inf; VecSum64's blocked order, vecSum64Go), bit for bit, NaN payloads
 // of the max included, over widths around the eight lanes and rows of
 // special values (NaN, signed zeros, infinities).
@@ -40,6 +40,19 @@ func TestRowsBlockMatchesRowLoops(t *testing.T) {
 			RowsSum64(s64[:rows], a, w)
 			RowsSum(s[:rows], a, w)
 			RowsMean(mean[:rows], a, w)
+			mx2 := make([]float32, rows)
+			sub := make([]float32, rows*w+1)
+			sub[rows*w] = 7
+			RowsMaxSub(mx2, sub, a, w)
+			for i := range rows * w {
+				if want := a[i] - mx[i/w]; !sameBits(sub[i], want) || !sameBits(mx2[i/w], mx[i/w]) {
+					t.Errorf("RowsMaxSub(w %d, trial %d)[%d] = %v (max %v), want %v (max %v)", w, trial, i, sub[i], mx2[i/w], want, mx[i/w])
+					break
+				}
+			}
+			if sub[rows*w] != 7 {
+				t.Errorf("w %d: RowsMaxSub wrote past its rows", w)
+			}
 			for i := 0; i < rows; i++ {
 				row := a[i*w : i*w+w]
 				wantMax := float32(math.Inf(-1))
