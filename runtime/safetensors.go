@@ -30,9 +30,9 @@ type TensorRef struct {
 const (
 	stMaxHeader    = 100 << 20
 	stMetadataKey  = "__metadata__"
-	stReadChunk    = 1 << 16 // bytes decoded at a time while reading tensor data
-	stMaxElements  = 1 << 50 // sanity bound on a tensor's element count
-	stHeaderAlign  = 8       // header is space-padded so data starts 8-aligned
+	stReadChunk    = 1 << 16                   // bytes decoded at a time while reading tensor data
+	stMaxElements  = min(1<<50, math.MaxInt/4) // sanity bound on a tensor's element count (its bytes fit an int)
+	stHeaderAlign  = 8                         // header is space-padded so data starts 8-aligned
 	stLengthPrefix = 8
 )
 
