@@ -69,27 +69,10 @@ func splatOrAll(data []float64) []float64 {
 	return []float64{data[0]}
 }
 
-// constTensor returns the value of a constant node of static shape.
+// constTensor returns the value of a constant node of static shape as the
+// interpreter computes it: its constant kernel rounds the attribute's
+// values to the dtype (a constant f32[] {value=[0.1]} is float32(0.1)), so
+// an op folded over constants sees exactly the operands it sees when run.
 func constTensor(v *ir.Value) (*interp.Tensor, error) {
-	shape, err := v.Type.Shape.Resolve(nil)
-	if err != nil {
-		return nil, err
-	}
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	vals := v.Attrs.Floats("value")
-	data := make([]float64, n)
-	switch len(vals) {
-	case 1:
-		for i := range data {
-			data[i] = vals[0]
-		}
-	case n:
-		copy(data, vals)
-	default:
-		return nil, fmt.Errorf("constant of shape %v has %d values", shape, len(vals))
-	}
-	return &interp.Tensor{DType: v.Type.DType, Shape: shape, Data: data}, nil
+	return interp.Kernels[ir.OpConstant](v, nil, &interp.Env{Syms: map[string]int{}})
 }
