@@ -106,13 +106,18 @@ func convRowsT(g *ConvGeom, p *padPlan, m, k int, wT, src []float32, off []int32
 // with the patch matrix read in place in the planes src: the rows of one
 // (c, kh) are adjacent in the plane (unit width dilation), and position q
 // is at aoff[q], so each run of rows within a (c, kh) is one indexed-A
-// tile over the unpadded positions.
+// tile over the unpadded positions. A run that the range cuts is a tile of
+// fewer rows, which keeps the accumulator sets of a whole run (see
+// kernelsAVX512IdxASets): every row is summed in the same order wherever
+// the pool splits the rows.
 func filterGradIdx(g *ConvGeom, p *padPlan, m, mp, stride int, src, dyTu []float32, aoff []int32, dwT []float32, lo, hi int, first bool) {
 	kk, pos := g.KH*g.KW, g.OH*g.OW
 	beta, accum := float32(1), 1
 	if first {
 		beta, accum = 0, 0
 	}
+	// The sets of a whole run, for one and two vectors of columns.
+	sets := [2]int{idxASetsOf(&kernelsAVX512IdxASets[g.KW-1][0]), idxASetsOf(&kernelsAVX512IdxASets[g.KW-1][1])}
 	for r := lo; r < hi; {
 		c, k := r/kk, r%kk
 		kw0 := k % g.KW
@@ -120,9 +125,64 @@ func filterGradIdx(g *ConvGeom, p *padPlan, m, mp, stride int, src, dyTu []float
 		base := c*stride + k/g.KW*g.DH*p.wp + kw0
 		for j0 := 0; j0 < m; j0 += avx512NR {
 			nr := min(avx512NR, m-j0)
-			kernelsAVX512IdxA[rows-1][(nr-1)>>4](pos, &src[base], 1, &aoff[0], &dyTu[j0], mp,
+			nv := (nr - 1) >> 4
+			kernelsAVX512IdxASets[rows-1][nv][sets[nv]>>1](pos, &src[base], 1, &aoff[0], &dyTu[j0], mp,
 				&dwT[(r-lo)*m+j0], m, nr, 1<<nr-1, 1, beta, accum)
 		}
 		r += rows
+	}
+}
+
+// setsOf and idxASetsOf give the number of accumulator sets that the
+// kernels of one tile shape keep by default: the last kernel that is not
+// nil in their row of a ...Sets table (index i keeps 1<<i sets).
+func setsOf(row *[3]asmKernel) int {
+	n := 1
+	for i, k := range row {
+		if k != nil {
+			n = 1 << i
+		}
+	}
+	return n
+}
+
+func idxASetsOf(row *[3]asmIdxAKernel) int {
+	n := 1
+	for i, k := range row {
+		if k != nil {
+			n = 1 << i
+		}
+	}
+	return n
+}
+
+// tileSets is the number of accumulator sets over k that v's micro-kernel
+// keeps for an mr×nr tile: the per-element summation order of the tile
+// depends on it alone (the Go kernel keeps one sum).
+func tileSets(v *sgemmVariant, mr, nr int) int {
+	switch v {
+	case &sgemmAVX512Variant:
+		return setsOf(&kernelsAVX512Sets[mr-1][(nr-1)>>4])
+	case &sgemmAVX2Variant:
+		return setsOf(&kernelsAVX2Sets[mr-1][(nr-1)>>3])
+	}
+	return 1
+}
+
+// tileFixed is v.tile with alpha 1 and exactly sets accumulator sets over
+// k (at most tileSets(v, mr, nr)), so that tiles of different shapes sum
+// their elements in one order.
+func tileFixed(v *sgemmVariant, sets, kc int, a []float32, ao, ars, aks int, b []float32, bo, bks int, c []float32, co, ldc, mr, nr int, beta float32, accum bool) {
+	acc := 0
+	if accum {
+		acc = 1
+	}
+	switch v {
+	case &sgemmAVX512Variant:
+		kernelsAVX512Sets[mr-1][(nr-1)>>4][sets>>1](kc, &a[ao], ars, aks, &b[bo], bks, &c[co], ldc, nr, 1<<nr-1, 1, beta, acc)
+	case &sgemmAVX2Variant:
+		kernelsAVX2Sets[mr-1][(nr-1)>>3][sets>>1](kc, &a[ao], ars, aks, &b[bo], bks, &c[co], ldc, nr, 0, 1, beta, acc)
+	default:
+		v.tile(kc, a, ao, ars, aks, b, bo, bks, c, co, ldc, mr, nr, 1, beta, accum)
 	}
 }

@@ -19,3 +19,10 @@ func convRowsT(g *ConvGeom, p *padPlan, m, k int, wT, src []float32, off []int32
 func filterGradIdx(g *ConvGeom, p *padPlan, m, mp, stride int, src, dyTu []float32, aoff []int32, dwT []float32, lo, hi int, first bool) {
 	panic("runtime: no indexed GEMM kernel on this platform")
 }
+
+// tileSets: the Go kernel keeps one sum per element, whatever the tile.
+func tileSets(v *sgemmVariant, mr, nr int) int { return 1 }
+
+func tileFixed(v *sgemmVariant, sets, kc int, a []float32, ao, ars, aks int, b []float32, bo, bks int, c []float32, co, ldc, mr, nr int, beta float32, accum bool) {
+	v.tile(kc, a, ao, ars, aks, b, bo, bks, c, co, ldc, mr, nr, 1, beta, accum)
+}

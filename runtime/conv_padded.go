@@ -379,11 +379,13 @@ func ConvTranspose(g ConvGeom, c, group int, w, x, y, scratch []float32, n int) 
 
 // ConvFilterGradScratchLen is the scratch ConvFilterGrad needs for a range
 // of up to rows rows of the patch matrix: the sample's planes and its dy
-// transposed once, plus each row's share.
+// transposed once, plus each row's share (other geometries: the rows of
+// im2col and one packed panel).
 func ConvFilterGradScratchLen(g ConvGeom, m, rows int) int {
 	p := planPadded(&g)
 	if !p.ok {
-		return rows * g.OD * g.OH * g.OW
+		pos := g.OD * g.OH * g.OW
+		return rows*pos + panelLen(pos)
 	}
 	mp := roundUp16(m)
 	return p.padLen(g.C) + 2*mp*g.OH*g.OW + p.l*mp + colSlack + rows*(p.l+m)
@@ -391,17 +393,59 @@ func ConvFilterGradScratchLen(g ConvGeom, m, rows int) int {
 
 func roundUp16(m int) int { return (m + 15) &^ 15 }
 
+// panelLen is the size of one packed panel of filterGradCols: a k slice
+// (at most 256 deep, the kc of every variant) of 32 columns (the widest
+// nr), whatever the CPU.
+func panelLen(pos int) int { return min(pos, 256) * 32 }
+
+// filterGradCols adds one sample's contribution to the filter gradient dw
+// [M, rows] (M = m, rows ldw apart; set instead of added when first):
+// dw[o, j] += sum over q < pos of dy[o, q] · col[j, q], with col [rows,
+// pos] the sample's patch rows. It is a GEMM like Sgemm's (k slices, B =
+// colᵀ packed into panels of nr columns, in panel), with every element
+// summed in an order fixed by the geometry, not by rows, which the pool's
+// split sets: the k slices depend on pos, the row tiles on m, and every
+// tile keeps the accumulator sets of a tile of full width (tileFixed), so
+// a narrow last panel sums as a whole one.
+func filterGradCols(v *sgemmVariant, m, pos int, dy, col []float32, rows int, panel, dw []float32, ldw int, first bool) {
+	kcs := ceilDiv(pos, ceilDiv(pos, v.kc))
+	tiles := ceilDiv(m, v.mr)
+	for pc := 0; pc < pos; pc += kcs {
+		kc := min(kcs, pos-pc)
+		beta, accum := float32(1), true
+		if first && pc == 0 {
+			beta, accum = 0, false
+		}
+		for j0 := 0; j0 < rows; j0 += v.nr {
+			nr := min(v.nr, rows-j0)
+			v.packT(panel, col, j0*pos+pc, pos, kc, nr, v.nr)
+			for t := range tiles {
+				i0, i1 := t*m/tiles, (t+1)*m/tiles
+				tileFixed(v, tileSets(v, i1-i0, v.nr), kc, dy, i0*pos+pc, pos, 1, panel, 0, v.nr,
+					dw, i0*ldw+j0, ldw, i1-i0, nr, beta, accum)
+			}
+		}
+	}
+}
+
 // ConvFilterGrad sets columns [lo, hi) of dw [M, C·KD·KH·KW] (M = m, one
 // group) to the filter gradient of a convolution of geometry g: the sum
 // over the n samples of dy [n, M, OD, OH, OW] times the rows [lo, hi) of
-// the transposed patch matrix of x [n, C, D, H, W], samples in order (so
-// that how the rows are split does not change the sums). scratch holds at
+// the transposed patch matrix of x [n, C, D, H, W]. scratch holds at
 // least ConvFilterGradScratchLen(g, m, hi-lo) floats. With the padded
 // width layout the product is computed as dwᵀ = col·dyᵀ, dy transposed in
 // registers: on AVX-512 with col read in place (filterGradIdx), elsewhere
 // with dy spread to the padded width (zeros at the positions never stored)
 // and the patch rows copied whole; other geometries as dy·colᵀ per sample
-// on im2col rows.
+// on im2col rows (filterGradCols).
+//
+// How the pool splits the rows does not change the bits: each element is
+// summed in an order that depends on the geometry only. The samples are
+// added in order, and within a sample the tiles, whose shapes do vary with
+// [lo, hi), all keep the accumulator sets over k (the only part of a
+// kernel's order that depends on its shape) of a tile that the geometry
+// fixes: a whole run of KW rows (indexed path), a full-height tile (padded
+// path), a full-width tile (im2col path).
 func ConvFilterGrad(g ConvGeom, m int, x, dy, dw, scratch []float32, n, lo, hi int) {
 	if need := ConvFilterGradScratchLen(g, m, max(hi-lo, 0)); len(scratch) < need {
 		panic(fmt.Sprintf("runtime.ConvFilterGrad: scratch of %d floats, need %d", len(scratch), need))
@@ -420,13 +464,10 @@ func ConvFilterGrad(g ConvGeom, m int, x, dy, dw, scratch []float32, n, lo, hi i
 	p := planPadded(&g)
 	if !p.ok {
 		col := scratch[:(hi-lo)*pos]
+		panel := scratch[(hi-lo)*pos:][:panelLen(pos)]
 		for b := range n {
 			im2colRowsAt(g, x[b*in:], col, pos, lo, hi)
-			beta := float32(1)
-			if b == 0 {
-				beta = 0
-			}
-			Sgemm(nil, false, true, m, hi-lo, pos, 1, dy[b*m*pos:], pos, col, pos, beta, dw[lo:], ck)
+			filterGradCols(sgemmImpl, m, pos, dy[b*m*pos:], col, hi-lo, panel, dw[lo:], ck, b == 0)
 		}
 		return
 	}
@@ -489,8 +530,13 @@ func ConvFilterGrad(g ConvGeom, m int, x, dy, dw, scratch []float32, n, lo, hi i
 		clear(dyT)
 		col := take(rows * p.l)
 		dwT = take(rows * m)
+		// Row tiles of at most full rows, the tile of an even split of
+		// all ck rows, each keeping the accumulator sets of a full tile
+		// (tileFixed), so that every element is summed in the same
+		// order however the range cuts the rows.
 		v := sgemmImpl
-		tiles := ceilDiv(rows, v.mr)
+		full := ceilDiv(ck, ceilDiv(ck, v.mr))
+		tiles := ceilDiv(rows, full)
 		for b := range n {
 			src := transposeDy(b)
 			p.patchRows(&g, src, stride, col, p.l, lo, hi, 0, p.l)
@@ -501,10 +547,12 @@ func ConvFilterGrad(g ConvGeom, m int, x, dy, dw, scratch []float32, n, lo, hi i
 			if b > 0 {
 				beta, accum = 1, true
 			}
-			for t := range tiles {
-				i0, i1 := t*rows/tiles, (t+1)*rows/tiles
-				for j0 := 0; j0 < m; j0 += v.nr {
-					v.tile(p.l, col, i0*p.l, p.l, 1, dyT, j0, mp, dwT, i0*m+j0, m, i1-i0, min(v.nr, m-j0), 1, beta, accum)
+			for j0 := 0; j0 < m; j0 += v.nr {
+				nr := min(v.nr, m-j0)
+				sets := tileSets(v, full, nr)
+				for t := range tiles {
+					i0, i1 := t*rows/tiles, (t+1)*rows/tiles
+					tileFixed(v, sets, p.l, col, i0*p.l, p.l, 1, dyT, j0, mp, dwT, i0*m+j0, m, i1-i0, nr, beta, accum)
 				}
 			}
 		}

@@ -332,6 +332,177 @@ var kernelsAVX512IdxA = [12][2]asmIdxAKernel{
 }
 
 //go:noescape
+func sgemmAVX512r1v1s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512r1v1s2(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512r1v2s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512r1v2s2(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512r2v1s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512r2v1s2(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512r2v2s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512r3v1s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512r3v1s2(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512r3v2s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512r4v1s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512r5v1s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512r6v1s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512r7v1s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+// kernelsAVX512Sets[mr-1][nv-1][i] is the kernel of that tile that keeps exactly
+// 1<<i accumulator sets over k; nil beyond the tile's natural number,
+// which is the last kernel that is not nil.
+var kernelsAVX512Sets = [12][2][3]asmKernel{
+	{{sgemmAVX512r1v1s1, sgemmAVX512r1v1s2, sgemmAVX512r1v1}, {sgemmAVX512r1v2s1, sgemmAVX512r1v2s2, sgemmAVX512r1v2}},
+	{{sgemmAVX512r2v1s1, sgemmAVX512r2v1s2, sgemmAVX512r2v1}, {sgemmAVX512r2v2s1, sgemmAVX512r2v2, nil}},
+	{{sgemmAVX512r3v1s1, sgemmAVX512r3v1s2, sgemmAVX512r3v1}, {sgemmAVX512r3v2s1, sgemmAVX512r3v2, nil}},
+	{{sgemmAVX512r4v1s1, sgemmAVX512r4v1, nil}, {sgemmAVX512r4v2, nil, nil}},
+	{{sgemmAVX512r5v1s1, sgemmAVX512r5v1, nil}, {sgemmAVX512r5v2, nil, nil}},
+	{{sgemmAVX512r6v1s1, sgemmAVX512r6v1, nil}, {sgemmAVX512r6v2, nil, nil}},
+	{{sgemmAVX512r7v1s1, sgemmAVX512r7v1, nil}, {sgemmAVX512r7v2, nil, nil}},
+	{{sgemmAVX512r8v1, nil, nil}, {sgemmAVX512r8v2, nil, nil}},
+	{{sgemmAVX512r9v1, nil, nil}, {sgemmAVX512r9v2, nil, nil}},
+	{{sgemmAVX512r10v1, nil, nil}, {sgemmAVX512r10v2, nil, nil}},
+	{{sgemmAVX512r11v1, nil, nil}, {sgemmAVX512r11v2, nil, nil}},
+	{{sgemmAVX512r12v1, nil, nil}, {sgemmAVX512r12v2, nil, nil}},
+}
+
+//go:noescape
+func sgemmAVX512IdxAr1v1s1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr1v1s2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr1v2s1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr1v2s2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr2v1s1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr2v1s2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr2v2s1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr3v1s1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr3v1s2(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr3v2s1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr4v1s1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr5v1s1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr6v1s1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX512IdxAr7v1s1(k int, a *float32, ars int, aoff *int32, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+// kernelsAVX512IdxASets[mr-1][nv-1][i] is the kernel of that tile that keeps exactly
+// 1<<i accumulator sets over k; nil beyond the tile's natural number,
+// which is the last kernel that is not nil.
+var kernelsAVX512IdxASets = [12][2][3]asmIdxAKernel{
+	{{sgemmAVX512IdxAr1v1s1, sgemmAVX512IdxAr1v1s2, sgemmAVX512IdxAr1v1}, {sgemmAVX512IdxAr1v2s1, sgemmAVX512IdxAr1v2s2, sgemmAVX512IdxAr1v2}},
+	{{sgemmAVX512IdxAr2v1s1, sgemmAVX512IdxAr2v1s2, sgemmAVX512IdxAr2v1}, {sgemmAVX512IdxAr2v2s1, sgemmAVX512IdxAr2v2, nil}},
+	{{sgemmAVX512IdxAr3v1s1, sgemmAVX512IdxAr3v1s2, sgemmAVX512IdxAr3v1}, {sgemmAVX512IdxAr3v2s1, sgemmAVX512IdxAr3v2, nil}},
+	{{sgemmAVX512IdxAr4v1s1, sgemmAVX512IdxAr4v1, nil}, {sgemmAVX512IdxAr4v2, nil, nil}},
+	{{sgemmAVX512IdxAr5v1s1, sgemmAVX512IdxAr5v1, nil}, {sgemmAVX512IdxAr5v2, nil, nil}},
+	{{sgemmAVX512IdxAr6v1s1, sgemmAVX512IdxAr6v1, nil}, {sgemmAVX512IdxAr6v2, nil, nil}},
+	{{sgemmAVX512IdxAr7v1s1, sgemmAVX512IdxAr7v1, nil}, {sgemmAVX512IdxAr7v2, nil, nil}},
+	{{sgemmAVX512IdxAr8v1, nil, nil}, {sgemmAVX512IdxAr8v2, nil, nil}},
+	{{sgemmAVX512IdxAr9v1, nil, nil}, {sgemmAVX512IdxAr9v2, nil, nil}},
+	{{sgemmAVX512IdxAr10v1, nil, nil}, {sgemmAVX512IdxAr10v2, nil, nil}},
+	{{sgemmAVX512IdxAr11v1, nil, nil}, {sgemmAVX512IdxAr11v2, nil, nil}},
+	{{sgemmAVX512IdxAr12v1, nil, nil}, {sgemmAVX512IdxAr12v2, nil, nil}},
+}
+
+//go:noescape
+func sgemmAVX2r1v1s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX2r1v1s2(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX2r1v2s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX2r1v2s2(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX2r2v1s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX2r2v1s2(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX2r2v2s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX2r3v1s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX2r3v1s2(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX2r3v2s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX2r4v1s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX2r5v1s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+//go:noescape
+func sgemmAVX2r6v1s1(k int, a *float32, ars, aks int, b *float32, bks int, c *float32, ldc int, nr int, mask uint64, alpha, beta float32, accum int)
+
+// kernelsAVX2Sets[mr-1][nv-1][i] is the kernel of that tile that keeps exactly
+// 1<<i accumulator sets over k; nil beyond the tile's natural number,
+// which is the last kernel that is not nil.
+var kernelsAVX2Sets = [6][2][3]asmKernel{
+	{{sgemmAVX2r1v1s1, sgemmAVX2r1v1s2, sgemmAVX2r1v1}, {sgemmAVX2r1v2s1, sgemmAVX2r1v2s2, sgemmAVX2r1v2}},
+	{{sgemmAVX2r2v1s1, sgemmAVX2r2v1s2, sgemmAVX2r2v1}, {sgemmAVX2r2v2s1, sgemmAVX2r2v2, nil}},
+	{{sgemmAVX2r3v1s1, sgemmAVX2r3v1s2, sgemmAVX2r3v1}, {sgemmAVX2r3v2s1, sgemmAVX2r3v2, nil}},
+	{{sgemmAVX2r4v1s1, sgemmAVX2r4v1, nil}, {sgemmAVX2r4v2, nil, nil}},
+	{{sgemmAVX2r5v1s1, sgemmAVX2r5v1, nil}, {sgemmAVX2r5v2, nil, nil}},
+	{{sgemmAVX2r6v1s1, sgemmAVX2r6v1, nil}, {sgemmAVX2r6v2, nil, nil}},
+}
+
+//go:noescape
 func sgemmPackAVX512(dst, src *float32, lds, rows, cols, width int)
 
 //go:noescape
