@@ -153,9 +153,9 @@ func checkFilterGradSplit(t *testing.T, r *rand.Rand, g ConvGeom, m int) {
 	}
 	got := make([]float32, m*ck)
 	for _, parts := range []int{2, 3, 5} {
-		draws := 12
+		draws := 24
 		if parts == 2 {
-			draws = 40
+			draws = 64
 		}
 		for _, cuts := range splits(r, ck, parts, draws) {
 			fillNaN(got)
