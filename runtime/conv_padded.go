@@ -23,7 +23,9 @@ import (
 // (convRowsT). The input gradient is the convolution of dy with the
 // flipped filter (ConvTranspose), the filter gradient col·dyᵀ
 // (ConvFilterGrad). Other geometries fall back to im2col and Sgemm per
-// sample.
+// sample (the filter gradient: a GEMM loop of its own, filterGradCols).
+// The filter gradient's rows are split over the pool, and its tiles keep
+// the kernels' summation order whatever the split (see ConvFilterGrad).
 // All scratch is the caller's (an arena buffer): no call allocates.
 
 // colSlack pads the patch matrix so that kernels that load whole vectors
