@@ -1,0 +1,498 @@
+package golang
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/dlc-project/dlc/ir"
+	"github.com/dlc-project/dlc/passes"
+)
+
+// Random modules for TestFusedAsmRandom (asmloop_test.go): predict
+// functions whose elementwise regions become fused loops over [N,W] that
+// the backend compiles into assembly (asmloop.go). The test lives in the
+// external package (it shares e2e_test.go's temporary module); the
+// generator is here, exported to it, so that TestAsmFuzzPlan can also plan
+// the modules with the package's own planner and check that the in-place
+// reuse the random modules are meant to exercise really happens.
+
+// AsmFuzzModule is one generated module.
+type AsmFuzzModule struct {
+	Name    string
+	Src     string // IR text
+	W       int    // the inner width
+	Members int    // members of its fused regions (aliases included)
+	// Shape of the module: "single" (one region, its result returned),
+	// "row" (two results A, B: A read in place by a second region, B by a
+	// matmul to a per-row value that region reads), "full" (the same, B
+	// by a matmul to [N,W], so that the second region is its epilogue),
+	// "pressure" (more than 29 values live at once: no assembly),
+	// "pressure-control" (the same form, few enough live to fit).
+	Form string
+}
+
+// asmFuzzWidths are the inner widths: below 32 the loop is vector-wide
+// (and so assembly) only when its dims merge into one (every operand full
+// or a scalar), otherwise it stays scalar.
+var asmFuzzWidths = []int{16, 17, 31, 32, 40, 100}
+
+// AsmFuzzModules returns the test's modules, the same for every call: n
+// random ones from seeds 1..n, then the register-pressure pair.
+func AsmFuzzModules(n int) []AsmFuzzModule {
+	var out []AsmFuzzModule
+	forms := []string{"single", "row", "full"}
+	for i := 0; i < n; i++ {
+		rng := rand.New(rand.NewPCG(uint64(i+1), 0x61736d66757a7a))
+		w := asmFuzzWidths[i%len(asmFuzzWidths)]
+		k := 1 + rng.IntN(40)
+		switch i { // the ends of the range, whatever the seeds give
+		case 0:
+			k = 1
+		case 1:
+			k = 40
+		}
+		g := &asmGen{rng: rng, w: w}
+		out = append(out, g.module(fmt.Sprintf("asmfuzz%d", i), forms[(i/len(asmFuzzWidths)+i)%len(forms)], k))
+	}
+	out = append(out, pressureModule("asmfuzz_pressure", 36), pressureModule("asmfuzz_pressure_control", 16))
+	return out
+}
+
+// Operand classes of an [N,W] loop.
+const (
+	gcFull   = iota // [N,W]: a stream
+	gcRow           // [N,1]: one value per row (pinned per call)
+	gcVec           // [W]: a stream broadcast along the rows
+	gcScalar        // f32[] or f32[1]: pinned
+)
+
+type gVal struct {
+	name   string
+	class  int
+	isBool bool
+	member bool
+	mag    float64 // a rough bound on |value| (Inf: unknown)
+	nonneg bool
+	pos    bool
+	uses   int
+	region int // 1 or 2 for members
+}
+
+type asmGen struct {
+	rng     *rand.Rand
+	w       int
+	decls   []string // weights
+	body    []string
+	vals    []*gVal
+	members int
+	next    int
+	scalarT string // the scalar weight's type
+}
+
+func (g *asmGen) shape(c int) string {
+	switch c {
+	case gcFull:
+		return fmt.Sprintf("[N,%d]", g.w)
+	case gcRow:
+		return "[N,1]"
+	case gcVec:
+		return fmt.Sprintf("[%d]", g.w)
+	}
+	return g.scalarT
+}
+
+func (g *asmGen) add(v *gVal) *gVal { g.vals = append(g.vals, v); return v }
+
+// line appends a node and, when it is a member, records it.
+func (g *asmGen) line(v *gVal, op string, args ...*gVal) *gVal {
+	var names []string
+	for _, a := range args {
+		names = append(names, a.name)
+		a.uses++
+	}
+	dt := "f32"
+	if v.isBool {
+		dt = "bool"
+	}
+	g.body = append(g.body, fmt.Sprintf("  %s = %s %s : %s%s", v.name, op, strings.Join(names, ", "), dt, g.shape(v.class)))
+	if v.member {
+		g.members++
+	}
+	return g.add(v)
+}
+
+func (g *asmGen) fresh(prefix string) string {
+	g.next++
+	return fmt.Sprintf("%%%s%d", prefix, g.next)
+}
+
+func (g *asmGen) weight(name string, shape string, lim float64) *gVal {
+	g.decls = append(g.decls, fmt.Sprintf("weight %q : f32%s {init=\"random_uniform\", minval=%s, maxval=%s}", name, shape, fl(-lim), fl(lim)))
+	g.body = append(g.body, fmt.Sprintf("  %%%s = weight {name=%q} : f32%s", name, name, shape))
+	return &gVal{name: "%" + name}
+}
+
+func fl(x float64) string {
+	s := fmt.Sprintf("%g", x)
+	if !strings.ContainsAny(s, ".eEn") {
+		s += ".0"
+	}
+	return s
+}
+
+// pick returns a random value among those that ok accepts, preferring
+// recent members (deeper graphs) and, with probability 0.85, those that
+// prefer accepts; nil when none is accepted.
+func (g *asmGen) pick(ok, prefer func(*gVal) bool) *gVal {
+	var cands, good []*gVal
+	for _, v := range g.vals {
+		if ok(v) {
+			cands = append(cands, v)
+			if prefer != nil && prefer(v) {
+				good = append(good, v)
+			}
+		}
+	}
+	if len(good) > 0 && g.rng.Float64() < 0.85 {
+		cands = good
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	if g.rng.Float64() < 0.5 { // one of the last few
+		lo := max(0, len(cands)-4)
+		return cands[lo+g.rng.IntN(len(cands)-lo)]
+	}
+	return cands[g.rng.IntN(len(cands))]
+}
+
+// broadcastClass is the class of an elementwise node over operands of
+// classes cs; ok is false when it is not [N,W].
+func broadcastClass(cs ...int) bool {
+	row, vec := false, false
+	for _, c := range cs {
+		switch c {
+		case gcFull:
+			return true
+		case gcRow:
+			row = true
+		case gcVec:
+			vec = true
+		}
+	}
+	return row && vec
+}
+
+var (
+	gBinary  = []string{"add", "sub", "mul", "div"}
+	gUnary   = []string{"neg", "sqrt", "relu", "exp", "sigmoid", "tanh", "log", "erf"}
+	gCompare = []string{"greater", "greater_equal", "less", "less_equal", "equal"}
+)
+
+// member adds one random member of region reg over the values so far.
+func (g *asmGen) member(reg int) {
+	usable := func(v *gVal) bool { return !v.member || v.region == reg }
+	f32 := func(v *gVal) bool { return usable(v) && !v.isBool }
+	full := func(v *gVal) bool { return f32(v) && v.class == gcFull }
+	boolFull := func(v *gVal) bool { return usable(v) && v.isBool && v.class == gcFull }
+	nv := &gVal{name: g.fresh("m"), class: gcFull, member: true, region: reg, mag: math.Inf(1)}
+	for {
+		switch r := g.rng.Float64(); {
+		case r < 0.32: // binary arithmetic
+			op := gBinary[g.rng.IntN(len(gBinary))]
+			a := g.pick(f32, nil)
+			var b *gVal
+			if op == "div" {
+				b = g.pick(f32, func(v *gVal) bool { return v.pos })
+			} else {
+				b = g.pick(f32, func(v *gVal) bool { return v.mag < 30 })
+			}
+			if !broadcastClass(a.class, b.class) {
+				if g.rng.IntN(2) == 0 || op == "div" {
+					a = g.pick(full, nil)
+				} else {
+					b = g.pick(full, nil)
+				}
+			}
+			switch op {
+			case "add":
+				nv.mag, nv.nonneg, nv.pos = a.mag+b.mag, a.nonneg && b.nonneg, (a.pos && b.nonneg) || (a.nonneg && b.pos)
+			case "sub":
+				nv.mag = a.mag + b.mag
+			case "mul":
+				nv.mag, nv.nonneg = a.mag*b.mag, a == b || (a.nonneg && b.nonneg)
+			}
+			g.line(nv, op, a, b)
+		case r < 0.62: // unary
+			op := gUnary[g.rng.IntN(len(gUnary))]
+			var a *gVal
+			switch op {
+			case "sqrt":
+				a = g.pick(full, func(v *gVal) bool { return v.nonneg })
+			case "log":
+				a = g.pick(full, func(v *gVal) bool { return v.pos })
+			case "exp":
+				a = g.pick(full, func(v *gVal) bool { return v.mag < 30 })
+			default:
+				a = g.pick(full, nil)
+			}
+			switch op {
+			case "neg":
+				nv.mag = a.mag
+			case "sqrt":
+				nv.mag, nv.nonneg = math.Sqrt(a.mag), true
+			case "relu":
+				nv.mag, nv.nonneg = a.mag, true
+			case "exp":
+				nv.mag, nv.nonneg, nv.pos = math.Exp(a.mag), true, true
+			case "sigmoid":
+				nv.mag, nv.nonneg, nv.pos = 1, true, true
+			case "tanh", "erf":
+				nv.mag = 1
+			case "log":
+				nv.mag = max(math.Log(a.mag), 104)
+			}
+			g.line(nv, op, a)
+		case r < 0.74: // compare
+			op := gCompare[g.rng.IntN(len(gCompare))]
+			a, b := g.pick(f32, nil), g.pick(f32, nil)
+			if !broadcastClass(a.class, b.class) {
+				a = g.pick(full, nil)
+			}
+			if g.rng.IntN(2) == 0 {
+				a, b = b, a
+			}
+			nv.isBool = true
+			g.line(nv, op, a, b)
+		case r < 0.84: // select
+			c := g.pick(func(v *gVal) bool { return usable(v) && v.isBool }, nil)
+			if c == nil {
+				continue
+			}
+			a, b := g.pick(f32, nil), g.pick(f32, nil)
+			if !broadcastClass(c.class, a.class, b.class) {
+				a = g.pick(full, nil)
+			}
+			nv.mag, nv.nonneg, nv.pos = max(a.mag, b.mag), a.nonneg && b.nonneg, a.pos && b.pos
+			g.line(nv, "select", c, a, b)
+		case r < 0.90: // cast to bool (NonZero)
+			nv.isBool = true
+			g.castLine(nv, "bool", g.pick(full, nil))
+		case r < 0.96: // cast a bool back to f32 (an alias)
+			c := g.pick(boolFull, nil)
+			if c == nil {
+				continue
+			}
+			nv.mag, nv.nonneg = 1, true
+			g.castLine(nv, "f32", c)
+		default: // an explicit broadcast of a row, vector or scalar (an alias)
+			a := g.pick(func(v *gVal) bool { return f32(v) && v.class != gcFull }, nil)
+			nv.mag, nv.nonneg, nv.pos = a.mag, a.nonneg, a.pos
+			g.body = append(g.body, fmt.Sprintf("  %s = broadcast %s {shape=<N,%d>} : f32[N,%d]", nv.name, a.name, g.w, g.w))
+			a.uses++
+			g.members++
+			g.add(nv)
+		}
+		return
+	}
+}
+
+func (g *asmGen) castLine(nv *gVal, to string, a *gVal) {
+	dt := "f32"
+	if nv.isBool {
+		dt = "bool"
+	}
+	g.body = append(g.body, fmt.Sprintf("  %s = cast %s {to=%s} : %s[N,%d]", nv.name, a.name, to, dt, g.w))
+	a.uses++
+	g.members++
+	g.add(nv)
+}
+
+// foldCost is the number of members sinks adds to fold region reg's
+// unused members into one value.
+func (g *asmGen) foldCost(reg int) int {
+	n := -1
+	for _, v := range g.vals {
+		if v.member && v.region == reg && v.uses == 0 {
+			n++
+			if v.isBool {
+				n++
+			}
+		}
+	}
+	return max(n, 0)
+}
+
+// sinks folds the unused members of region reg into want values (one or
+// two), returned: bools through a cast, the rest by adds.
+func (g *asmGen) sinks(reg, want int) []*gVal {
+	var open []*gVal
+	for _, v := range g.vals {
+		if v.member && v.region == reg && v.uses == 0 {
+			if v.isBool {
+				nv := &gVal{name: g.fresh("m"), class: gcFull, member: true, region: reg, mag: 1, nonneg: true}
+				g.castLine(nv, "f32", v)
+				v = nv
+			}
+			open = append(open, v)
+		}
+	}
+	for len(open) < want { // one sink, two results wanted: a member of it
+		a := open[len(open)-1]
+		nv := &gVal{name: g.fresh("m"), class: gcFull, member: true, region: reg, mag: a.mag}
+		open = append(open, g.line(nv, "neg", a))
+	}
+	groups := make([][]*gVal, want)
+	for i, v := range open {
+		groups[i%want] = append(groups[i%want], v)
+	}
+	var out []*gVal
+	for _, grp := range groups {
+		acc := grp[0]
+		for _, v := range grp[1:] {
+			nv := &gVal{name: g.fresh("m"), class: gcFull, member: true, region: reg, mag: acc.mag + v.mag}
+			acc = g.line(nv, "add", acc, v)
+		}
+		out = append(out, acc)
+	}
+	return out
+}
+
+var asmFuzzConsts = []float64{0, 1, -1, 0.5, 2, -3, 0.25, 1.5}
+
+// module generates a module of the given form with about k members in its
+// first region.
+func (g *asmGen) module(name, form string, k int) AsmFuzzModule {
+	w := g.w
+	g.scalarT = "[]"
+	if g.rng.IntN(2) == 0 {
+		g.scalarT = "[1]"
+	}
+	x := g.add(&gVal{name: "%x", class: gcFull, mag: 3})
+	_ = x
+	wv := g.weight("w", fmt.Sprintf("[%d]", w), 1)
+	wv.class, wv.mag = gcVec, 1
+	g.add(wv)
+	s := g.weight("s", g.scalarT, 1)
+	s.class, s.mag = gcScalar, 1
+	g.add(s)
+	v := g.weight("v", fmt.Sprintf("[%d,1]", w), 1/math.Sqrt(float64(w)))
+	_ = v
+	g.line(&gVal{name: "%r", class: gcRow, mag: 6}, "matmul", &gVal{name: "%x"}, &gVal{name: "%v"})
+	if g.rng.IntN(3) == 0 {
+		// A second full operand, the product of a matmul: the region
+		// becomes its epilogue.
+		g.weight("p", fmt.Sprintf("[%d,%d]", w, w), 1/math.Sqrt(float64(w)))
+		g.line(&gVal{name: "%xp", class: gcFull, mag: 6}, "matmul", &gVal{name: "%x"}, &gVal{name: "%p"})
+	}
+	nc := g.rng.IntN(5)
+	for i := 0; i < nc; i++ {
+		c := asmFuzzConsts[g.rng.IntN(len(asmFuzzConsts))]
+		nv := &gVal{name: fmt.Sprintf("%%c%d", i), class: gcScalar, mag: math.Abs(c), nonneg: c >= 0, pos: c > 0}
+		g.body = append(g.body, fmt.Sprintf("  %s = constant {value=[%s]} : f32[]", nv.name, fl(c)))
+		g.add(nv)
+	}
+	if g.rng.IntN(4) == 0 {
+		g.body = append(g.body, fmt.Sprintf("  %%cb = constant {value=[%s]} : bool[]", fl(float64(g.rng.IntN(2)))))
+		g.add(&gVal{name: "%cb", class: gcScalar, isBool: true})
+	}
+	for g.members+g.foldCost(1) < k {
+		g.member(1)
+	}
+	var out *gVal
+	switch form {
+	case "single":
+		out = g.sinks(1, 1)[0]
+	default:
+		ab := g.sinks(1, 2)
+		a, b := ab[0], ab[1]
+		// Later regions read only their own members, leaves and the
+		// product: a member of region 1 there would join region 1.
+		for _, v := range g.vals {
+			if v.member {
+				v.region = -1
+			}
+		}
+		var q *gVal
+		if form == "row" {
+			g.weight("u", fmt.Sprintf("[%d,1]", w), 1/math.Sqrt(float64(w)))
+			q = g.line(&gVal{name: "%q", class: gcRow, mag: math.Inf(1)}, "matmul", b, &gVal{name: "%u"})
+		} else {
+			g.weight("k", fmt.Sprintf("[%d,%d]", w, w), 1/math.Sqrt(float64(w)))
+			q = g.line(&gVal{name: "%q", class: gcFull, mag: math.Inf(1)}, "matmul", b, &gVal{name: "%k"})
+		}
+		// The first member reads A and the product, so that it cannot
+		// join region 1, and A dies there (its buffer may take the
+		// result).
+		op := gBinary[g.rng.IntN(3)]
+		g.line(&gVal{name: g.fresh("n"), class: gcFull, member: true, region: 2, mag: math.Inf(1)}, op, a, q)
+		for i, n2 := 0, g.rng.IntN(6); i < n2; i++ {
+			g.member(2)
+		}
+		out = g.sinks(2, 1)[0]
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "// Generated by AsmFuzzModules (codegen/golang/asmloop_gen_test.go): form %s, width %d.\nmodule %q\n\n", form, w, name)
+	for _, d := range g.decls {
+		b.WriteString(d + "\n")
+	}
+	fmt.Fprintf(&b, "\nfunc @predict(%%x: f32[N,%d]) -> (f32[N,%d]) {\n", w, w)
+	for _, l := range g.body {
+		b.WriteString(l + "\n")
+	}
+	fmt.Fprintf(&b, "  return %s\n}\n", out.name)
+	return AsmFuzzModule{Name: name, Src: b.String(), W: w, Members: g.members, Form: form}
+}
+
+// pressureModule is one region over [N,100]: a chain of k members, each
+// of the one before (and x or a constant), all kept live to a sum at the
+// end, so that k values are live at once when the last is computed.
+func pressureModule(name string, k int) AsmFuzzModule {
+	var b strings.Builder
+	form := "pressure"
+	if k <= 20 {
+		form = "pressure-control"
+	}
+	fmt.Fprintf(&b, "// Generated by AsmFuzzModules (codegen/golang/asmloop_gen_test.go): %d values live at once.\nmodule %q\n\n", k, name)
+	b.WriteString("func @predict(%x: f32[N,100]) -> (f32[N,100]) {\n  %c = constant {value=[0.75]} : f32[]\n")
+	members := 0
+	prev := "%x"
+	for i := 0; i < k; i++ {
+		op, arg := "add", "%x"
+		if i%2 == 1 {
+			op, arg = "mul", "%c"
+		}
+		fmt.Fprintf(&b, "  %%m%d = %s %s, %s : f32[N,100]\n", i, op, prev, arg)
+		prev = fmt.Sprintf("%%m%d", i)
+		members++
+	}
+	acc := "%m0"
+	for i := 1; i < k; i++ {
+		fmt.Fprintf(&b, "  %%s%d = add %s, %%m%d : f32[N,100]\n", i, acc, i)
+		acc = fmt.Sprintf("%%s%d", i)
+		members++
+	}
+	fmt.Fprintf(&b, "  return %s\n}\n", acc)
+	return AsmFuzzModule{Name: name, Src: b.String(), W: 100, Members: members, Form: form}
+}
+
+// TestAsmFuzzPlan checks that the random modules of the "row" form have
+// what the form is for: the second region's result takes, in place, the
+// space of the first region's result it reads (so that the assembly
+// stores over a stream it loaded at the same index).
+func TestAsmFuzzPlan(t *testing.T) {
+	for _, m := range AsmFuzzModules(18) {
+		mod, err := ir.ParseModule(m.Src)
+		if err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		if err := passes.Fuse(mod, &passes.Config{}); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		g := planModule(t, mod, false)
+		t.Logf("%s %s\n%s", m.Name, m.Form, g.planText())
+	}
+}
