@@ -213,15 +213,29 @@ func (k *kernel) emitFusedLoopVec(l fusedLoop, ds []ldim, chunk int64) {
 	}
 
 	// Chunk buffers, reused once a member's last reader has run (a
-	// result is kept to the end for its store).
+	// result is kept to the end for its store). An alias member (a
+	// broadcast, a cast that keeps the values) reads its operand's
+	// buffer: readers and stores of an alias count as its root's.
+	root := map[*ir.Value]*ir.Value{}
+	rootOf := func(v *ir.Value) *ir.Value {
+		if r, ok := root[v]; ok {
+			return r
+		}
+		return v
+	}
+	for _, m := range l.members {
+		if m.Op == ir.OpBroadcast || (m.Op == ir.OpCast && castElem(m.Args[0].Type.DType, m.Type.DType) == nil) {
+			root[m] = rootOf(m.Args[0])
+		}
+	}
 	lastUse := map[*ir.Value]int{}
 	for i, m := range l.members {
 		for _, a := range m.Args {
-			lastUse[a] = i
+			lastUse[rootOf(a)] = i
 		}
 	}
 	for _, s := range l.stores {
-		lastUse[s.val] = len(l.members)
+		lastUse[rootOf(s.val)] = len(l.members)
 	}
 	slotOf := map[*ir.Value]int{}
 	var free []int
@@ -231,8 +245,9 @@ func (k *kernel) emitFusedLoopVec(l fusedLoop, ds []ldim, chunk int64) {
 	// then copied: no member after it reads an operand, so an operand
 	// that shares the output's space (in place) is read before it is
 	// overwritten, element for element at the index written.
-	// Stores of operands themselves (copied after the members) rule it
-	// out: such an operand could share the output's space.
+	// Stores of operands themselves, or of aliases of them (copied after
+	// the members), rule it out: such an operand could share the output's
+	// space.
 	direct, directDone := -1, false
 	isMember := map[*ir.Value]bool{}
 	for _, m := range l.members {
@@ -241,7 +256,7 @@ func (k *kernel) emitFusedLoopVec(l fusedLoop, ds []ldim, chunk int64) {
 	if len(l.members) > 0 {
 		last := l.members[len(l.members)-1]
 		for si, st := range l.stores {
-			if !isMember[st.val] {
+			if !isMember[rootOf(st.val)] {
 				direct = -2
 				break
 			}
@@ -283,6 +298,7 @@ func (k *kernel) emitFusedLoopVec(l fusedLoop, ds []ldim, chunk int64) {
 		// Free the slots whose last reader is this member before taking
 		// one: the result may overwrite an operand at the same index.
 		for _, arg := range m.Args {
+			arg = rootOf(arg)
 			if s, ok := slotOf[arg]; ok && lastUse[arg] == i {
 				free = append(free, s)
 				delete(slotOf, arg)
