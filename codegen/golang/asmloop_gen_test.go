@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -194,7 +196,11 @@ var (
 
 // member adds one random member of region reg over the values so far.
 func (g *asmGen) member(reg int) {
-	usable := func(v *gVal) bool { return !v.member || v.region == reg }
+	// A later region sometimes reads members of the first: they become
+	// more results of the first region (bools among them) and more
+	// streams of this one.
+	borrow := reg > 1 && g.rng.Float64() < 0.4
+	usable := func(v *gVal) bool { return !v.member || v.region == reg || (borrow && v.region < 0) }
 	f32 := func(v *gVal) bool { return usable(v) && !v.isBool }
 	full := func(v *gVal) bool { return f32(v) && v.class == gcFull }
 	boolFull := func(v *gVal) bool { return usable(v) && v.isBool && v.class == gcFull }
@@ -232,8 +238,15 @@ func (g *asmGen) member(reg int) {
 			switch op {
 			case "sqrt":
 				a = g.pick(full, func(v *gVal) bool { return v.nonneg })
+				if !a.nonneg && g.rng.Float64() < 0.9 {
+					// Mostly numbers: an operand that is never negative.
+					a = g.line(&gVal{name: g.fresh("m"), class: gcFull, member: true, region: reg, mag: a.mag, nonneg: true}, "relu", a)
+				}
 			case "log":
 				a = g.pick(full, func(v *gVal) bool { return v.pos })
+				if !a.pos && g.rng.Float64() < 0.9 {
+					a = g.line(&gVal{name: g.fresh("m"), class: gcFull, member: true, region: reg, mag: 1, nonneg: true, pos: true}, "sigmoid", a)
+				}
 			case "exp":
 				a = g.pick(full, func(v *gVal) bool { return v.mag < 30 })
 			default:
@@ -281,15 +294,18 @@ func (g *asmGen) member(reg int) {
 		case r < 0.90: // cast to bool (NonZero)
 			nv.isBool = true
 			g.castLine(nv, "bool", g.pick(full, nil))
-		case r < 0.96: // cast a bool back to f32 (an alias)
+		case r < 0.93: // cast a bool back to f32 (an alias)
 			c := g.pick(boolFull, nil)
 			if c == nil {
 				continue
 			}
 			nv.mag, nv.nonneg = 1, true
 			g.castLine(nv, "f32", c)
-		default: // an explicit broadcast of a row, vector or scalar (an alias)
+		default: // an explicit broadcast (an alias): of a row, vector or scalar, or of a full value to its own shape
 			a := g.pick(func(v *gVal) bool { return f32(v) && v.class != gcFull }, nil)
+			if g.rng.IntN(2) == 0 {
+				a = g.pick(full, nil)
+			}
 			nv.mag, nv.nonneg, nv.pos = a.mag, a.nonneg, a.pos
 			g.body = append(g.body, fmt.Sprintf("  %s = broadcast %s {shape=<N,%d>} : f32[N,%d]", nv.name, a.name, g.w, g.w))
 			a.uses++
@@ -409,6 +425,13 @@ func (g *asmGen) module(name, form string, k int) AsmFuzzModule {
 	default:
 		ab := g.sinks(1, 2)
 		a, b := ab[0], ab[1]
+		// B's product mixes a row: a NaN or an infinity there would
+		// make the whole row NaN. B is made a bounded number first.
+		zero := &gVal{name: "%zero"}
+		g.body = append(g.body, "  %zero = constant {value=[0.0]} : f32[]")
+		eq := g.line(&gVal{name: g.fresh("m"), class: gcFull, isBool: true, member: true, region: 1}, "equal", b, b)
+		b = g.line(&gVal{name: g.fresh("m"), class: gcFull, member: true, region: 1}, "select", eq, b, zero)
+		b = g.line(&gVal{name: g.fresh("m"), class: gcFull, member: true, region: 1, mag: 1}, "tanh", b)
 		// Later regions read only their own members, leaves and the
 		// product: a member of region 1 there would join region 1.
 		for _, v := range g.vals {
@@ -481,10 +504,15 @@ func pressureModule(name string, k int) AsmFuzzModule {
 
 // TestAsmFuzzPlan checks that the random modules of the "row" form have
 // what the form is for: the second region's result takes, in place, the
-// space of the first region's result it reads (so that the assembly
+// space of the first region's result A that it reads (so that its loop
 // stores over a stream it loaded at the same index).
 func TestAsmFuzzPlan(t *testing.T) {
+	rows := 0
 	for _, m := range AsmFuzzModules(18) {
+		if m.Form != "row" {
+			continue
+		}
+		rows++
 		mod, err := ir.ParseModule(m.Src)
 		if err != nil {
 			t.Fatalf("%s: %v", m.Name, err)
@@ -493,6 +521,20 @@ func TestAsmFuzzPlan(t *testing.T) {
 			t.Fatalf("%s: %v", m.Name, err)
 		}
 		g := planModule(t, mod, false)
-		t.Logf("%s %s\n%s", m.Name, m.Form, g.planText())
+		// The last fused node (the second region) is predict's result.
+		f := g.mod.Func("predict")
+		last := -1
+		for i, v := range f.Body {
+			if v.Op == ir.OpFused {
+				last = i
+			}
+		}
+		plan := g.planText()
+		if !regexp.MustCompile(`(?m)^  %` + strconv.Itoa(last) + ` .* in place of %`).MatchString(plan) {
+			t.Errorf("%s: the second region's result is not in place of its operand A:\n%s\n%s", m.Name, plan, mod)
+		}
+	}
+	if rows == 0 {
+		t.Fatal("no module of the row form")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -22,8 +23,10 @@ import (
 )
 
 // asmFuzzCount is the number of random modules TestFusedAsmRandom builds
-// (besides the register-pressure pair): three per inner width and form.
-const asmFuzzCount = 18
+// (besides the register-pressure pair): by default five per inner width
+// (forms rotate); more (go test -run FusedAsmRandom -asmfuzz.n 300) to search
+// further.
+var asmFuzzCount = flag.Int("asmfuzz.n", 30, "random modules TestFusedAsmRandom builds")
 
 // asmFuzzCase is one generated module in the driver: fused (assembly
 // where the loop allows, else Go loops) and NoVector (scalar loops).
@@ -78,7 +81,7 @@ func TestFusedAsmRandom(t *testing.T) {
 	var cases []*asmFuzzCase
 	inputs := map[string]asmFuzzInput{}
 	members := 0
-	for i, m := range golang.AsmFuzzModules(asmFuzzCount) {
+	for i, m := range append(golang.AsmFuzzModules(*asmFuzzCount), asmTestdata(t)...) {
 		c := &asmFuzzCase{Name: m.Name, Fused: fmt.Sprintf("af%d", i), Scalar: fmt.Sprintf("as%d", i), mod: m}
 		members += m.Members
 		for _, pkg := range []string{c.Fused, c.Scalar} {
@@ -145,9 +148,13 @@ func TestFusedAsmRandom(t *testing.T) {
 					nans++
 				}
 			}
-			compareAsmFuzzBits(t, c, what+": Go loops (DLC_FUSED_ASM=0) vs scalar loops (NoVector)", g.Fused[bi], ref)
-			compareAsmFuzzBits(t, c, what+": assembly vs scalar loops (NoVector)", a.Fused[bi], ref)
-			compareAsmFuzzBits(t, c, what+": scalar loops, DLC_FUSED_ASM=0 vs not", g.Scalar[bi], ref)
+			ok := compareAsmFuzzBits(t, c, what+": Go loops (DLC_FUSED_ASM=0) vs scalar loops (NoVector)", g.Fused[bi], ref)
+			ok = compareAsmFuzzBits(t, c, what+": assembly vs scalar loops (NoVector)", a.Fused[bi], ref) && ok
+			ok = compareAsmFuzzBits(t, c, what+": scalar loops, DLC_FUSED_ASM=0 vs not", g.Scalar[bi], ref) && ok
+			if !ok {
+				t.Logf("%s:\n%s", c.Name, c.mod.Src)
+				break
+			}
 		}
 	}
 	// Inputs and ops are chosen so that most results are numbers: a test
@@ -157,6 +164,34 @@ func TestFusedAsmRandom(t *testing.T) {
 	}
 	t.Logf("%d modules, %d members, %d output elements (%d NaN); generated, built in %v, ran in %v",
 		len(cases), members, elems, nans, built.Round(time.Millisecond), (time.Since(start) - built).Round(time.Millisecond))
+}
+
+// asmTestdata returns the modules testdata/asm_*.ir (fixed cases, among
+// them what this test once found), which the test runs as it runs the
+// random ones.
+func asmTestdata(t *testing.T) []golang.AsmFuzzModule {
+	t.Helper()
+	paths, err := filepath.Glob("testdata/asm_*.ir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []golang.AsmFuzzModule
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod, err := ir.ParseModule(string(src))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		x := mod.Func("predict").Params[0].Type.Shape
+		if len(x) != 2 || x[1].Sym != "" {
+			t.Fatalf("%s: predict's x is %s, not [N,W]", p, x)
+		}
+		out = append(out, golang.AsmFuzzModule{Name: strings.TrimSuffix(filepath.Base(p), ".ir"), Src: string(src), W: int(x[1].Size), Form: "testdata"})
+	}
+	return out
 }
 
 // checkAsmPresence checks that the test exercises the assembly: most
@@ -178,6 +213,8 @@ func checkAsmPresence(t *testing.T, cases []*asmFuzzCase) {
 				t.Errorf("%s: %d assembly functions, want none: its region has more values live than there are registers", c.Name, c.asmFuncs)
 			}
 			continue
+		case "testdata":
+			continue
 		case "pressure-control":
 			if c.asmFuncs != 1 {
 				t.Errorf("%s: %d assembly functions, want 1", c.Name, c.asmFuncs)
@@ -198,7 +235,15 @@ func checkAsmPresence(t *testing.T, cases []*asmFuzzCase) {
 		}
 	}
 	t.Logf("%s", strings.Join(summary, " "))
-	random := len(cases) - 2
+	if *asmFuzzCount < 12 {
+		return // too few random modules to expect them all
+	}
+	random := 0
+	for _, c := range cases {
+		if c.mod.Form != "testdata" && !strings.HasPrefix(c.mod.Form, "pressure") {
+			random++
+		}
+	}
 	if withAsm*3 < random*2 {
 		t.Errorf("only %d of %d random modules carry assembly: the test mostly checks the fallback", withAsm, random)
 	}
@@ -236,12 +281,13 @@ func asmFuzzX(seed uint64, n, w int) []uint32 {
 
 // compareAsmFuzzBits requires got to be want, bit for bit, or both NaN at
 // every element: NaN payloads and signs are not part of the contract
-// (scalar Go code may take a binary op's operands in either order).
-func compareAsmFuzzBits(t *testing.T, c *asmFuzzCase, what string, got, want []uint32) {
+// (scalar Go code may take a binary op's operands in either order). It
+// reports whether they are.
+func compareAsmFuzzBits(t *testing.T, c *asmFuzzCase, what string, got, want []uint32) bool {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("%s: %s: %d elements, want %d", c.Name, what, len(got), len(want))
-		return
+		return false
 	}
 	bad := 0
 	for i := range got {
@@ -250,14 +296,15 @@ func compareAsmFuzzBits(t *testing.T, c *asmFuzzCase, what string, got, want []u
 			continue
 		}
 		if bad < 3 {
-			t.Errorf("%s (%s, W=%d, %d assembly functions): %s: element %d (row %d, col %d) = %v (%#08x), want %v (%#08x)\n%s",
-				c.Name, c.mod.Form, c.mod.W, c.asmFuncs, what, i, i/c.mod.W, i%c.mod.W, g, got[i], w, want[i], c.mod.Src)
+			t.Errorf("%s (%s, W=%d, %d assembly functions): %s: element %d (row %d, col %d) = %v (%#08x), want %v (%#08x)",
+				c.Name, c.mod.Form, c.mod.W, c.asmFuncs, what, i, i/c.mod.W, i%c.mod.W, g, got[i], w, want[i])
 		}
 		bad++
 	}
 	if bad > 3 {
 		t.Errorf("%s: %s: %d elements differ in all", c.Name, what, bad)
 	}
+	return bad == 0
 }
 
 // goEnv is the environment of the go commands run on the temporary
