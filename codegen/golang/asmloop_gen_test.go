@@ -14,8 +14,8 @@ import (
 )
 
 // Random modules for TestFusedAsmRandom (asmloop_test.go): predict
-// functions whose elementwise regions become fused loops over [N,W] that
-// the backend compiles into assembly (asmloop.go). The test lives in the
+// functions whose elementwise regions become fused loops over [N,W] (and
+// some over [N,3,W]) that the backend compiles into assembly (asmloop.go). The test lives in the
 // external package (it shares e2e_test.go's temporary module); the
 // generator is here, exported to it, so that TestAsmFuzzPlan can also plan
 // the modules with the package's own planner and check that the in-place
@@ -26,11 +26,13 @@ type AsmFuzzModule struct {
 	Name    string
 	Src     string // IR text
 	W       int    // the inner width
+	Sample  int    // elements of one sample of x and of the result
 	Members int    // members of its fused regions (aliases included)
 	// Shape of the module: "single" (one region, its result returned),
 	// "row" (two results A, B: A read in place by a second region, B by a
 	// matmul to a per-row value that region reads), "full" (the same, B
-	// by a matmul to [N,W], so that the second region is its epilogue),
+	// by a matmul to [N,W], so that the second region is its epilogue;
+	// over [N,3,W] the product is an ordinary operand),
 	// "pressure" (more than 29 values live at once: no assembly),
 	// "pressure-control" (the same form, few enough live to fit),
 	// "streams" (regions with more streams and outputs than pointer
@@ -58,7 +60,10 @@ func AsmFuzzModules(n int) []AsmFuzzModule {
 		case 1:
 			k = 40
 		}
-		g := &asmGen{rng: rng, w: w}
+		// Every fourth module is over [N,3,W]: its loops call the
+		// assembly per (sample, row), and it has operands of [3,W]
+		// (streams that restart per sample) and [3,1] (pinned per call).
+		g := &asmGen{rng: rng, w: w, h: i%4 == 3}
 		out = append(out, g.module(fmt.Sprintf("asmfuzz%d", i), forms[(i/len(asmFuzzWidths)+i)%len(forms)], k))
 	}
 	out = append(out, pressureModule("asmfuzz_pressure", 36), pressureModule("asmfuzz_pressure_control", 16),
@@ -66,13 +71,19 @@ func AsmFuzzModules(n int) []AsmFuzzModule {
 	return out
 }
 
-// Operand classes of an [N,W] loop.
+// Operand classes of an [N,W] loop (an [N,3,W] one: in brackets).
 const (
-	gcFull   = iota // [N,W]: a stream
-	gcRow           // [N,1]: one value per row (pinned per call)
+	gcFull   = iota // [N,W] ([N,3,W]): a stream
+	gcRow           // [N,1] ([N,3,1]): one value per row (pinned per call)
 	gcVec           // [W]: a stream broadcast along the rows
 	gcScalar        // f32[] or f32[1]: pinned
+	gcMid           // ([3,W]: a stream broadcast along the samples)
+	gcMidRow        // ([3,1]: pinned per call)
 )
+
+// classDims are the domain dims an operand class spans: bit 0 the
+// samples, bit 1 the middle dim (3-D only), bit 2 the columns.
+var classDims = map[int]int{gcFull: 7, gcRow: 3, gcVec: 4, gcScalar: 0, gcMid: 6, gcMidRow: 2}
 
 type gVal struct {
 	name   string
@@ -95,16 +106,25 @@ type asmGen struct {
 	members int
 	next    int
 	scalarT string // the scalar weight's type
+	h       bool   // the domain is [N,3,W]
 }
 
 func (g *asmGen) shape(c int) string {
+	mid := ""
+	if g.h {
+		mid = "3,"
+	}
 	switch c {
 	case gcFull:
-		return fmt.Sprintf("[N,%d]", g.w)
+		return fmt.Sprintf("[N,%s%d]", mid, g.w)
 	case gcRow:
-		return "[N,1]"
+		return fmt.Sprintf("[N,%s1]", mid)
 	case gcVec:
 		return fmt.Sprintf("[%d]", g.w)
+	case gcMid:
+		return fmt.Sprintf("[3,%d]", g.w)
+	case gcMidRow:
+		return "[3,1]"
 	}
 	return g.scalarT
 }
@@ -174,21 +194,14 @@ func (g *asmGen) pick(ok, prefer func(*gVal) bool) *gVal {
 	return cands[g.rng.IntN(len(cands))]
 }
 
-// broadcastClass is the class of an elementwise node over operands of
-// classes cs; ok is false when it is not [N,W].
+// broadcastClass reports whether an elementwise node over operands of
+// classes cs spans the whole domain.
 func broadcastClass(cs ...int) bool {
-	row, vec := false, false
+	dims := 0
 	for _, c := range cs {
-		switch c {
-		case gcFull:
-			return true
-		case gcRow:
-			row = true
-		case gcVec:
-			vec = true
-		}
+		dims |= classDims[c]
 	}
-	return row && vec
+	return dims == 7
 }
 
 var (
@@ -310,7 +323,8 @@ func (g *asmGen) member(reg int) {
 				a = g.pick(full, nil)
 			}
 			nv.mag, nv.nonneg, nv.pos = a.mag, a.nonneg, a.pos
-			g.body = append(g.body, fmt.Sprintf("  %s = broadcast %s {shape=<N,%d>} : f32[N,%d]", nv.name, a.name, g.w, g.w))
+			full := g.shape(gcFull)
+			g.body = append(g.body, fmt.Sprintf("  %s = broadcast %s {shape=<%s>} : f32%s", nv.name, a.name, full[1:len(full)-1], full))
 			a.uses++
 			g.members++
 			g.add(nv)
@@ -324,7 +338,7 @@ func (g *asmGen) castLine(nv *gVal, to string, a *gVal) {
 	if nv.isBool {
 		dt = "bool"
 	}
-	g.body = append(g.body, fmt.Sprintf("  %s = cast %s {to=%s} : %s[N,%d]", nv.name, a.name, to, dt, g.w))
+	g.body = append(g.body, fmt.Sprintf("  %s = cast %s {to=%s} : %s%s", nv.name, a.name, to, dt, g.shape(gcFull)))
 	a.uses++
 	g.members++
 	g.add(nv)
@@ -401,9 +415,17 @@ func (g *asmGen) module(name, form string, k int) AsmFuzzModule {
 	v := g.weight("v", fmt.Sprintf("[%d,1]", w), 1/math.Sqrt(float64(w)))
 	_ = v
 	g.line(&gVal{name: "%r", class: gcRow, mag: 6}, "matmul", &gVal{name: "%x"}, &gVal{name: "%v"})
+	if g.h {
+		hv := g.weight("h", g.shape(gcMid), 1)
+		hv.class, hv.mag = gcMid, 1
+		g.add(hv)
+		gv := g.weight("g", g.shape(gcMidRow), 1)
+		gv.class, gv.mag = gcMidRow, 1
+		g.add(gv)
+	}
 	if g.rng.IntN(3) == 0 {
 		// A second full operand, the product of a matmul: the region
-		// becomes its epilogue.
+		// becomes its epilogue (over [N,W]).
 		g.weight("p", fmt.Sprintf("[%d,%d]", w, w), 1/math.Sqrt(float64(w)))
 		g.line(&gVal{name: "%xp", class: gcFull, mag: 6}, "matmul", &gVal{name: "%x"}, &gVal{name: "%p"})
 	}
@@ -465,16 +487,21 @@ func (g *asmGen) module(name, form string, k int) AsmFuzzModule {
 		out = g.sinks(2, 1)[0]
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "// Generated by AsmFuzzModules (codegen/golang/asmloop_gen_test.go): form %s, width %d.\nmodule %q\n\n", form, w, name)
+	full := g.shape(gcFull)
+	fmt.Fprintf(&b, "// Generated by AsmFuzzModules (codegen/golang/asmloop_gen_test.go): form %s, domain %s.\nmodule %q\n\n", form, full, name)
 	for _, d := range g.decls {
 		b.WriteString(d + "\n")
 	}
-	fmt.Fprintf(&b, "\nfunc @predict(%%x: f32[N,%d]) -> (f32[N,%d]) {\n", w, w)
+	fmt.Fprintf(&b, "\nfunc @predict(%%x: f32%s) -> (f32%s) {\n", full, full)
 	for _, l := range g.body {
 		b.WriteString(l + "\n")
 	}
 	fmt.Fprintf(&b, "  return %s\n}\n", out.name)
-	return AsmFuzzModule{Name: name, Src: b.String(), W: w, Members: g.members, Form: form}
+	sample := w
+	if g.h {
+		sample *= 3
+	}
+	return AsmFuzzModule{Name: name, Src: b.String(), W: w, Sample: sample, Members: g.members, Form: form}
 }
 
 // pressureModule is one region over [N,100]: a chain of k members, each
@@ -506,7 +533,7 @@ func pressureModule(name string, k int) AsmFuzzModule {
 		members++
 	}
 	fmt.Fprintf(&b, "  return %s\n}\n", acc)
-	return AsmFuzzModule{Name: name, Src: b.String(), W: 100, Members: members, Form: form}
+	return AsmFuzzModule{Name: name, Src: b.String(), W: 100, Sample: 100, Members: members, Form: form}
 }
 
 // TestAsmFuzzPlan checks that the random modules of the "row" form have
@@ -584,5 +611,5 @@ func streamsModule(name string, k int) AsmFuzzModule {
 		members++
 	}
 	fmt.Fprintf(&b, "  return %%s%d\n}\n", k-1)
-	return AsmFuzzModule{Name: name, Src: b.String(), W: 40, Members: members, Form: form}
+	return AsmFuzzModule{Name: name, Src: b.String(), W: 40, Sample: 40, Members: members, Form: form}
 }

@@ -112,7 +112,7 @@ func TestFusedAsmRandom(t *testing.T) {
 			}
 		}
 		cases = append(cases, c)
-		inputs[m.Name] = asmFuzzInput{X: asmFuzzX(uint64(i), 7*m.W, m.W), Batches: []int{7, 3}}
+		inputs[m.Name] = asmFuzzInput{X: asmFuzzX(uint64(i), 7*m.Sample, m.Sample), Batches: []int{7, 3}}
 	}
 	checkAsmPresence(t, cases)
 
@@ -186,10 +186,12 @@ func asmTestdata(t *testing.T) []golang.AsmFuzzModule {
 			t.Fatalf("%s: %v", p, err)
 		}
 		x := mod.Func("predict").Params[0].Type.Shape
-		if len(x) != 2 || x[1].Sym != "" {
-			t.Fatalf("%s: predict's x is %s, not [N,W]", p, x)
+		sample, syms := x[1:].NumElements()
+		if len(x) < 2 || x[0].Sym == "" || len(syms) > 0 {
+			t.Fatalf("%s: predict's x is %s, not [N,...]", p, x)
 		}
-		out = append(out, golang.AsmFuzzModule{Name: strings.TrimSuffix(filepath.Base(p), ".ir"), Src: string(src), W: int(x[1].Size), Form: "testdata"})
+		out = append(out, golang.AsmFuzzModule{Name: strings.TrimSuffix(filepath.Base(p), ".ir"), Src: string(src),
+			W: int(x[len(x)-1].Size), Sample: int(sample), Form: "testdata"})
 	}
 	return out
 }
@@ -206,7 +208,7 @@ func checkAsmPresence(t *testing.T, cases []*asmFuzzCase) {
 	opRe := regexp.MustCompile(`= ([a-z_]+) [^{:]*(\{to=([a-z0-9]+)\})?`)
 	var summary []string
 	for _, c := range cases {
-		summary = append(summary, fmt.Sprintf("%s(%s W=%d members=%d asm=%d)", c.Name, c.mod.Form, c.mod.W, c.mod.Members, c.asmFuncs))
+		summary = append(summary, fmt.Sprintf("%s(%s W=%d sample=%d members=%d asm=%d)", c.Name, c.mod.Form, c.mod.W, c.mod.Sample, c.mod.Members, c.asmFuncs))
 		switch c.mod.Form {
 		case "pressure":
 			if c.asmFuncs != 0 {
@@ -272,9 +274,9 @@ func checkAsmPresence(t *testing.T, cases []*asmFuzzCase) {
 	t.Logf("%d random modules of %d with assembly, %d assembly functions", withAsm, random, funcs)
 }
 
-// asmFuzzX is the input x of n elements, rows of width w: quarters in
-// [-3, 3] (so that compares with constants meet equalities), and in the
-// last row the special values (NaN, infinities, signed zeros,
+// asmFuzzX is the input x of n elements, samples of w elements: quarters
+// in [-3, 3] (so that compares with constants meet equalities), and in
+// the last sample the special values (NaN, infinities, signed zeros,
 // subnormals, values that overflow exp) among ordinary ones.
 func asmFuzzX(seed uint64, n, w int) []uint32 {
 	rng := runtime.NewRNG(1000 + seed)
@@ -308,8 +310,8 @@ func compareAsmFuzzBits(t *testing.T, c *asmFuzzCase, what string, got, want []u
 			continue
 		}
 		if bad < 3 {
-			t.Errorf("%s (%s, W=%d, %d assembly functions): %s: element %d (row %d, col %d) = %v (%#08x), want %v (%#08x)",
-				c.Name, c.mod.Form, c.mod.W, c.asmFuncs, what, i, i/c.mod.W, i%c.mod.W, g, got[i], w, want[i])
+			t.Errorf("%s (%s, W=%d, %d assembly functions): %s: element %d (sample %d, offset %d) = %v (%#08x), want %v (%#08x)",
+				c.Name, c.mod.Form, c.mod.W, c.asmFuncs, what, i, i/c.mod.Sample, i%c.mod.Sample, g, got[i], w, want[i])
 		}
 		bad++
 	}
