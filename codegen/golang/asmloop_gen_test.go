@@ -38,6 +38,11 @@ type AsmFuzzModule struct {
 	// "streams" (regions with more streams and outputs than pointer
 	// registers: no assembly), "streams-control" (as many as there are).
 	Form string
+	// Train: the module has a train_step (predict's graph, the mean
+	// squared error to y as its loss), to be completed by the pipeline
+	// (autodiff, Adam) before Fuse: its backward and update regions run
+	// as fused loops too, the updates in place of the weights and states.
+	Train bool
 }
 
 // asmFuzzWidths are the inner widths: below 32 the loop is vector-wide
@@ -63,7 +68,7 @@ func AsmFuzzModules(n int) []AsmFuzzModule {
 		// Every fourth module is over [N,3,W]: its loops call the
 		// assembly per (sample, row), and it has operands of [3,W]
 		// (streams that restart per sample) and [3,1] (pinned per call).
-		g := &asmGen{rng: rng, w: w, h: i%4 == 3}
+		g := &asmGen{rng: rng, w: w, h: i%4 == 3, train: i%5 == 2}
 		out = append(out, g.module(fmt.Sprintf("asmfuzz%d", i), forms[(i/len(asmFuzzWidths)+i)%len(forms)], k))
 	}
 	out = append(out, pressureModule("asmfuzz_pressure", 36), pressureModule("asmfuzz_pressure_control", 16),
@@ -107,6 +112,7 @@ type asmGen struct {
 	next    int
 	scalarT string // the scalar weight's type
 	h       bool   // the domain is [N,3,W]
+	train   bool   // with a train_step
 }
 
 func (g *asmGen) shape(c int) string {
@@ -497,11 +503,23 @@ func (g *asmGen) module(name, form string, k int) AsmFuzzModule {
 		b.WriteString(l + "\n")
 	}
 	fmt.Fprintf(&b, "  return %s\n}\n", out.name)
+	if g.train {
+		fmt.Fprintf(&b, "\nfunc @train_step(%%x: f32%s, %%y: f32%s) -> (loss: f32[]) {\n", full, full)
+		for _, l := range g.body {
+			b.WriteString(l + "\n")
+		}
+		axes := "0, 1"
+		if g.h {
+			axes = "0, 1, 2"
+		}
+		fmt.Fprintf(&b, "  %%dl = sub %s, %%y : f32%s\n  %%sq = mul %%dl, %%dl : f32%s\n", out.name, full, full)
+		fmt.Fprintf(&b, "  %%loss = reduce_mean %%sq {axes=[%s], keepdims=false} : f32[]\n  return %%loss\n}\n", axes)
+	}
 	sample := w
 	if g.h {
 		sample *= 3
 	}
-	return AsmFuzzModule{Name: name, Src: b.String(), W: w, Sample: sample, Members: g.members, Form: form}
+	return AsmFuzzModule{Name: name, Src: b.String(), W: w, Sample: sample, Members: g.members, Form: form, Train: g.train}
 }
 
 // pressureModule is one region over [N,100]: a chain of k members, each
@@ -568,7 +586,7 @@ func TestAsmFuzzPlan(t *testing.T) {
 			continue
 		}
 		checked++
-		plan := g.planText()
+		plan, _, _ := strings.Cut(g.planText(), "func @train_step")
 		if !regexp.MustCompile(`(?m)^  %` + strconv.Itoa(last) + ` .* in place of %`).MatchString(plan) {
 			t.Errorf("%s: the second region's result is not in place of its operand A:\n%s\n%s", m.Name, plan, mod)
 		}

@@ -36,16 +36,21 @@ type asmFuzzCase struct {
 	asmFuncs            int // TEXT blocks in the fused package's model_amd64.s
 }
 
-// asmFuzzInput is what the driver gets for one module: x as float32
-// bits (JSON has no NaN, Inf or -0), and the batches to predict.
+// asmFuzzInput is what the driver gets for one module: x (and y) as
+// float32 bits (JSON has no NaN, Inf or -0), the batches to predict, and
+// for a module with train_step the training steps to run on the first
+// TrainN samples.
 type asmFuzzInput struct {
-	X       []uint32
-	Batches []int
+	X, Y          []uint32
+	Batches       []int
+	Steps, TrainN int
 }
 
-// asmFuzzOutput is what the driver computes for one module, per batch,
-// as float32 bits.
+// asmFuzzOutput is what the driver computes for one module, as float32
+// bits: the predictions at each batch, then with train_step the loss of
+// each step, the prediction after them and every weight and state.
 type asmFuzzOutput struct {
+	Labels        []string
 	Fused, Scalar [][]uint32
 	Err           string
 }
@@ -57,16 +62,23 @@ type asmFuzzOutput struct {
 // supports, reading full [N,W] values (x, the products of matmuls), [W]
 // weights broadcast along the rows, per-row [N,1] products, f32[] and
 // f32[1] weights, constants and broadcasts of all of these, at widths
-// 16, 17, 31, 32, 40 and 100; regions with two results (one read in place
-// by the next region, one by a matmul), matmul epilogues, and a region
-// with more values live than there are registers. Every module is
-// generated after passes.Fuse twice, vector-wide and NoVector, into one
-// temporary module with one driver, which is built once and run with and
-// without DLC_FUSED_ASM=0: the assembly, the Go chunk loops and the
-// scalar loops must give the same bits (NaN: any NaN). It also checks that
-// the assembly is really there (most modules have some, the pressure
-// module none while its smaller twin has one) and that every op the
-// assembly supports is in a module that has assembly.
+// 16, 17, 31, 32, 40 and 100, some over [N,3,W] with [3,W] and [3,1]
+// weights; regions with two results (one read in place by the next
+// region, one by a matmul), matmul epilogues, regions with more values
+// live than there are registers or more pointers than there are pointer
+// registers (and their twins that just fit), and some modules with a
+// train_step (autodiff and Adam: backward regions, updates in place of
+// the weights and states). The modules testdata/asm_*.ir run too. Every
+// module is generated after passes.Fuse (the whole pipeline for
+// train_step) twice, vector-wide and NoVector, into one temporary module
+// with one driver, which is built once and run with and without
+// DLC_FUSED_ASM=0: the assembly, the Go chunk loops and the scalar loops
+// must give the same bits (NaN: any NaN), for predictions at batches 7
+// (the last sample holding NaN, infinities, signed zeros, subnormals) and
+// 3, for losses, predictions and weights after three training steps. It
+// also checks that the assembly is really there (most modules have some;
+// the pressure and pointer modules none, their twins theirs) and that
+// every op the assembly supports is in a module that has assembly.
 func TestFusedAsmRandom(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs generated code; skipped with -short")
@@ -89,8 +101,15 @@ func TestFusedAsmRandom(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", m.Name, err, m.Src)
 			}
-			if err := passes.Fuse(mod, &passes.Config{}); err != nil {
-				t.Fatalf("%s: fuse: %v", m.Name, err)
+			if m.Train {
+				// The whole pipeline: autodiff and Adam complete
+				// train_step, then the rest, Fuse last.
+				err = passes.Run(mod, &passes.Config{Optimizer: passes.Adam(0.01)}, passes.Options{})
+			} else {
+				err = passes.Fuse(mod, &passes.Config{})
+			}
+			if err != nil {
+				t.Fatalf("%s: passes: %v\n%s", m.Name, err, m.Src)
 			}
 			files, err := golang.Generate(mod, golang.Options{Package: pkg, NoVector: pkg == c.Scalar})
 			if err != nil {
@@ -112,7 +131,18 @@ func TestFusedAsmRandom(t *testing.T) {
 			}
 		}
 		cases = append(cases, c)
-		inputs[m.Name] = asmFuzzInput{X: asmFuzzX(uint64(i), 7*m.Sample, m.Sample), Batches: []int{7, 3}}
+		in := asmFuzzInput{X: asmFuzzX(uint64(i), 7*m.Sample, m.Sample), Batches: []int{7, 3}}
+		if m.Train {
+			// Training on the special sample would make every weight
+			// NaN: the first six samples, targets in (-1, 1).
+			in.Steps, in.TrainN = 3, 6
+			rng := runtime.NewRNG(2000 + uint64(i))
+			in.Y = make([]uint32, len(in.X))
+			for j := range in.Y {
+				in.Y[j] = math.Float32bits(float32(2*rng.Float64() - 1))
+			}
+		}
+		inputs[m.Name] = in
 	}
 	checkAsmPresence(t, cases)
 
@@ -139,8 +169,11 @@ func TestFusedAsmRandom(t *testing.T) {
 			t.Errorf("%s: driver: %s%s", c.Name, a.Err, g.Err)
 			continue
 		}
-		for bi, n := range inputs[c.Name].Batches {
-			what := fmt.Sprintf("batch %d", n)
+		if len(a.Scalar) != len(a.Labels) || len(a.Fused) != len(a.Labels) || len(g.Fused) != len(a.Labels) || len(g.Scalar) != len(a.Labels) {
+			t.Errorf("%s: the driver's runs report different numbers of results", c.Name)
+			continue
+		}
+		for bi, what := range a.Labels {
 			ref := a.Scalar[bi]
 			for _, v := range ref {
 				elems++
@@ -375,7 +408,7 @@ func runAsmFuzzDriver(t *testing.T, bin, dir, out string, env ...string) map[str
 
 // asmFuzzDriver runs each module's two packages on its inputs.
 var asmFuzzDriver = template.Must(template.New("driver").Parse(`// Command gentest runs the fused and NoVector packages of every module on
-// the inputs in os.Args[1] and writes the predictions' bits to os.Args[2].
+// the inputs in os.Args[1] and writes the bits they compute to os.Args[2].
 package main
 
 import (
@@ -383,6 +416,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+
+	"github.com/dlc-project/dlc/runtime"
 {{range .}}
 	"gentest/{{.Fused}}"
 	"gentest/{{.Scalar}}"
@@ -393,15 +428,22 @@ type model interface {
 	Predict(out, x []float32, n int)
 	InputSize() int
 	OutputSize() int
+	Weights() []runtime.TensorRef
 	Close()
 }
 
+type trainer interface {
+	TrainStep(x, y []float32, n int) float32
+}
+
 type input struct {
-	X       []uint32
-	Batches []int
+	X, Y          []uint32
+	Batches       []int
+	Steps, TrainN int
 }
 
 type output struct {
+	Labels        []string
 	Fused, Scalar [][]uint32
 	Err           string
 }
@@ -413,14 +455,26 @@ var models = map[string][2]func() model{
 	},
 {{end}}}
 
+func bits(xs ...float32) []uint32 {
+	out := make([]uint32, len(xs))
+	for i, v := range xs {
+		out[i] = math.Float32bits(v)
+	}
+	return out
+}
+
+func floats(bs []uint32) []float32 {
+	out := make([]float32, len(bs))
+	for i, b := range bs {
+		out[i] = math.Float32frombits(b)
+	}
+	return out
+}
+
 func predict(m model, x []float32, n int) []uint32 {
 	out := make([]float32, n*m.OutputSize())
 	m.Predict(out, x[:n*m.InputSize()], n)
-	bits := make([]uint32, len(out))
-	for i, v := range out {
-		bits[i] = math.Float32bits(v)
-	}
-	return bits
+	return bits(out...)
 }
 
 func run(name string, in input) (out output, err error) {
@@ -429,16 +483,37 @@ func run(name string, in input) (out output, err error) {
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	x := make([]float32, len(in.X))
-	for i, b := range in.X {
-		x[i] = math.Float32frombits(b)
-	}
+	x, y := floats(in.X), floats(in.Y)
 	fused, scalar := models[name][0](), models[name][1]()
 	defer fused.Close()
 	defer scalar.Close()
+	add := func(label string, f, s []uint32) {
+		out.Labels = append(out.Labels, label)
+		out.Fused = append(out.Fused, f)
+		out.Scalar = append(out.Scalar, s)
+	}
 	for _, n := range in.Batches {
-		out.Fused = append(out.Fused, predict(fused, x, n))
-		out.Scalar = append(out.Scalar, predict(scalar, x, n))
+		add(fmt.Sprintf("predict, batch %d", n), predict(fused, x, n), predict(scalar, x, n))
+	}
+	if in.Steps == 0 {
+		return out, nil
+	}
+	tf, ok1 := fused.(trainer)
+	ts, ok2 := scalar.(trainer)
+	if !ok1 || !ok2 {
+		return out, fmt.Errorf("no TrainStep")
+	}
+	k := in.TrainN * fused.InputSize()
+	for s := 0; s < in.Steps; s++ {
+		add(fmt.Sprintf("train step %d: loss", s), bits(tf.TrainStep(x[:k], y[:k], in.TrainN)), bits(ts.TrainStep(x[:k], y[:k], in.TrainN)))
+	}
+	add("predict after training", predict(fused, x, 7), predict(scalar, x, 7))
+	fw, sw := fused.Weights(), scalar.Weights()
+	if len(fw) != len(sw) {
+		return out, fmt.Errorf("%d and %d weights", len(fw), len(sw))
+	}
+	for i := range fw {
+		add("after training: "+fw[i].Name, bits(fw[i].Data...), bits(sw[i].Data...))
 	}
 	return out, nil
 }
