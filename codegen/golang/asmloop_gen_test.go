@@ -51,7 +51,8 @@ type AsmFuzzModule struct {
 var asmFuzzWidths = []int{16, 17, 31, 32, 40, 100}
 
 // AsmFuzzModules returns the test's modules, the same for every call: n
-// random ones from seeds 1..n, then the register-pressure pair.
+// random ones from seeds 1..n (widths, forms, [N,3,W] domains and
+// train_steps in turn), then the register-pressure and pointer pairs.
 func AsmFuzzModules(n int) []AsmFuzzModule {
 	var out []AsmFuzzModule
 	forms := []string{"single", "row", "full"}
@@ -68,6 +69,7 @@ func AsmFuzzModules(n int) []AsmFuzzModule {
 		// Every fourth module is over [N,3,W]: its loops call the
 		// assembly per (sample, row), and it has operands of [3,W]
 		// (streams that restart per sample) and [3,1] (pinned per call).
+		// Every fifth has a train_step.
 		g := &asmGen{rng: rng, w: w, h: i%4 == 3, train: i%5 == 2}
 		out = append(out, g.module(fmt.Sprintf("asmfuzz%d", i), forms[(i/len(asmFuzzWidths)+i)%len(forms)], k))
 	}
@@ -90,17 +92,23 @@ const (
 // samples, bit 1 the middle dim (3-D only), bit 2 the columns.
 var classDims = map[int]int{gcFull: 7, gcRow: 3, gcVec: 4, gcScalar: 0, gcMid: 6, gcMidRow: 2}
 
+// gVal is a value of the generated predict. What is known of its range
+// (mag, nonneg, pos) steers the generator away from NaN and overflow
+// (log of negatives, exp of large values), so that most results are
+// numbers and their bits are compared.
 type gVal struct {
 	name   string
 	class  int
 	isBool bool
-	member bool
+	member bool    // computed by an elementwise node (not a leaf)
 	mag    float64 // a rough bound on |value| (Inf: unknown)
-	nonneg bool
-	pos    bool
+	nonneg bool    // never negative
+	pos    bool    // positive (or underflows to 0)
 	uses   int
-	region int // 1 or 2 for members
+	region int // members: the region being generated (1, 2), -1 once the first is closed
 }
+
+// asmGen generates one module.
 
 type asmGen struct {
 	rng     *rand.Rand
@@ -166,6 +174,7 @@ func (g *asmGen) weight(name string, shape string, lim float64) *gVal {
 	return &gVal{name: "%" + name}
 }
 
+// fl renders x as an IR float literal.
 func fl(x float64) string {
 	s := fmt.Sprintf("%g", x)
 	if !strings.ContainsAny(s, ".eEn") {
@@ -410,16 +419,14 @@ func (g *asmGen) module(name, form string, k int) AsmFuzzModule {
 	if g.rng.IntN(2) == 0 {
 		g.scalarT = "[1]"
 	}
-	x := g.add(&gVal{name: "%x", class: gcFull, mag: 3})
-	_ = x
+	g.add(&gVal{name: "%x", class: gcFull, mag: 3})
 	wv := g.weight("w", fmt.Sprintf("[%d]", w), 1)
 	wv.class, wv.mag = gcVec, 1
 	g.add(wv)
 	s := g.weight("s", g.scalarT, 1)
 	s.class, s.mag = gcScalar, 1
 	g.add(s)
-	v := g.weight("v", fmt.Sprintf("[%d,1]", w), 1/math.Sqrt(float64(w)))
-	_ = v
+	g.weight("v", fmt.Sprintf("[%d,1]", w), 1/math.Sqrt(float64(w)))
 	g.line(&gVal{name: "%r", class: gcRow, mag: 6}, "matmul", &gVal{name: "%x"}, &gVal{name: "%v"})
 	if g.h {
 		hv := g.weight("h", g.shape(gcMid), 1)
