@@ -140,13 +140,7 @@ func (k *kernel) fusedLoopAsm(l fusedLoop, ds []ldim) (stmts []jen.Code, ok bool
 	vars[d-1] = "c"
 
 	// Values: inputs, constants, members (aliases resolved to their root).
-	root := map[*ir.Value]*ir.Value{}
-	rootOf := func(v *ir.Value) *ir.Value {
-		if r, ok := root[v]; ok {
-			return r
-		}
-		return v
-	}
+	rootOf := aliasRoots(l.members)
 	kind := map[*ir.Value]int{}
 	type param struct {
 		name string
@@ -194,9 +188,7 @@ func (k *kernel) fusedLoopAsm(l fusedLoop, ds []ldim) (stmts []jen.Code, ok bool
 		}
 	}
 	for _, m := range l.members {
-		alias := m.Op == ir.OpBroadcast || (m.Op == ir.OpCast && castElem(m.Args[0].Type.DType, m.Type.DType) == nil)
-		if alias {
-			root[m] = rootOf(m.Args[0])
+		if isAliasMember(m) {
 			continue
 		}
 		if name, _ := asmOp(m); name == "" {

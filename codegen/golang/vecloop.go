@@ -216,18 +216,7 @@ func (k *kernel) emitFusedLoopVec(l fusedLoop, ds []ldim, chunk int64) {
 	// result is kept to the end for its store). An alias member (a
 	// broadcast, a cast that keeps the values) reads its operand's
 	// buffer: readers and stores of an alias count as its root's.
-	root := map[*ir.Value]*ir.Value{}
-	rootOf := func(v *ir.Value) *ir.Value {
-		if r, ok := root[v]; ok {
-			return r
-		}
-		return v
-	}
-	for _, m := range l.members {
-		if m.Op == ir.OpBroadcast || (m.Op == ir.OpCast && castElem(m.Args[0].Type.DType, m.Type.DType) == nil) {
-			root[m] = rootOf(m.Args[0])
-		}
-	}
+	rootOf := aliasRoots(l.members)
 	lastUse := map[*ir.Value]int{}
 	for i, m := range l.members {
 		for _, a := range m.Args {
@@ -281,9 +270,8 @@ func (k *kernel) emitFusedLoopVec(l fusedLoop, ds []ldim, chunk int64) {
 			allScalar = allScalar && kinds[a] == vkScalar
 		}
 		name := "v" + strconv.Itoa(l.fn.index[m])
-		alias := m.Op == ir.OpBroadcast || (m.Op == ir.OpCast && castElem(m.Args[0].Type.DType, m.Type.DType) == nil)
 		switch {
-		case alias:
+		case isAliasMember(m):
 			vals[m] = vals[m.Args[0]]
 			continue
 		case allScalar:
@@ -485,4 +473,29 @@ func (k *kernel) emitMapVec(dims []mono, strides [][]mono) bool {
 	k.body = append(k.body, pre...)
 	k.body = append(k.body, stmt)
 	return true
+}
+
+// isAliasMember reports whether fused-loop member m only renames its
+// operand's values (a broadcast, a cast that keeps the values), so that a
+// loop reads the operand's chunk or register for it.
+func isAliasMember(m *ir.Value) bool {
+	return m.Op == ir.OpBroadcast || (m.Op == ir.OpCast && castElem(m.Args[0].Type.DType, m.Type.DType) == nil)
+}
+
+// aliasRoots maps each value of a fused loop to the value whose storage
+// it reads: an alias member's root operand, anything else itself.
+func aliasRoots(members []*ir.Value) func(*ir.Value) *ir.Value {
+	root := map[*ir.Value]*ir.Value{}
+	rootOf := func(v *ir.Value) *ir.Value {
+		if r, ok := root[v]; ok {
+			return r
+		}
+		return v
+	}
+	for _, m := range members {
+		if isAliasMember(m) {
+			root[m] = rootOf(m.Args[0])
+		}
+	}
+	return rootOf
 }
