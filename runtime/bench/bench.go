@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"testing"
 	"text/tabwriter"
@@ -188,6 +189,20 @@ func RunMain(args []string, stdout, stderr io.Writer, model string, variants []V
 		for i := 2; i < len(states); i++ {
 			fmt.Fprintf(stdout, "speedup %s/%s: %s\n", variants[0].Name, variants[i].Name, speedups(a, states[i].stats))
 		}
+		// The spread over the rounds says how noisy the machine was: a
+		// round times both variants back to back, so its ratio is the
+		// steadiest figure when the host's speed drifts.
+		var perRound []float64
+		if training {
+			for r := range states[0].train {
+				perRound = append(perRound, states[1].train[r]/states[0].train[r])
+			}
+			lo0, hi0 := minMax(states[0].train)
+			lo1, hi1 := minMax(states[1].train)
+			lo, hi := minMax(perRound)
+			fmt.Fprintf(stdout, "train step over the rounds: %s %.3f-%.3f ms, %s %.3f-%.3f ms; per-round speedup %.2f-%.2fx (median %.2fx)\n",
+				variants[0].Name, lo0*1e3, hi0*1e3, variants[1].Name, lo1*1e3, hi1*1e3, lo, hi, median(perRound))
+		}
 		if *asJSON {
 			obj := map[string]any{
 				"model": model, "batch": *batch, "rounds": *rounds,
@@ -197,6 +212,8 @@ func RunMain(args []string, stdout, stderr io.Writer, model string, variants []V
 			}
 			if training {
 				obj["speedup_train_step"] = *b.TrainStepMS / *a.TrainStepMS
+				lo, hi := minMax(perRound)
+				obj["speedup_train_step_rounds"] = map[string]float64{"min": lo, "median": median(perRound), "max": hi}
 			}
 			for i := 2; i < len(states); i++ {
 				obj[variants[i].Name] = states[i].stats
@@ -214,6 +231,10 @@ func optFloat(x *float64, format string) string {
 		return "-"
 	}
 	return fmt.Sprintf(format, *x)
+}
+
+func minMax(xs []float64) (lo, hi float64) {
+	return slices.Min(xs), slices.Max(xs)
 }
 
 func median(xs []float64) float64 {
