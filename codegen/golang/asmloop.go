@@ -126,7 +126,8 @@ const (
 // dims ds (the chunk loop's dims, vecPlan having said yes) by calls of a
 // generated assembly function, registering the function with the
 // generator; ok is false (nothing registered) when a member has no AVX-512
-// sequence or the loop needs more registers than there are.
+// sequence or the loop needs more vector or pointer registers than there
+// are.
 func (k *kernel) fusedLoopAsm(l fusedLoop, ds []ldim) (stmts []jen.Code, ok bool) {
 	if k.g.noVector {
 		return nil, false
@@ -145,7 +146,6 @@ func (k *kernel) fusedLoopAsm(l fusedLoop, ds []ldim) (stmts []jen.Code, ok bool
 	type param struct {
 		name string
 		arg  *jen.Statement // the Go argument: a pointer
-		reg  string         // its register: a pointer register or a pinned Z register
 		val  *ir.Value
 	}
 	var outs, streams, scalars []param
