@@ -354,19 +354,6 @@ func compareAsmFuzzBits(t *testing.T, c *asmFuzzCase, what string, got, want []u
 	return bad == 0
 }
 
-// goEnv is the environment of the go commands run on the temporary
-// module: the caller's GOFLAGS (CI sets -buildvcs=false) but the module's
-// requirements resolved freely, outside any workspace.
-func goEnv(env ...string) []string {
-	flags := []string{"-mod=mod"}
-	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
-		if !strings.HasPrefix(f, "-mod=") {
-			flags = append(flags, f)
-		}
-	}
-	return append(append(os.Environ(), "GOFLAGS="+strings.Join(flags, " "), "GOWORK=off"), env...)
-}
-
 // buildAsmFuzzDriver builds the driver in dir once (both runs use the
 // binary) and returns its path.
 func buildAsmFuzzDriver(t *testing.T, goBin, dir string) string {

@@ -179,22 +179,7 @@ func TestEndToEnd(t *testing.T) {
 // variables env and returns what it wrote to file out.
 func runDriver(t *testing.T, goBin, dir, out string, env ...string) map[string]driverOutput {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "run", ".", "in.json", out)
-	cmd.Dir = dir
-	// Keep the caller's GOFLAGS (CI sets -buildvcs=false) but resolve the
-	// temporary module's requirements freely, outside any workspace.
-	flags := []string{"-mod=mod"}
-	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
-		if !strings.HasPrefix(f, "-mod=") {
-			flags = append(flags, f)
-		}
-	}
-	cmd.Env = append(append(os.Environ(), "GOFLAGS="+strings.Join(flags, " "), "GOWORK=off"), env...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building or running the generated packages: %v\n%s", err, b)
-	}
+	goRun(t, goBin, dir, env, "in.json", out)
 	raw, err := os.ReadFile(filepath.Join(dir, out))
 	if err != nil {
 		t.Fatal(err)
@@ -204,6 +189,38 @@ func runDriver(t *testing.T, goBin, dir, out string, env ...string) map[string]d
 		t.Fatal(err)
 	}
 	return outputs
+}
+
+// goEnv is the environment of the go commands run on the temporary
+// module: the caller's GOFLAGS (CI sets -buildvcs=false) but the module's
+// requirements resolved freely, outside any workspace.
+func goEnv(env ...string) []string {
+	flags := []string{"-mod=mod"}
+	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
+		if !strings.HasPrefix(f, "-mod=") {
+			flags = append(flags, f)
+		}
+	}
+	return append(append(os.Environ(), "GOFLAGS="+strings.Join(flags, " "), "GOWORK=off"), env...)
+}
+
+// goRun builds and runs the main package of the temporary module in dir
+// (go run . args...) with extra environment variables env, and returns
+// its standard output; a failure ends the test with its standard error.
+func goRun(t *testing.T, goBin, dir string, env []string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, append([]string{"run", "."}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = goEnv(env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("building or running the generated packages: %v\n%s%s", err, out, stderr.Bytes())
+	}
+	return out
 }
 
 // sameBits reports whether two driver outputs hold the same predictions,

@@ -1,7 +1,6 @@
 package golang_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dlc-project/dlc/codegen/golang"
 	"github.com/dlc-project/dlc/ir"
@@ -324,20 +322,7 @@ func TestColSumBits(t *testing.T) {
 		inputs[fmt.Sprint(r)] = x
 	}
 	writeJSON(t, filepath.Join(dir, "in.json"), inputs)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "run", ".", "in.json", "out.json")
-	cmd.Dir = dir
-	flags := []string{"-mod=mod"}
-	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
-		if !strings.HasPrefix(f, "-mod=") {
-			flags = append(flags, f)
-		}
-	}
-	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.Join(flags, " "), "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building or running the generated packages: %v\n%s", err, out)
-	}
+	goRun(t, goBin, dir, nil, "in.json", "out.json")
 	raw, err := os.ReadFile(filepath.Join(dir, "out.json"))
 	if err != nil {
 		t.Fatal(err)

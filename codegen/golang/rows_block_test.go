@@ -2,7 +2,6 @@ package golang_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"testing"
 	"text/template"
-	"time"
 
 	"github.com/dlc-project/dlc/codegen/golang"
 	"github.com/dlc-project/dlc/ir"
@@ -133,23 +131,7 @@ func TestRowsBlockBits(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), driver.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "run", ".")
-	cmd.Dir = dir
-	flags := []string{"-mod=mod"}
-	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
-		if !strings.HasPrefix(f, "-mod=") {
-			flags = append(flags, f)
-		}
-	}
-	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.Join(flags, " "), "GOWORK=off")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("building or running the generated packages: %v\n%s", err, stderr.Bytes())
-	}
+	out := goRun(t, goBin, dir, nil)
 	// name -> batch size -> Predict's output
 	var res map[string]map[string][]float32
 	if err := json.Unmarshal(out, &res); err != nil {

@@ -2,7 +2,6 @@ package golang_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"go/format"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"testing"
 	"text/template"
-	"time"
 
 	"github.com/dlc-project/dlc/codegen/golang"
 	"github.com/dlc-project/dlc/compile"
@@ -147,20 +145,7 @@ func @predict(%x: f32[N,16,31,31]) -> (f32[N,15376]) {
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), driver.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "run", ".", "out.json")
-	cmd.Dir = dir
-	flags := []string{"-mod=mod"}
-	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
-		if !strings.HasPrefix(f, "-mod=") {
-			flags = append(flags, f)
-		}
-	}
-	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.Join(flags, " "), "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building or running the generated packages: %v\n%s", err, out)
-	}
+	goRun(t, goBin, dir, nil, "out.json")
 	raw, err := os.ReadFile(filepath.Join(dir, "out.json"))
 	if err != nil {
 		t.Fatal(err)
