@@ -120,15 +120,7 @@ func TestFusedAsmRandom(t *testing.T) {
 			} else if _, ok := files["model_amd64.s"]; ok {
 				t.Errorf("%s: NoVector generated assembly", m.Name)
 			}
-			pdir := filepath.Join(dir, pkg)
-			if err := os.Mkdir(pdir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			for name, src := range files {
-				if err := os.WriteFile(filepath.Join(pdir, name), src, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			writePackage(t, filepath.Join(dir, pkg), files)
 		}
 		cases = append(cases, c)
 		in := asmFuzzInput{X: asmFuzzX(uint64(i), 7*m.Sample, m.Sample), Batches: []int{7, 3}}

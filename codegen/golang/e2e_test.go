@@ -100,15 +100,7 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
-		pdir := filepath.Join(dir, c.Pkg)
-		if err := os.Mkdir(pdir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for name, src := range files {
-			if err := os.WriteFile(filepath.Join(pdir, name), src, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		writePackage(t, filepath.Join(dir, c.Pkg), files)
 	}
 	var driver bytes.Buffer
 	if err := driverTemplate.Execute(&driver, cases); err != nil {
@@ -172,6 +164,20 @@ func TestEndToEnd(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// writePackage writes the files Generate returned into the new package
+// directory pdir of the temporary module.
+func writePackage(t *testing.T, pdir string, files map[string][]byte) {
+	t.Helper()
+	if err := os.Mkdir(pdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(pdir, name), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -112,15 +112,7 @@ func TestRowsBlockBits(t *testing.T) {
 					}
 				}
 			}
-			pdir := filepath.Join(dir, name)
-			if err := os.Mkdir(pdir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			for f, b := range files {
-				if err := os.WriteFile(filepath.Join(pdir, f), b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			writePackage(t, filepath.Join(dir, name), files)
 			pkgs = append(pkgs, pkg{Name: name, Pair: pair})
 		}
 	}

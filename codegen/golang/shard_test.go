@@ -113,15 +113,7 @@ func @predict(%x: f32[N,16,31,31]) -> (f32[N,15376]) {
 			} else if bytes.Contains(src, []byte("predictShards")) {
 				t.Fatalf("%s: ShardMin -1 generated a sharded Predict", name)
 			}
-			pdir := filepath.Join(dir, v.pkg)
-			if err := os.Mkdir(pdir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			for fname, b := range files {
-				if err := os.WriteFile(filepath.Join(pdir, fname), b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			writePackage(t, filepath.Join(dir, v.pkg), files)
 		}
 		cases = append(cases, c)
 	}
